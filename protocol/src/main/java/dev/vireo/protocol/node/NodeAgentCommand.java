@@ -1,0 +1,70 @@
+package dev.vireo.protocol.node;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import dev.vireo.protocol.vm.VmId;
+
+/**
+ * What the VM entity tells a node agent to do with a VM's libvirt domain. Every command carries the
+ * entity's incarnation: the agent stamps it into the domain's metadata and into every report, which is
+ * how stale work is fenced off. Agents answer with {@link NodeReport}s, never with replies.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = NodeAgentCommand.StartDomain.class, name = "StartDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.StopDomain.class, name = "StopDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.PauseDomain.class, name = "PauseDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.ResumeDomain.class, name = "ResumeDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.EnsureDomain.class, name = "EnsureDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.RemoveDomain.class, name = "RemoveDomain")
+})
+public sealed interface NodeAgentCommand extends CborSerializable {
+
+    /** The node this command is for. */
+    String node();
+
+    VmId vm();
+
+    String requestId();
+
+    /**
+     * Define (if needed) and start the domain. Idempotent: a domain of this incarnation that already
+     * runs is reported as started again.
+     */
+    record StartDomain(String node, VmId vm, String uid, long incarnation, VirtualMachineSpec spec,
+                       String requestId) implements NodeAgentCommand {
+    }
+
+    /**
+     * Stop the domain: graceful (ACPI) for {@code gracePeriodSeconds}, then destroy; {@code force}
+     * destroys at once. Reported as {@link NodeReport.DomainStopped}; a domain that is already gone
+     * is reported stopped too.
+     */
+    record StopDomain(String node, VmId vm, long incarnation, boolean force, int gracePeriodSeconds,
+                      String requestId) implements NodeAgentCommand {
+    }
+
+    record PauseDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+    }
+
+    record ResumeDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+    }
+
+    /**
+     * Sent by an entity after it recovered with its VM placed on this node: the agent reports what it
+     * actually has ({@link NodeReport.DomainFound} or {@link NodeReport.DomainMissing}); it never starts
+     * anything because of this command.
+     */
+    record EnsureDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+    }
+
+    /**
+     * Destroy and undefine the domain if it carries this incarnation (fencing of a stale or orphaned
+     * domain); {@code incarnation < 0} removes it whatever its incarnation (its VM no longer exists).
+     * Answered with {@link NodeReport.DomainStopped} (reason Removed).
+     */
+    record RemoveDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+    }
+}
