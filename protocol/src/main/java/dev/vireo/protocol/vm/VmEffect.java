@@ -1,0 +1,29 @@
+package dev.vireo.protocol.vm;
+
+import dev.vireo.protocol.node.NodeAgentCommand;
+import java.time.Instant;
+import java.util.Map;
+
+/** What must happen outside the entity once its events are persisted. The entity only carries these out. */
+public sealed interface VmEffect {
+
+    /** Ask the scheduler for a node for placement {@code incarnation}. */
+    record RequestPlacement(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> nodeSelector,
+                            String requestId) implements VmEffect {
+    }
+
+    /** Tell the scheduler that this placement exists (after a recovery, the scheduler may not know it). */
+    record ClaimPlacement(VmId vm, String node, long incarnation, int cores, long memoryBytes) implements VmEffect {
+    }
+
+    /** Give back the capacity of placement {@code incarnation}, or withdraw the request for it. */
+    record ReleasePlacement(VmId vm, long incarnation) implements VmEffect {
+    }
+
+    record ToNode(NodeAgentCommand command) implements VmEffect {
+    }
+
+    /** Wake the entity at {@code at} to end a CrashLoopBackOff. */
+    record WakeAt(Instant at) implements VmEffect {
+    }
+}

@@ -1,0 +1,120 @@
+package dev.vireo.protocol.vm;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.vireo.protocol.CborSerializable;
+import java.util.Map;
+
+/**
+ * The history of a VM. The type names are API (history, event stream): add new ones, never rename.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = VmEvent.VmCreated.class, name = "VmCreated"),
+        @JsonSubTypes.Type(value = VmEvent.SpecUpdated.class, name = "SpecUpdated"),
+        @JsonSubTypes.Type(value = VmEvent.RunStrategyChanged.class, name = "RunStrategyChanged"),
+        @JsonSubTypes.Type(value = VmEvent.StartRequested.class, name = "StartRequested"),
+        @JsonSubTypes.Type(value = VmEvent.Scheduled.class, name = "Scheduled"),
+        @JsonSubTypes.Type(value = VmEvent.Unschedulable.class, name = "Unschedulable"),
+        @JsonSubTypes.Type(value = VmEvent.DomainStarted.class, name = "DomainStarted"),
+        @JsonSubTypes.Type(value = VmEvent.StopRequested.class, name = "StopRequested"),
+        @JsonSubTypes.Type(value = VmEvent.DomainStopped.class, name = "DomainStopped"),
+        @JsonSubTypes.Type(value = VmEvent.DomainCrashed.class, name = "DomainCrashed"),
+        @JsonSubTypes.Type(value = VmEvent.Paused.class, name = "Paused"),
+        @JsonSubTypes.Type(value = VmEvent.Unpaused.class, name = "Unpaused"),
+        @JsonSubTypes.Type(value = VmEvent.RestartRequested.class, name = "RestartRequested"),
+        @JsonSubTypes.Type(value = VmEvent.NodeLost.class, name = "NodeLost"),
+        @JsonSubTypes.Type(value = VmEvent.DeleteRequested.class, name = "DeleteRequested"),
+        @JsonSubTypes.Type(value = VmEvent.VmDeleted.class, name = "VmDeleted"),
+        @JsonSubTypes.Type(value = VmEvent.StaleReportIgnored.class, name = "StaleReportIgnored"),
+        @JsonSubTypes.Type(value = VmEvent.NodeActionFailed.class, name = "NodeActionFailed")
+})
+public sealed interface VmEvent extends CborSerializable {
+
+    EventMeta meta();
+
+    /** The VM was created (again, after a delete: the same log continues with a new uid). */
+    record VmCreated(EventMeta meta, String uid, Map<String, String> labels, VirtualMachineSpec spec) implements VmEvent {
+    }
+
+    record SpecUpdated(EventMeta meta, Map<String, String> labels, VirtualMachineSpec spec) implements VmEvent {
+    }
+
+    record RunStrategyChanged(EventMeta meta, RunStrategy from, RunStrategy to) implements VmEvent {
+    }
+
+    /** The VM should run: it now waits for a placement. {@code reason} says why (see {@link StartReason}). */
+    record StartRequested(EventMeta meta, StartReason reason) implements VmEvent {
+    }
+
+    /** The scheduler placed the VM; {@code incarnation} is the new placement's fencing token. */
+    record Scheduled(EventMeta meta, String node, long incarnation) implements VmEvent {
+    }
+
+    record Unschedulable(EventMeta meta, String reason) implements VmEvent {
+    }
+
+    record DomainStarted(EventMeta meta, String node, long incarnation) implements VmEvent {
+    }
+
+    record StopRequested(EventMeta meta, boolean force) implements VmEvent {
+    }
+
+    record DomainStopped(EventMeta meta, String node, long incarnation, String reason) implements VmEvent {
+    }
+
+    /**
+     * The domain ended unasked. {@code restart} says whether the runStrategy brings it back, after
+     * {@code backoffSeconds}; {@code crashCount} counts crashes in a row (CrashLoopBackOff).
+     */
+    record DomainCrashed(EventMeta meta, String node, long incarnation, String reason, int crashCount,
+                         boolean restart, long backoffSeconds) implements VmEvent {
+    }
+
+    /** {@code reportedByNode}: the node saw the guest paused (rather than Vireo pausing it). */
+    record Paused(EventMeta meta, boolean reportedByNode) implements VmEvent {
+    }
+
+    record Unpaused(EventMeta meta, boolean reportedByNode) implements VmEvent {
+    }
+
+    /** Stop, then start again with the same runStrategy. */
+    record RestartRequested(EventMeta meta) implements VmEvent {
+    }
+
+    /** The VM's node left the cluster: its placement is gone; the runStrategy decides what next. */
+    record NodeLost(EventMeta meta, String node, long incarnation) implements VmEvent {
+    }
+
+    /** Delete of a VM that has a domain: it is stopped first, then {@link VmDeleted}. */
+    record DeleteRequested(EventMeta meta) implements VmEvent {
+    }
+
+    /** The VM is gone; its history stays. */
+    record VmDeleted(EventMeta meta, String uid) implements VmEvent {
+    }
+
+    /** A report of another incarnation (or for a VM that is gone): recorded, and otherwise ignored. */
+    record StaleReportIgnored(EventMeta meta, String node, long incarnation, long currentIncarnation,
+                              String report, String detail) implements VmEvent {
+    }
+
+    /** The node could not carry out a command (libvirt's message). */
+    record NodeActionFailed(EventMeta meta, String node, long incarnation, String action, String message)
+            implements VmEvent {
+    }
+
+    /** Why a VM is (re)started. */
+    enum StartReason {
+        /** A user asked (start, or a manifest whose runStrategy runs it). */
+        Requested,
+        /** The runStrategy brought it back after it stopped. */
+        RunStrategy,
+        /** Second half of a restart. */
+        Restart,
+        /** The back-off after a crash expired. */
+        CrashLoopBackOff,
+        /** Its node was lost. */
+        NodeLost
+    }
+}
