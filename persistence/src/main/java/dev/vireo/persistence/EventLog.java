@@ -1,0 +1,109 @@
+package dev.vireo.persistence;
+
+import dev.vireo.protocol.vm.VmId;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The read side of the journal: a VM's history, its history up to an instant, and the global
+ * stream of all VM events by offset. One per ActorSystem ({@link #get}), so the live stream is
+ * polled once however many subscribers there are.
+ */
+public final class EventLog implements Extension {
+
+    /** Every VM event carries this tag: the global stream reads it. */
+    public static final String VM_TAG = "vm";
+    /** For {@link #stream(long)}: only events persisted from now on. */
+    public static final long FROM_NOW = -1L;
+
+    private static final int SUBSCRIBER_BUFFER = 1024;
+
+    private final ActorSystem<?> system;
+    private final JdbcReadJournal journal;
+    private final JournalDatabase database;
+    private volatile LiveEventFeed feed;
+
+    private EventLog(ActorSystem<?> system) {
+        this.system = system;
+        this.journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+        this.database = new JournalDatabase(system);
+    }
+
+    public static EventLog get(ActorSystem<?> system) {
+        return Id.INSTANCE.apply(system);
+    }
+
+    /** All events of {@code persistenceId}, in order. */
+    public CompletionStage<List<StoredEvent>> history(String persistenceId) {
+        return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+                .map(StoredEvent::of)
+                .runWith(Sink.seq(), system);
+    }
+
+    /**
+     * The events of {@code persistenceId} up to the first one written after {@code at}: always a
+     * prefix of the log, so replaying it gives a state that existed.
+     */
+    public CompletionStage<List<StoredEvent>> historyUntil(String persistenceId, Instant at) {
+        return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+                .map(StoredEvent::of)
+                .takeWhile(e -> !e.timestamp().isAfter(at))
+                .runWith(Sink.seq(), system);
+    }
+
+    /**
+     * All VM events with offset &gt; {@code afterOffset}, then live, in strictly increasing offset
+     * order ({@code 0} replays everything; {@link #FROM_NOW} gives only events persisted after the
+     * stream starts). Resuming from the last offset seen gives no gap and no duplicate. A subscriber
+     * that falls more than a thousand events behind is failed; it resumes from its last offset.
+     */
+    public Source<StoredEvent, NotUsed> stream(long afterOffset) {
+        if (afterOffset < 0) {
+            return Source.completionStageSource(database.maxOrdering().thenApply(now -> liveFeed().from(now)))
+                    .mapMaterializedValue(m -> NotUsed.getInstance());
+        }
+        return liveFeed().from(afterOffset);
+    }
+
+    /** The persistence ids of all VMs, sorted (without sharding's internal ids). */
+    public CompletionStage<List<String>> persistenceIds() {
+        return journal.currentPersistenceIds()
+                .filter(id -> id.startsWith(VmId.PERSISTENCE_PREFIX))
+                .runWith(Sink.seq(), system)
+                .thenApply(ids -> ids.stream().sorted().toList());
+    }
+
+    private LiveEventFeed liveFeed() {
+        LiveEventFeed current = feed;
+        if (current == null) {
+            synchronized (this) {
+                if (feed == null) {
+                    Duration heartbeat = system.settings().config().getDuration("jdbc-read-journal.refresh-interval");
+                    feed = new LiveEventFeed(system, journal, VM_TAG, database.maxOrdering(), heartbeat, SUBSCRIBER_BUFFER);
+                }
+                current = feed;
+            }
+        }
+        return current;
+    }
+
+    private static final class Id extends ExtensionId<EventLog> {
+        static final Id INSTANCE = new Id();
+
+        @Override
+        public EventLog createExtension(ActorSystem<?> system) {
+            return new EventLog(system);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.vireo.persistence;
+
+import dev.vireo.protocol.CborSerializable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+
+import java.util.Set;
+
+/** A test-only event-sourced actor: records texts, tagged like VM events; replies with the sequence number (= count). */
+final class Recorder extends EventSourcedBehavior<Recorder.Record, Recorder.Recorded, Recorder.Count> {
+
+    record Record(String text, ActorRef<Long> replyTo) {
+    }
+
+    record Recorded(String text) implements CborSerializable {
+    }
+
+    record Count(long value) implements CborSerializable {
+    }
+
+    static Behavior<Record> create(String persistenceId) {
+        return new Recorder(persistenceId);
+    }
+
+    private Recorder(String persistenceId) {
+        super(PersistenceId.ofUniqueId(persistenceId));
+    }
+
+    @Override
+    public Count emptyState() {
+        return new Count(0);
+    }
+
+    @Override
+    public CommandHandler<Record, Recorded, Count> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Record.class, (state, cmd) -> Effect().persist(new Recorded(cmd.text()))
+                        .thenReply(cmd.replyTo(), Count::value))
+                .build();
+    }
+
+    @Override
+    public EventHandler<Count, Recorded> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(Recorded.class, (state, event) -> new Count(state.value() + 1))
+                .build();
+    }
+
+    @Override
+    public Set<String> tagsFor(Recorded event) {
+        return Set.of(EventLog.VM_TAG);
+    }
+}

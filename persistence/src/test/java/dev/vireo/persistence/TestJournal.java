@@ -1,0 +1,64 @@
+package dev.vireo.persistence;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** An ActorSystem on a real H2 journal in {@code dataDir}, with the schema ensured, and Recorders to write with. */
+final class TestJournal implements AutoCloseable {
+
+    final ActorTestKit kit;
+    private final Map<String, ActorRef<Recorder.Record>> recorders = new ConcurrentHashMap<>();
+
+    TestJournal(Path dataDir) {
+        this(dataDir, ConfigFactory.empty());
+    }
+
+    TestJournal(Path dataDir, Config overrides) {
+        kit = ActorTestKit.create("journal-test", JournalConfig.forDataDir(dataDir, overrides));
+        JournalSchema.ensure(kit.system());
+    }
+
+    ActorSystem<Void> system() {
+        return kit.system();
+    }
+
+    EventLog log() {
+        return EventLog.get(kit.system());
+    }
+
+    /** Persists one event; completes with its sequence number once the journal acknowledged it. */
+    CompletionStage<Long> recordAsync(String persistenceId, String text) {
+        ActorRef<Recorder.Record> recorder = recorders.computeIfAbsent(persistenceId,
+                id -> kit.spawn(Recorder.create(id), "recorder-" + Math.abs(id.hashCode()) + "-" + recorders.size()));
+        return AskPattern.ask(recorder, (ActorRef<Long> replyTo) -> new Recorder.Record(text, replyTo),
+                Duration.ofSeconds(10), kit.scheduler());
+    }
+
+    long record(String persistenceId, String text) {
+        return await(recordAsync(persistenceId, text));
+    }
+
+    static <T> T await(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("did not complete: " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        kit.shutdownTestKit();
+    }
+}
