@@ -1,0 +1,53 @@
+package dev.vireo.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "history", description = "Every event of a VM: who asked for what, and what happened. Kept after deletion.")
+final class HistoryCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "The VM.")
+    String name;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+            description = "table, json or yaml (default: ${DEFAULT-VALUE}).")
+    OutputFormat output;
+
+    @Override
+    void run() {
+        JsonNode answer = client().get(vmPath(name) + "/history");
+        if (output != OutputFormat.table) {
+            say(Formats.render(answer, output));
+            return;
+        }
+        out().print(table(answer.path("items")));
+        out().flush();
+    }
+
+    static String table(JsonNode items) {
+        Table table = new Table("SEQ", "TIME", "TYPE", "PRINCIPAL", "REQUEST", "DATA");
+        for (JsonNode entry : items) {
+            table.row(Formats.text(entry, "seqNr"),
+                    time(Formats.text(entry, "timestamp")),
+                    Formats.text(entry, "type"),
+                    Formats.text(entry, "principal"),
+                    shortId(Formats.text(entry, "requestId")),
+                    DataSummary.of(entry.path("data")));
+        }
+        return table.render();
+    }
+
+    /** Timestamps to the second: enough to read, and the JSON output keeps the rest. */
+    static String time(String timestamp) {
+        Instant instant = Age.parseInstant(timestamp);
+        return instant == null ? timestamp : instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    /** The first 8 characters of a request id, like a short git hash; -o json shows it whole. */
+    static String shortId(String requestId) {
+        return requestId == null || requestId.length() <= 8 ? requestId : requestId.substring(0, 8);
+    }
+}

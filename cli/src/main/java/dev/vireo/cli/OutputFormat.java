@@ -1,0 +1,6 @@
+package dev.vireo.cli;
+
+/** Values of {@code -o}. */
+enum OutputFormat {
+    table, json, yaml
+}
