@@ -127,7 +127,8 @@ public final class VmDecider {
     /** What a new runStrategy means for a VM in its current phase. */
     private static List<VmEvent> followRunStrategy(VmState state, RunStrategy to, EventMeta meta) {
         boolean down = state.phase() == Phase.Stopped || state.phase() == Phase.Failed;
-        if (to == RunStrategy.Halted && !down && state.phase() != Phase.Stopping) {
+        // a Stopping VM that would restart afterwards needs the stop again, to cancel the restart
+        if (to == RunStrategy.Halted && !down && (state.phase() != Phase.Stopping || state.restartPending())) {
             return List.of(new VmEvent.StopRequested(meta, false));
         }
         if ((to == RunStrategy.Always || to == RunStrategy.RerunOnFailure) && down) {
@@ -163,7 +164,7 @@ public final class VmDecider {
             case Stopped, Failed -> {
             }
             case Stopping, Terminating -> {
-                if (force) {
+                if (force || state.restartPending()) {
                     events.add(new VmEvent.StopRequested(meta, true));
                 }
             }
@@ -229,7 +230,9 @@ public final class VmDecider {
         }
         RunStrategy strategy = after.runStrategy();
         boolean again = switch (ending) {
-            case Requested -> false;
+            // a stop under Always is switched to Halted first: Always (or RerunOnFailure) now means the
+            // runStrategy changed while the VM was stopping, and it would start had it been down already
+            case Requested -> strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure;
             case Success -> strategy == RunStrategy.Always;
             case Failure -> strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure;
         };

@@ -72,7 +72,7 @@ public record VmState(
             return with(Phase.Running, node, incarnation, crashCount, at, null, restartPending, null);
         } else if (event instanceof StopRequested e) {
             Phase phaseNow = node == null ? Phase.Stopped : (deleting ? Phase.Terminating : Phase.Stopping);
-            return with(phaseNow, node, incarnation, crashCount, runningSince, null, false, failureReason);
+            return with(phaseNow, node, withdrawn(), crashCount, runningSince, null, false, failureReason);
         } else if (event instanceof DomainStopped e) {
             return afterDomainEnded(null);
         } else if (event instanceof DomainCrashed e) {
@@ -101,7 +101,7 @@ public record VmState(
                     s.node, s.incarnation, s.crashCount, s.runningSince, s.restartAt, s.restartPending, true,
                     s.failureReason, s.lastTransitionTime, s.version);
         } else if (event instanceof VmDeleted e) {
-            return new VmState(id, false, null, Map.of(), null, generation, null, Phase.Stopped, null, incarnation,
+            return new VmState(id, false, null, Map.of(), null, generation, null, Phase.Stopped, null, withdrawn(),
                     0, null, null, false, false, null, lastTransitionTime, version);
         } else if (event instanceof NodeActionFailed e) {
             return with(phase, node, incarnation, crashCount, runningSince, restartAt, restartPending,
@@ -110,6 +110,14 @@ public record VmState(
             return this;
         }
         throw new IllegalArgumentException("unknown event " + event.getClass().getName());
+    }
+
+    /**
+     * The incarnation once a pending placement request is withdrawn: the request used up {@code incarnation + 1},
+     * so that a late answer to it is never taken for the answer to a later request.
+     */
+    private long withdrawn() {
+        return phase.isWaitingForPlacement() ? incarnation + 1 : incarnation;
     }
 
     /** The domain is gone: Stopped, keeping a pending delete or restart for the decider to finish. */

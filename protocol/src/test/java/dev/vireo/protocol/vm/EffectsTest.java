@@ -1,0 +1,180 @@
+package dev.vireo.protocol.vm;
+
+import static dev.vireo.protocol.vm.VmFixture.ID;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.vireo.protocol.node.NodeAgentCommand.*;
+import dev.vireo.protocol.vm.VmEffect.*;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the entity must do once its events are persisted, and again after it recovered from its log. */
+class EffectsTest {
+
+    private static final long MI128 = 128L << 20;
+
+    private static String rid(VmFixture f) {
+        return f.lastEvents.get(f.lastEvents.size() - 1).meta().requestId();
+    }
+
+    @Test
+    void startRequestedAsksTheSchedulerForTheNextIncarnation() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), rid(f))), f.lastEffects);
+    }
+
+    @Test
+    void scheduledStartsTheDomainOnTheChosenNode() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        f.run(f.placed("node-a"));
+        assertEquals(List.of(new ToNode(new StartDomain("node-a", ID, f.state.uid(), 1, f.state.spec(), rid(f)))),
+                f.lastEffects);
+    }
+
+    @Test
+    void stopTellsTheNodeWithTheGracePeriod() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.stop());
+        assertEquals(List.of(new ToNode(new StopDomain("node-a", ID, 1, false, 5, rid(f)))), f.lastEffects);
+        f.run(f.forceStop());
+        assertEquals(List.of(new ToNode(new StopDomain("node-a", ID, 1, true, 5, rid(f)))), f.lastEffects);
+    }
+
+    @Test
+    void stopBeforePlacementWithdrawsTheRequest() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        f.run(f.stop());
+        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+    }
+
+    @Test
+    void deleteBeforePlacementWithdrawsTheRequest() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        f.run(f.delete());
+        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+    }
+
+    @Test
+    void domainStoppedReleasesThePlacement() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.stop());
+        f.run(f.stopped("Shutdown"));
+        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+    }
+
+    @Test
+    void guestShutdownOnAlwaysReleasesThenAsksForTheNextPlacement() {
+        VmFixture f = VmFixture.running(RunStrategy.Always);
+        f.run(f.stopped("Shutdown"));
+        assertEquals(List.of(new ReleasePlacement(ID, 1), new RequestPlacement(ID, 2, 1, MI128, Map.of(), rid(f))),
+                f.lastEffects);
+    }
+
+    @Test
+    void nodeLostReleasesThePlacement() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.loseNode());
+        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+    }
+
+    @Test
+    void pauseAndUnpauseTellTheNode() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.pause());
+        assertEquals(List.of(new ToNode(new PauseDomain("node-a", ID, 1, rid(f)))), f.lastEffects);
+        f.run(f.unpause());
+        assertEquals(List.of(new ToNode(new ResumeDomain("node-a", ID, 1, rid(f)))), f.lastEffects);
+    }
+
+    @Test
+    void restartAndDeleteStopTheDomain() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.restart());
+        assertEquals(List.of(new ToNode(new StopDomain("node-a", ID, 1, false, 5, rid(f)))), f.lastEffects);
+        VmFixture g = VmFixture.running(RunStrategy.Manual);
+        g.run(g.delete());
+        assertEquals(List.of(new ToNode(new StopDomain("node-a", ID, 1, false, 5, rid(g)))), g.lastEffects);
+    }
+
+    @Test
+    void deleteWhileStoppingSendsNoSecondStop() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.stop());
+        f.run(f.delete());
+        assertEquals(List.of(), f.lastEffects);
+    }
+
+    @Test
+    void onRecoveryOfANeverCreatedVmDoesNothing() {
+        assertEquals(List.of(), Effects.onRecovery(VmState.empty(ID), "rec"));
+    }
+
+    @Test
+    void onRecoveryOfAStoppedVmDoesNothing() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Manual);
+        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryWhileSchedulingAsksAgain() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+        f.run(f.placementFailed());
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryWhileStartingClaimsAndStartsAgain() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Always);
+        f.run(f.placed("node-a"));
+        assertEquals(List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
+                        new ToNode(new StartDomain("node-a", ID, f.state.uid(), 1, f.state.spec(), "rec"))),
+                Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryWhileRunningOrPausedClaimsAndAsksTheNode() {
+        VmFixture f = VmFixture.running(RunStrategy.Always);
+        List<VmEffect> expected = List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
+                new ToNode(new EnsureDomain("node-a", ID, 1, "rec")));
+        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        f.run(f.pause());
+        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryWhileStoppingOrTerminatingStopsAgain() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.stop());
+        List<VmEffect> expected = List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
+                new ToNode(new StopDomain("node-a", ID, 1, false, 5, "rec")));
+        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        f.run(f.delete());
+        assertEquals(Phase.Terminating, f.state.phase());
+        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryInBackOffSetsTheTimerAgain() {
+        VmFixture f = VmFixture.running(RunStrategy.Always);
+        f.run(f.crashed());
+        assertEquals(List.of(new WakeAt(f.state.restartAt())), Effects.onRecovery(f.state, "rec"));
+    }
+
+    @Test
+    void onRecoveryOfAFailedOrDeletedVmDoesNothing() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.crashed());
+        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+        f.run(f.delete());
+        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+    }
+}
