@@ -65,7 +65,7 @@ final class ManifestReader {
     }
 
     private static void add(JsonNode doc, String origin, List<ObjectNode> manifests) {
-        if (doc == null || doc.isNull() || doc.isMissingNode()) {
+        if (doc == null || doc.isNull() || doc.isMissingNode() || (doc.isTextual() && doc.asText().isBlank())) {
             return; // an empty YAML document, e.g. after a trailing ---
         }
         if (!(doc instanceof ObjectNode manifest)) {

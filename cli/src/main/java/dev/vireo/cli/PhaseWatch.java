@@ -66,7 +66,7 @@ final class PhaseWatch implements AutoCloseable {
             while (true) {
                 VmView now = observe(client, namespace, name);
                 if (changed(last, now)) {
-                    out.println(name + ": " + (last.exists() ? last.describe() + " -> " : "") + now.describe());
+                    out.println(name + ": " + transition(last, now));
                     out.flush();
                     printed = true;
                 }
@@ -125,6 +125,16 @@ final class PhaseWatch implements AutoCloseable {
             return "last event " + lastEventSummary;
         }
         return "no reason given; see vireo history " + name;
+    }
+
+    /** "Scheduling -> Starting (node local)"; the old node is shown only when it changed (a migration). */
+    static String transition(VmView last, VmView now) {
+        if (!last.exists()) {
+            return now.describe();
+        }
+        boolean moved = last.node() != null && now.node() != null && !last.node().equals(now.node());
+        String from = moved ? last.describe() : (last.phase() == null ? "Unknown" : last.phase());
+        return from + " -> " + now.describe();
     }
 
     private static boolean changed(VmView last, VmView now) {

@@ -1,0 +1,55 @@
+package dev.vireo.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TableTest {
+    @Test
+    void columnsAreLeftAlignedThreeSpacesApartWithoutTrailingBlanks() {
+        String table = new Table("NAME", "STATUS", "NODE").row("web-1", "Running", "local").row("db", "Stopped", "x").render();
+        assertEquals("""
+                NAME    STATUS    NODE
+                web-1   Running   local
+                db      Stopped   x
+                """, table);
+    }
+
+    @Test
+    void emptyCellsShowNone() {
+        assertEquals("A        B\nx        <none>\n<none>   y\n",
+                new Table("A", "B").row("x", null).row("", "y").render());
+    }
+
+    @Test
+    void vmTableShowsStatusNodeIncarnationAndAge() throws Exception {
+        JsonNode vm = Formats.JSON.readTree("""
+                {"metadata":{"name":"web-1","creationTimestamp":"2025-01-01T10:00:00Z"},
+                 "status":{"printableStatus":"Running","node":"local","incarnation":3}}""");
+        JsonNode stopped = Formats.JSON.readTree("""
+                {"metadata":{"name":"db","creationTimestamp":"2025-01-01T11:00:00Z"},
+                 "status":{"printableStatus":"Stopped","incarnation":0}}""");
+        assertEquals("""
+                NAME    STATUS    NODE     INCARNATION   AGE
+                web-1   Running   local    3             120m
+                db      Stopped   <none>   0             60m
+                """, GetCommand.table(List.of(vm, stopped), Instant.parse("2025-01-01T12:00:00Z")));
+    }
+
+    @Test
+    void historyTableShortensRequestIdsAndSummarisesData() throws Exception {
+        JsonNode items = Formats.JSON.readTree("""
+                [{"seqNr":1,"timestamp":"2025-01-01T10:00:00.123456Z","type":"VmCreated","principal":"anonymous",
+                  "requestId":"0f3a9c1e-aaaa-bbbb-cccc-000000000000","data":{"uid":"u1","spec":{"memory":"128Mi"}}},
+                 {"seqNr":2,"timestamp":"2025-01-01T10:00:01Z","type":"Scheduled","principal":"anonymous",
+                  "requestId":"r2","data":{"node":"local","incarnation":1}}]""");
+        assertEquals("""
+                SEQ   TIME                   TYPE        PRINCIPAL   REQUEST    DATA
+                1     2025-01-01T10:00:00Z   VmCreated   anonymous   0f3a9c1e   uid=u1 spec={…}
+                2     2025-01-01T10:00:01Z   Scheduled   anonymous   r2         node=local incarnation=1
+                """, HistoryCommand.table(items));
+    }
+}
