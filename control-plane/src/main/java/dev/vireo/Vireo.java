@@ -1,0 +1,144 @@
+package dev.vireo;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.vireo.api.ApiServer;
+import dev.vireo.metrics.VireoMetrics;
+import dev.vireo.cluster.NodeLink;
+import dev.vireo.node.HypervisorChoice;
+import dev.vireo.node.NodeAgent;
+import dev.vireo.node.NodeAgentSettings;
+import dev.vireo.persistence.JournalConfig;
+import dev.vireo.persistence.JournalSchema;
+import dev.vireo.protocol.node.NodeRegistration;
+import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.vm.VmDecider;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmPolicy;
+import dev.vireo.scheduler.Scheduler;
+import dev.vireo.vm.EntityOutbox;
+import dev.vireo.vm.VirtualMachineEntity;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole single-machine Vireo in one JVM: a one-member Pekko cluster that is both control plane (VM
+ * entities, scheduler, HTTP API) and node (one node agent over libvirt), on the embedded journal.
+ */
+public final class Vireo implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Vireo.class);
+
+    private final ActorSystem<Void> system;
+    private final ApiServer api;
+    private final String hypervisor;
+
+    private Vireo(ActorSystem<Void> system, ApiServer api, String hypervisor) {
+        this.system = system;
+        this.api = api;
+        this.hypervisor = hypervisor;
+    }
+
+    public static Vireo start(VireoSettings settings) throws Exception {
+        Path dataDir = settings.dataDir().toAbsolutePath().normalize();
+        Files.createDirectories(dataDir);
+        HypervisorChoice.Choice choice = HypervisorChoice.pick(settings.hypervisor());
+        log.info("hypervisor {} ({})", choice.uri(), choice.why());
+
+        Map<String, Object> overrides = new HashMap<>(settings.config());
+        overrides.put("vireo.http.address", settings.address());
+        overrides.put("vireo.http.port", settings.port());
+        overrides.put("vireo.node.name", settings.nodeName());
+        overrides.put("vireo.node.hypervisor", choice.uri());
+        overrides.put("vireo.images-dir", settings.images().toAbsolutePath().toString());
+        overrides.put("pekko.remote.artery.canonical.port", settings.clusterPort());
+        Config config = JournalConfig.forDataDir(dataDir,
+                ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()));
+
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "vireo", config);
+        try {
+            JournalSchema.ensure(system);
+            Cluster cluster = Cluster.get(system);
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+
+            Config vireo = system.settings().config().getConfig("vireo");
+            VmPolicy policy = new VmPolicy(vireo.getDuration("vm.backoff-base"), vireo.getDuration("vm.backoff-max"),
+                    vireo.getDuration("vm.stable-run"));
+            ClusterSharding sharding = ClusterSharding.get(system);
+            ActorRef<Scheduler.Command> scheduler = ClusterSingleton.get(system).init(SingletonActor.of(
+                    Scheduler.create((vm, command) -> sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY,
+                            vm.entityId()).tell(new VirtualMachineEntity.Execute(command, null))), "scheduler"));
+            Clock clock = Clock.systemUTC();
+            VmDecider decider = new VmDecider(policy);
+            EntityOutbox outbox = new EntityOutbox(scheduler, clock);
+            VireoMetrics metrics = new VireoMetrics();
+            int snapshotEvery = vireo.getInt("vm.snapshot-every");
+            sharding.init(Entity.of(VirtualMachineEntity.TYPE_KEY, ctx -> VirtualMachineEntity.create(
+                    VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, metrics)).withRole("control-plane"));
+
+            startNode(system, vireo, scheduler, sharding);
+            ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);
+            log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {})", settings.address(),
+                    api.port(), dataDir, settings.nodeName(), choice.uri());
+            return new Vireo(system, api, choice.uri());
+        } catch (Exception | Error e) {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    private static void startNode(ActorSystem<Void> system, Config vireo, ActorRef<Scheduler.Command> scheduler,
+                                  ClusterSharding sharding) {
+        String name = vireo.getString("node.name");
+        Map<String, String> labels = new HashMap<>();
+        vireo.getConfig("node.labels").entrySet().forEach(e -> labels.put(e.getKey(), e.getValue().unwrapped().toString()));
+        ActorRef<Object> link = system.systemActorOf(NodeLink.create(scheduler, sharding, name), "node-link-" + name,
+                Props.empty());
+        ActorRef<NodeReport> reports = link.narrow();
+        ActorRef<NodeRegistration> registrations = link.narrow();
+        NodeAgentSettings agent = NodeAgentSettings.of(name, vireo.getString("node.hypervisor"), labels);
+        system.systemActorOf(NodeAgent.create(agent, reports, registrations), "node-agent-" + name, Props.empty());
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    public String hypervisor() {
+        return hypervisor;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    /** Stops the API, then the actor system (coordinated shutdown: the cluster is left cleanly). */
+    @Override
+    public void close() {
+        api.stop(Duration.ofSeconds(5));
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("shutdown did not finish cleanly: {}", e.toString());
+        }
+    }
+}

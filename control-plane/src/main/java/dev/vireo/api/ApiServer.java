@@ -1,0 +1,159 @@
+package dev.vireo.api;
+
+import com.typesafe.config.Config;
+import dev.vireo.metrics.VireoMetrics;
+import dev.vireo.persistence.EventLog;
+import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.ManifestValidator;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.scheduler.Scheduler;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP API of DESIGN.md on pekko-http: translates requests into commands and queries, nothing more. */
+public final class ApiServer extends AllDirectives {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+    private final ServerBinding binding;
+
+    private ApiServer(ServerBinding binding) {
+        this.binding = binding;
+    }
+
+    public static ApiServer start(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
+                                  VireoMetrics metrics, Config vireo) throws Exception {
+        Duration timeout = vireo.getDuration("http.ask-timeout");
+        EventLog eventLog = EventLog.get(system);
+        Routes routes = new Routes(new VirtualMachineRoutes(new VirtualMachines(system, sharding, timeout), metrics),
+                new HistoryRoutes(eventLog), new EventStreamRoute(eventLog),
+                new StatusRoutes(system, scheduler, metrics, timeout), metrics);
+        ServerBinding binding = Http.get(system)
+                .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
+                .bind(routes.route())
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return new ApiServer(binding);
+    }
+
+    public int port() {
+        return binding.localAddress().getPort();
+    }
+
+    public void stop(Duration deadline) {
+        try {
+            binding.terminate(deadline).toCompletableFuture().get(deadline.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("HTTP API did not stop cleanly: {}", e.toString());
+        }
+    }
+
+    /** The route tree, errors rendered as {@code {"code","message","field"}}. */
+    private static final class Routes extends AllDirectives {
+        private final VirtualMachineRoutes vms;
+        private final HistoryRoutes history;
+        private final EventStreamRoute events;
+        private final StatusRoutes status;
+        private final VireoMetrics metrics;
+
+        Routes(VirtualMachineRoutes vms, HistoryRoutes history, EventStreamRoute events, StatusRoutes status,
+               VireoMetrics metrics) {
+            this.vms = vms;
+            this.history = history;
+            this.events = events;
+            this.status = status;
+            this.metrics = metrics;
+        }
+
+        Route route() {
+            return mapResponse(response -> {
+                metrics.httpResponse(response.status().intValue());
+                return response;
+            }, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+                    optionalHeaderValueByName("X-Request-Id", given -> {
+                        String requestId = given.filter(s -> !s.isBlank())
+                                .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
+                        return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
+                                pathPrefix("api", () -> pathPrefix("v1", () -> concat(
+                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
+                                                pathPrefix("virtualmachines", () ->
+                                                        vms.route(namespace, requestId, this::perVm)))),
+                                        path("events", events::route),
+                                        path("nodes", status::nodesRoute)))),
+                                status.healthRoutes()));
+                    }))));
+        }
+
+        private Route perVm(VmId id) {
+            return concat(history.route(id),
+                    path("console", () -> get(() -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED,
+                            "NotSupported", "the serial console needs a real guest (qemu:///system); it is not"
+                                    + " available yet in this version of Vireo", null)))),
+                    path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
+                            "snapshots are not available yet in this version of Vireo", null))));
+        }
+
+        private ExceptionHandler exceptions() {
+            return ExceptionHandler.newBuilder()
+                    .match(InvalidManifestException.class, e -> complete(ApiResponses.error(StatusCodes.BAD_REQUEST,
+                            "Invalid", e.getMessage(), e.field())))
+                    .match(TimeoutException.class, e -> complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
+                            "Timeout", "the VM did not answer in time; retry", null)))
+                    .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
+                    .match(Throwable.class, e -> {
+                        log.error("request failed", e);
+                        return complete(ApiResponses.error(StatusCodes.INTERNAL_SERVER_ERROR, "Internal",
+                                "internal error: " + e, null));
+                    })
+                    .build();
+        }
+
+        private Route unwrap(Throwable cause) {
+            if (cause instanceof InvalidManifestException e) {
+                return complete(ApiResponses.error(StatusCodes.BAD_REQUEST, "Invalid",
+                        e.getMessage(), e.field()));
+            }
+            if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
+                return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",
+                        "the VM did not answer in time; retry", null));
+            }
+            log.error("request failed", cause);
+            return complete(ApiResponses.error(StatusCodes.INTERNAL_SERVER_ERROR, "Internal",
+                    "internal error: " + cause, null));
+        }
+
+        private RejectionHandler rejections() {
+            return RejectionHandler.newBuilder()
+                    .handleAll(MethodRejection.class, rejections -> complete(
+                            ApiResponses.error(StatusCodes.METHOD_NOT_ALLOWED, "MethodNotAllowed",
+                                    "method not allowed here; allowed: " + rejections.stream()
+                                            .map(r -> r.supported().name()).distinct().toList(), null)))
+                    .handleNotFound(extractUnmatchedPath(path ->
+                            complete(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
+                                    "no such path; see DESIGN.md for the API", null))))
+                    .build()
+                    .withFallback(RejectionHandler.defaultHandler())
+                    .mapRejectionResponse(response -> response);
+        }
+    }
+
+    static void validName(String field, String value) {
+        ManifestValidator.checkName(field, value);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.vireo.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.StoredEvent;
+import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Json;
+import dev.vireo.protocol.vm.VmId;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /api/v1/events}: every VM event as server-sent events. The {@code id:} of each is its
+ * offset; {@code Last-Event-ID} or {@code ?since=} resumes after it, {@code ?since=0} replays everything,
+ * neither streams new events only. Filters: namespace, name, type (comma-separated).
+ */
+final class EventStreamRoute extends AllDirectives {
+
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+
+    private final EventLog eventLog;
+
+    EventStreamRoute(EventLog eventLog) {
+        this.eventLog = eventLog;
+    }
+
+    Route route() {
+        return get(() -> optionalHeaderValueByName("Last-Event-ID", lastEventId ->
+                parameterOptional("since", since -> parameterOptional("namespace", namespace ->
+                        parameterOptional("name", name -> parameterOptional("type", type -> {
+                            long after = offset(lastEventId.or(() -> since));
+                            Set<String> types = type.map(t -> Arrays.stream(t.split(",")).map(String::trim)
+                                    .filter(s -> !s.isEmpty()).collect(Collectors.toSet())).orElse(Set.of());
+                            var events = eventLog.stream(after)
+                                    .filter(e -> matches(e, namespace, name, types))
+                                    .map(EventStreamRoute::toSse)
+                                    .keepAlive(KEEP_ALIVE, ServerSentEvent::heartbeat);
+                            return completeOK(events, EventStreamMarshalling.toEventStream());
+                        }))))));
+    }
+
+    private static long offset(Optional<String> given) {
+        if (given.isEmpty() || given.get().isBlank()) {
+            return EventLog.FROM_NOW;
+        }
+        try {
+            long offset = Long.parseLong(given.get().trim());
+            if (offset < 0) {
+                throw new NumberFormatException();
+            }
+            return offset;
+        } catch (NumberFormatException e) {
+            throw new InvalidManifestException("since", "\"" + given.get()
+                    + "\" is not an event offset: use the id of an event received, or 0 to replay everything");
+        }
+    }
+
+    private static boolean matches(StoredEvent e, Optional<String> namespace, Optional<String> name, Set<String> types) {
+        VmId id = VmId.fromPersistenceId(e.persistenceId());
+        return namespace.map(id.namespace()::equals).orElse(true)
+                && name.map(id.name()::equals).orElse(true)
+                && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
+    }
+
+    private static ServerSentEvent toSse(StoredEvent e) {
+        HistoryEntry entry = HistoryEntry.onStream(e);
+        try {
+            return ServerSentEvent.create(Json.mapper().writeValueAsString(entry), entry.type(),
+                    Long.toString(e.offset()));
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.vireo.api;
+
+import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.StoredEvent;
+import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.VirtualMachineViews;
+import dev.vireo.protocol.vm.VmEvent;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmState;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** A VM's history and its state at any past instant, both read from its event log (kept after delete). */
+final class HistoryRoutes extends AllDirectives {
+
+    private final EventLog eventLog;
+
+    HistoryRoutes(EventLog eventLog) {
+        this.eventLog = eventLog;
+    }
+
+    Route route(VmId id) {
+        return concat(
+                path("history", () -> get(() -> completeWithFuture(eventLog.history(id.persistenceId())
+                        .thenApply(events -> events.isEmpty()
+                                ? ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
+                                "virtualmachine " + id + " has no history: it never existed", null)
+                                : ApiResponses.json(StatusCodes.OK,
+                                Map.of("items", events.stream().map(HistoryEntry::of).toList())))))),
+                path("state", () -> get(() -> parameterOptional("at", at -> {
+                    Instant instant = parseInstant(at.orElseThrow(() ->
+                            new InvalidManifestException("at", "give the instant as ?at=ISO-8601, e.g. ?at=2026-11-28T10:15:30Z")));
+                    return completeWithFuture(eventLog.history(id.persistenceId()).thenApply(events -> {
+                        VmState state = stateAt(id, events, instant);
+                        return state.exists()
+                                ? ApiResponses.json(StatusCodes.OK, VirtualMachineViews.of(state))
+                                : ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
+                                "virtualmachine " + id + " did not exist at " + instant, "at");
+                    }));
+                }))));
+    }
+
+    /** The state rebuilt from the events recorded at or before {@code at}. */
+    static VmState stateAt(VmId id, List<StoredEvent> events, Instant at) {
+        VmState state = VmState.empty(id);
+        for (StoredEvent stored : events) {
+            VmEvent event = (VmEvent) stored.event();
+            if (event.meta().timestamp().isAfter(at)) {
+                break;
+            }
+            state = state.apply(event);
+        }
+        return state;
+    }
+
+    static Instant parseInstant(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException e2) {
+                throw new InvalidManifestException("at", "\"" + text + "\" is not an ISO-8601 instant"
+                        + " (e.g. 2026-11-28T10:15:30Z or 2026-11-28T11:15:30+01:00)");
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.vireo.metrics;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of one Vireo process, shown by {@code /metrics} in Prometheus' text format. */
+public final class VireoMetrics {
+
+    private final LongAdder eventsPersisted = new LongAdder();
+    private final LongAdder commandsRefused = new LongAdder();
+    private final Map<Integer, LongAdder> httpResponses = new ConcurrentHashMap<>();
+
+    public void eventsPersisted(int count) {
+        eventsPersisted.add(count);
+    }
+
+    public void commandRefused() {
+        commandsRefused.increment();
+    }
+
+    public void httpResponse(int status) {
+        httpResponses.computeIfAbsent(status, s -> new LongAdder()).increment();
+    }
+
+    public long eventsPersisted() {
+        return eventsPersisted.sum();
+    }
+
+    public long commandsRefused() {
+        return commandsRefused.sum();
+    }
+
+    public Map<Integer, LongAdder> httpResponses() {
+        return httpResponses;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.vireo.scheduler;
+
+import dev.vireo.protocol.node.NodeAgentCommand;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+
+/**
+ * Where each node agent is. Commands for a node that has not registered (yet: after a restart the entities
+ * recover before the agents report in) are held, a bounded number per node, and delivered on registration.
+ */
+final class NodeMailboxes {
+
+    static final int HELD_PER_NODE = 10_000;
+
+    private final Map<String, ActorRef<NodeAgentCommand>> agents = new HashMap<>();
+    private final Map<String, Deque<NodeAgentCommand>> held = new HashMap<>();
+    private final Logger log;
+
+    NodeMailboxes(Logger log) {
+        this.log = log;
+    }
+
+    ActorRef<NodeAgentCommand> agent(String node) {
+        return agents.get(node);
+    }
+
+    void register(String node, ActorRef<NodeAgentCommand> agent) {
+        agents.put(node, agent);
+        Deque<NodeAgentCommand> queue = held.remove(node);
+        if (queue != null) {
+            log.info("delivering {} held command(s) to node {}", queue.size(), node);
+            queue.forEach(agent::tell);
+        }
+    }
+
+    void remove(String node) {
+        agents.remove(node);
+    }
+
+    void deliver(NodeAgentCommand command) {
+        ActorRef<NodeAgentCommand> agent = agents.get(command.node());
+        if (agent != null) {
+            agent.tell(command);
+            return;
+        }
+        Deque<NodeAgentCommand> queue = held.computeIfAbsent(command.node(), n -> new ArrayDeque<>());
+        if (queue.size() >= HELD_PER_NODE) {
+            log.warn("node {} unknown and {} commands already held: dropping {} for {} [request {}]", command.node(),
+                    HELD_PER_NODE, command.getClass().getSimpleName(), command.vm(), command.requestId());
+            return;
+        }
+        queue.add(command);
+    }
+}

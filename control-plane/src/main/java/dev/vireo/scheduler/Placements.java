@@ -1,0 +1,185 @@
+package dev.vireo.scheduler;
+
+import dev.vireo.protocol.node.NodeInfo;
+import dev.vireo.protocol.vm.VmId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The scheduler's books: nodes, reservations (one per VM: its current placement) and the requests waiting
+ * for capacity, oldest first. Plain code, so that placement can be tested without actors.
+ */
+final class Placements {
+
+    sealed interface Outcome {
+    }
+
+    record Placed(String node) implements Outcome {
+    }
+
+    record Waiting(String reason) implements Outcome {
+    }
+
+    record Retried(VmId vm, String node, long incarnation, String requestId) {
+    }
+
+    private record Reservation(String node, long incarnation, int cores, long memoryBytes) {
+    }
+
+    private record Request(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
+                           String requestId) {
+    }
+
+    private final Map<String, NodeInfo> nodes = new TreeMap<>();
+    private final Map<VmId, Reservation> reservations = new HashMap<>();
+    private final LinkedHashMap<VmId, Request> waiting = new LinkedHashMap<>();
+
+    void upsertNode(NodeInfo info) {
+        nodes.put(info.name(), info);
+    }
+
+    /** Forgets a node; returns the VMs that were placed on it. */
+    List<VmId> removeNode(String node) {
+        nodes.remove(node);
+        List<VmId> lost = new ArrayList<>();
+        reservations.entrySet().removeIf(e -> {
+            if (e.getValue().node().equals(node)) {
+                lost.add(e.getKey());
+                return true;
+            }
+            return false;
+        });
+        return lost;
+    }
+
+    Outcome place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
+                  String requestId) {
+        Reservation held = reservations.get(vm);
+        if (held != null && held.incarnation() == incarnation) {
+            return new Placed(held.node());
+        }
+        if (held != null && held.incarnation() < incarnation) {
+            reservations.remove(vm); // an older placement the VM has moved on from
+        }
+        Optional<String> node = bestFit(cores, memoryBytes, selector);
+        if (node.isPresent()) {
+            waiting.remove(vm);
+            reservations.put(vm, new Reservation(node.get(), incarnation, cores, memoryBytes));
+            return new Placed(node.get());
+        }
+        waiting.put(vm, new Request(vm, incarnation, cores, memoryBytes, selector, requestId));
+        return new Waiting(whyNot(cores, memoryBytes, selector));
+    }
+
+    void claim(VmId vm, String node, long incarnation, int cores, long memoryBytes) {
+        Reservation held = reservations.get(vm);
+        if (held == null || held.incarnation() <= incarnation) {
+            reservations.put(vm, new Reservation(node, incarnation, cores, memoryBytes));
+        }
+    }
+
+    /** Releases the reservation or withdraws the waiting request of that incarnation; true if capacity freed. */
+    boolean release(VmId vm, long incarnation) {
+        Request request = waiting.get(vm);
+        if (request != null && request.incarnation() == incarnation) {
+            waiting.remove(vm);
+        }
+        Reservation held = reservations.get(vm);
+        if (held != null && held.incarnation() == incarnation) {
+            reservations.remove(vm);
+            return true;
+        }
+        return false;
+    }
+
+    /** Places what waits and now fits, oldest request first. */
+    List<Retried> retryWaiting() {
+        List<Retried> placed = new ArrayList<>();
+        Iterator<Request> it = waiting.values().iterator();
+        while (it.hasNext()) {
+            Request r = it.next();
+            Optional<String> node = bestFit(r.cores(), r.memoryBytes(), r.selector());
+            if (node.isPresent()) {
+                it.remove();
+                reservations.put(r.vm(), new Reservation(node.get(), r.incarnation(), r.cores(), r.memoryBytes()));
+                placed.add(new Retried(r.vm(), node.get(), r.incarnation(), r.requestId()));
+            }
+        }
+        return placed;
+    }
+
+    int waitingCount() {
+        return waiting.size();
+    }
+
+    List<NodeView> views() {
+        List<NodeView> views = new ArrayList<>();
+        for (NodeInfo n : nodes.values()) {
+            List<String> vms = reservations.entrySet().stream().filter(e -> e.getValue().node().equals(n.name()))
+                    .map(e -> e.getKey().entityId()).sorted().toList();
+            views.add(new NodeView(n.name(), n.ready(), n.hypervisor(), n.virtualization(), n.labels(),
+                    new NodeView.Resources(n.cpus(), n.memoryBytes()),
+                    new NodeView.Resources(usedCores(n.name()), usedMemory(n.name())), vms));
+        }
+        return views;
+    }
+
+    /** The fitting node with the most free memory (spreads VMs), ties broken by name. */
+    private Optional<String> bestFit(int cores, long memoryBytes, Map<String, String> selector) {
+        return nodes.values().stream()
+                .filter(n -> fits(n, cores, memoryBytes, selector))
+                .max(Comparator.comparingLong((NodeInfo n) -> n.memoryBytes() - usedMemory(n.name()))
+                        .thenComparing(NodeInfo::name, Comparator.reverseOrder()))
+                .map(NodeInfo::name);
+    }
+
+    private boolean fits(NodeInfo n, int cores, long memoryBytes, Map<String, String> selector) {
+        return n.ready() && matches(n, selector)
+                && n.cpus() - usedCores(n.name()) >= cores
+                && n.memoryBytes() - usedMemory(n.name()) >= memoryBytes;
+    }
+
+    private static boolean matches(NodeInfo n, Map<String, String> selector) {
+        return selector == null || selector.entrySet().stream()
+                .allMatch(e -> e.getValue().equals(n.labels().get(e.getKey())));
+    }
+
+    private String whyNot(int cores, long memoryBytes, Map<String, String> selector) {
+        if (nodes.isEmpty()) {
+            return "no node has registered yet";
+        }
+        StringBuilder sb = new StringBuilder("no node fits ").append(cores).append(" vCPU(s) and ")
+                .append(memoryBytes >> 20).append(" MiB");
+        if (selector != null && !selector.isEmpty()) {
+            sb.append(" with labels ").append(selector);
+        }
+        sb.append(":");
+        for (NodeInfo n : nodes.values()) {
+            sb.append(" node ").append(n.name()).append(' ');
+            if (!n.ready()) {
+                sb.append("is not ready;");
+            } else if (!matches(n, selector)) {
+                sb.append("does not match the nodeSelector;");
+            } else {
+                sb.append("has ").append(n.cpus() - usedCores(n.name())).append(" vCPU(s) and ")
+                        .append((n.memoryBytes() - usedMemory(n.name())) >> 20).append(" MiB free;");
+            }
+        }
+        return sb.toString();
+    }
+
+    private int usedCores(String node) {
+        return reservations.values().stream().filter(r -> r.node().equals(node)).mapToInt(Reservation::cores).sum();
+    }
+
+    private long usedMemory(String node) {
+        return reservations.values().stream().filter(r -> r.node().equals(node)).mapToLong(Reservation::memoryBytes).sum();
+    }
+}

@@ -1,0 +1,44 @@
+package dev.vireo.vm;
+
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmEffect;
+import dev.vireo.scheduler.Scheduler;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/** Carries out a VM's effects: placements through the scheduler, domain work through the node, timers. */
+public final class EntityOutbox implements VirtualMachineEntity.Outbox {
+
+    private static final String BACKOFF_TIMER = "crash-loop-backoff";
+
+    private final ActorRef<Scheduler.Command> scheduler;
+    private final Clock clock;
+
+    public EntityOutbox(ActorRef<Scheduler.Command> scheduler, Clock clock) {
+        this.scheduler = scheduler;
+        this.clock = clock;
+    }
+
+    @Override
+    public void carryOut(VmEffect effect, ActorContext<VirtualMachineEntity.Command> context,
+                         TimerScheduler<VirtualMachineEntity.Command> timers) {
+        if (effect instanceof VmEffect.RequestPlacement e) {
+            scheduler.tell(new Scheduler.Place(e.vm(), e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(),
+                    e.requestId()));
+        } else if (effect instanceof VmEffect.ClaimPlacement e) {
+            scheduler.tell(new Scheduler.Claim(e.vm(), e.node(), e.incarnation(), e.cores(), e.memoryBytes()));
+        } else if (effect instanceof VmEffect.ReleasePlacement e) {
+            scheduler.tell(new Scheduler.Release(e.vm(), e.incarnation()));
+        } else if (effect instanceof VmEffect.ToNode e) {
+            scheduler.tell(new Scheduler.ToNode(e.command()));
+        } else if (effect instanceof VmEffect.WakeAt e) {
+            Duration delay = Duration.between(clock.instant(), e.at());
+            VmCommand wake = new VmCommand.BackoffExpired("backoff-" + e.at().toEpochMilli(), e.at());
+            timers.startSingleTimer(BACKOFF_TIMER, new VirtualMachineEntity.Execute(wake, null),
+                    delay.isNegative() ? Duration.ZERO : delay);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.vireo.vm;
+
+import dev.vireo.metrics.VireoMetrics;
+import dev.vireo.persistence.EventLog;
+import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.vm.Decision;
+import dev.vireo.protocol.vm.Effects;
+import dev.vireo.protocol.vm.Rejection;
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmDecider;
+import dev.vireo.protocol.vm.VmEffect;
+import dev.vireo.protocol.vm.VmEvent;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmState;
+import java.time.Clock;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The single writer of one VM: a thin adapter that asks {@link VmDecider} what a command means,
+ * persists the events, replies, and then carries out the {@link Effects} of what it persisted.
+ */
+public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMachineEntity.Command, VmEvent, VmState> {
+
+    public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "VirtualMachine");
+
+    public sealed interface Command extends CborSerializable {
+    }
+
+    /** Run {@code command}; {@code replyTo} may be null for system commands that need no answer. */
+    public record Execute(VmCommand command, ActorRef<Reply> replyTo) implements Command {
+    }
+
+    public record GetState(ActorRef<Reply> replyTo) implements Command {
+    }
+
+    public sealed interface Reply extends CborSerializable {
+    }
+
+    /** The command was accepted (maybe as a no-op); {@code state} is the VM after it. */
+    public record Accepted(VmState state) implements Reply {
+    }
+
+    public record Refused(Rejection rejection) implements Reply {
+    }
+
+    /** Where the effects of persisted events go. */
+    public interface Outbox {
+        void carryOut(VmEffect effect, ActorContext<Command> context, TimerScheduler<Command> timers);
+    }
+
+    private final VmId id;
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final VmDecider decider;
+    private final Outbox outbox;
+    private final Clock clock;
+    private final int snapshotEvery;
+    private final VireoMetrics metrics;
+
+    public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
+                                           VireoMetrics metrics) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new VirtualMachineEntity(id, context, timers, decider, outbox, clock, snapshotEvery, metrics)));
+    }
+
+    private VirtualMachineEntity(VmId id, ActorContext<Command> context, TimerScheduler<Command> timers,
+                                 VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
+                                 VireoMetrics metrics) {
+        super(PersistenceId.ofUniqueId(id.persistenceId()),
+                SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
+        this.id = id;
+        this.context = context;
+        this.timers = timers;
+        this.decider = decider;
+        this.outbox = outbox;
+        this.clock = clock;
+        this.snapshotEvery = snapshotEvery;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public VmState emptyState() {
+        return VmState.empty(id);
+    }
+
+    @Override
+    public CommandHandler<Command, VmEvent, VmState> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Execute.class, this::execute)
+                .onCommand(GetState.class, (state, cmd) -> Effect().none().thenRun(s -> cmd.replyTo().tell(new Accepted(s))))
+                .build();
+    }
+
+    private org.apache.pekko.persistence.typed.javadsl.Effect<VmEvent, VmState> execute(VmState state, Execute cmd) {
+        Decision decision = decider.decide(state, cmd.command(), clock.instant());
+        if (decision instanceof Decision.Rejected rejected) {
+            context.getLog().info("{} {} refused: {} [request {}]", id, name(cmd.command()),
+                    rejected.rejection().message(), cmd.command().requestId());
+            return Effect().none().thenRun(s -> reply(cmd, new Refused(rejected.rejection())));
+        }
+        List<VmEvent> events = ((Decision.Accepted) decision).events();
+        if (events.isEmpty()) {
+            return Effect().none().thenRun(s -> reply(cmd, new Accepted(s)));
+        }
+        return Effect().persist(events).thenRun(after -> {
+            metrics.eventsPersisted(events.size());
+            logTransition(state, after, events, cmd.command());
+            for (VmEffect effect : Effects.of(state, events)) {
+                outbox.carryOut(effect, context, timers);
+            }
+            reply(cmd, new Accepted(after));
+        });
+    }
+
+    private void logTransition(VmState before, VmState after, List<VmEvent> events, VmCommand command) {
+        String types = String.join(",", events.stream().map(e -> e.getClass().getSimpleName()).toList());
+        if (before.phase() != after.phase() || before.exists() != after.exists()) {
+            context.getLog().info("{} {} -> {} ({}) by {} [request {}]", id,
+                    before.exists() ? before.phase() : "absent", after.exists() ? after.phase() : "deleted", types,
+                    command.principal(), command.requestId());
+        } else {
+            context.getLog().info("{} {} ({}) by {} [request {}]", id, after.phase(), types, command.principal(),
+                    command.requestId());
+        }
+    }
+
+    private static String name(VmCommand command) {
+        return command.getClass().getSimpleName();
+    }
+
+    private static void reply(Execute cmd, Reply reply) {
+        if (cmd.replyTo() != null) {
+            cmd.replyTo().tell(reply);
+        }
+    }
+
+    @Override
+    public EventHandler<VmState, VmEvent> eventHandler() {
+        return newEventHandlerBuilder().forAnyState().onAnyEvent(VmState::apply);
+    }
+
+    @Override
+    public SignalHandler<VmState> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), state -> {
+                    List<VmEffect> effects = Effects.onRecovery(state, "recovery-" + UUID.randomUUID().toString().substring(0, 8));
+                    if (!effects.isEmpty()) {
+                        context.getLog().info("{} recovered as {} at incarnation {} on {}: resuming its work", id,
+                                state.phase(), state.incarnation(), state.node());
+                    }
+                    effects.forEach(effect -> outbox.carryOut(effect, context, timers));
+                })
+                .build();
+    }
+
+    @Override
+    public Set<String> tagsFor(VmEvent event) {
+        return Set.of(EventLog.VM_TAG);
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+    }
+}
