@@ -28,6 +28,11 @@ final class Formats {
         }
     }
 
+    /** One line, for request bodies. */
+    static String compact(JsonNode node) {
+        return node.toString();
+    }
+
     static String yaml(JsonNode node) {
         try {
             return YAML.writeValueAsString(node).stripTrailing();

@@ -98,7 +98,7 @@ final class VireoClient {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
             request.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofString(Formats.json(body)));
+                    .method(method, HttpRequest.BodyPublishers.ofString(Formats.compact(body)));
         }
         HttpResponse<String> response = exchange(request.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {
@@ -122,7 +122,8 @@ final class VireoClient {
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(server.resolve(path));
+        // Relative to the server URL, so that a path prefix (a reverse proxy) is kept.
+        return HttpRequest.newBuilder(server.resolve(path.startsWith("/") ? path.substring(1) : path));
     }
 
     private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
