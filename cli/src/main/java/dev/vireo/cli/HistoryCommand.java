@@ -3,12 +3,15 @@ package dev.vireo.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "history", description = "Every event of a VM: who asked for what, and what happened. Kept after deletion.")
 final class HistoryCommand extends ClientCommand {
+    private static final Pattern UUID = Pattern.compile("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
+
     @Parameters(index = "0", paramLabel = "NAME", description = "The VM.")
     String name;
 
@@ -46,8 +49,8 @@ final class HistoryCommand extends ClientCommand {
         return instant == null ? timestamp : instant.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
-    /** The first 8 characters of a request id, like a short git hash; -o json shows it whole. */
+    /** A UUID request id shortened to 8 characters, like a git hash; other ids (node-made) stay whole. */
     static String shortId(String requestId) {
-        return requestId == null || requestId.length() <= 8 ? requestId : requestId.substring(0, 8);
+        return requestId != null && UUID.matcher(requestId).matches() ? requestId.substring(0, 8) : requestId;
     }
 }

@@ -40,16 +40,16 @@ class TableTest {
     }
 
     @Test
-    void historyTableShortensRequestIdsAndSummarisesData() throws Exception {
+    void historyTableShortensUuidRequestIdsAndSummarisesData() throws Exception {
         JsonNode items = Formats.JSON.readTree("""
                 [{"seqNr":1,"timestamp":"2025-01-01T10:00:00.123456Z","type":"VmCreated","principal":"anonymous",
                   "requestId":"0f3a9c1e-aaaa-bbbb-cccc-000000000000","data":{"uid":"u1","spec":{"memory":"128Mi"}}},
                  {"seqNr":2,"timestamp":"2025-01-01T10:00:01Z","type":"Scheduled","principal":"anonymous",
-                  "requestId":"r2","data":{"node":"local","incarnation":1}}]""");
+                  "requestId":"node-local-7","data":{"node":"local","incarnation":1}}]""");
         assertEquals("""
-                SEQ   TIME                   TYPE        PRINCIPAL   REQUEST    DATA
-                1     2025-01-01T10:00:00Z   VmCreated   anonymous   0f3a9c1e   uid=u1 spec={…}
-                2     2025-01-01T10:00:01Z   Scheduled   anonymous   r2         node=local incarnation=1
+                SEQ   TIME                   TYPE        PRINCIPAL   REQUEST        DATA
+                1     2025-01-01T10:00:00Z   VmCreated   anonymous   0f3a9c1e       uid=u1 spec={…}
+                2     2025-01-01T10:00:01Z   Scheduled   anonymous   node-local-7   node=local incarnation=1
                 """, HistoryCommand.table(items));
     }
 }
