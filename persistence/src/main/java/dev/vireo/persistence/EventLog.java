@@ -27,8 +27,6 @@ public final class EventLog implements Extension {
     /** For {@link #stream(long)}: only events persisted from now on. */
     public static final long FROM_NOW = -1L;
 
-    private static final int SUBSCRIBER_BUFFER = 1024;
-
     private final ActorSystem<?> system;
     private final JdbcReadJournal journal;
     private final JournalDatabase database;
@@ -66,7 +64,8 @@ public final class EventLog implements Extension {
      * All VM events with offset &gt; {@code afterOffset}, then live, in strictly increasing offset
      * order ({@code 0} replays everything; {@link #FROM_NOW} gives only events persisted after the
      * stream starts). Resuming from the last offset seen gives no gap and no duplicate. A subscriber
-     * that falls more than a thousand events behind is failed; it resumes from its last offset.
+     * that falls more than {@code vireo.persistence.event-stream.subscriber-buffer} events behind
+     * is failed with {@link SubscriberTooSlow}; it resumes from its last offset.
      */
     public Source<StoredEvent, NotUsed> stream(long afterOffset) {
         if (afterOffset < 0) {
@@ -89,8 +88,11 @@ public final class EventLog implements Extension {
         if (current == null) {
             synchronized (this) {
                 if (feed == null) {
-                    Duration heartbeat = system.settings().config().getDuration("jdbc-read-journal.refresh-interval");
-                    feed = new LiveEventFeed(system, journal, VM_TAG, database.maxOrdering(), heartbeat, SUBSCRIBER_BUFFER);
+                    var config = system.settings().config();
+                    feed = new LiveEventFeed(system, journal, VM_TAG, database.maxOrdering(),
+                            config.getDuration("jdbc-read-journal.refresh-interval"),
+                            config.getInt("vireo.persistence.event-stream.subscriber-buffer"),
+                            config.getInt("vireo.persistence.event-stream.concurrent-catch-ups"));
                 }
                 current = feed;
             }

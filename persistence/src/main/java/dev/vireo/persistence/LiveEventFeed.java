@@ -29,14 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class LiveEventFeed {
 
-    /** Thrown into a subscriber's stream when it falls too far behind; it resumes from its last offset. */
-    static final class SubscriberTooSlow extends RuntimeException {
-        SubscriberTooSlow(int buffer) {
-            super("the subscriber fell more than " + buffer + " events behind the live event stream;"
-                    + " reconnect with its last offset (Last-Event-ID) to resume");
-        }
-    }
-
     private sealed interface Item permits Event, Heartbeat {
     }
 
@@ -48,12 +40,14 @@ final class LiveEventFeed {
     private final JdbcReadJournal journal;
     private final String tag;
     private final int subscriberBuffer;
+    private final CatchUpGate catchUps;
     private final Source<Item, NotUsed> hub;
 
     /** @param startAfter where the feed starts (the max ordering when it is created) */
     LiveEventFeed(ActorSystem<?> system, JdbcReadJournal journal, String tag, CompletionStage<Long> startAfter,
-                  Duration heartbeat, int subscriberBuffer) {
+                  Duration heartbeat, int subscriberBuffer, int concurrentCatchUps) {
         this.journal = journal;
+        this.catchUps = new CatchUpGate(concurrentCatchUps);
         this.tag = tag;
         this.subscriberBuffer = subscriberBuffer;
         AtomicLong lastSeen = new AtomicLong(0);
@@ -97,7 +91,7 @@ final class LiveEventFeed {
     }
 
     private Source<StoredEvent, NotUsed> catchUp(long afterOffset) {
-        return journal.currentEventsByTag(tag, Offset.sequence(afterOffset)).map(StoredEvent::of);
+        return catchUps.through(() -> journal.currentEventsByTag(tag, Offset.sequence(afterOffset)).map(StoredEvent::of));
     }
 
     private static boolean advance(AtomicLong cursor, StoredEvent e) {

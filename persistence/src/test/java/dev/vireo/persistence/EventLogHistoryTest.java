@@ -1,0 +1,97 @@
+package dev.vireo.persistence;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EventLogHistoryTest {
+
+    @TempDir
+    static Path dataDir;
+    static TestJournal journal;
+
+    @BeforeAll
+    static void start() {
+        journal = new TestJournal(dataDir);
+    }
+
+    @AfterAll
+    static void stop() {
+        journal.close();
+    }
+
+    @Test
+    void historyReturnsTheEventsInOrderWithTheirTimestamps() {
+        String id = "VirtualMachine|default/ordered";
+        Instant before = Instant.now();
+        for (int i = 1; i <= 20; i++) {
+            journal.record(id, "e" + i);
+            journal.record("VirtualMachine|default/interleaved", "x" + i);
+        }
+        Instant after = Instant.now();
+
+        List<StoredEvent> history = TestJournal.await(journal.log().history(id));
+
+        assertEquals(20, history.size());
+        for (int i = 0; i < history.size(); i++) {
+            StoredEvent e = history.get(i);
+            assertEquals(id, e.persistenceId());
+            assertEquals(i + 1, e.sequenceNr());
+            assertEquals(new Recorder.Recorded("e" + (i + 1)), e.event());
+            assertFalse(e.timestamp().isBefore(before.minusMillis(1)), e.timestamp() + " before " + before);
+            assertFalse(e.timestamp().isAfter(after), e.timestamp() + " after " + after);
+            if (i > 0) {
+                assertTrue(e.offset() > history.get(i - 1).offset(), "offsets increase");
+                assertFalse(e.timestamp().isBefore(history.get(i - 1).timestamp()), "timestamps do not go back");
+            }
+        }
+    }
+
+    @Test
+    void historyUntilCutsAtTheInstant() throws InterruptedException {
+        String id = "VirtualMachine|default/travel";
+        journal.record(id, "created");
+        journal.record(id, "started");
+        Thread.sleep(20);
+        Instant between = Instant.now();
+        Thread.sleep(20);
+        journal.record(id, "stopped");
+
+        List<StoredEvent> untilBetween = TestJournal.await(journal.log().historyUntil(id, between));
+        assertEquals(List.of(new Recorder.Recorded("created"), new Recorder.Recorded("started")),
+                untilBetween.stream().map(StoredEvent::event).toList());
+
+        List<StoredEvent> all = TestJournal.await(journal.log().history(id));
+        Instant atSecond = all.get(1).timestamp();
+        assertEquals(2, TestJournal.await(journal.log().historyUntil(id, atSecond)).size(), "the cut is inclusive");
+        assertEquals(0, TestJournal.await(journal.log().historyUntil(id, all.get(0).timestamp().minusMillis(1))).size());
+        assertEquals(3, TestJournal.await(journal.log().historyUntil(id, Instant.now())).size());
+    }
+
+    @Test
+    void historyOfAnUnknownVmIsEmpty() {
+        assertEquals(List.of(), TestJournal.await(journal.log().history("VirtualMachine|default/never")));
+    }
+
+    @Test
+    void persistenceIdsListOnlyVirtualMachines() {
+        journal.record("VirtualMachine|team/b", "created");
+        journal.record("VirtualMachine|team/a", "created");
+        journal.record("/sharding/VirtualMachineCoordinator", "internal");
+
+        List<String> ids = TestJournal.await(journal.log().persistenceIds());
+
+        assertTrue(ids.containsAll(List.of("VirtualMachine|team/a", "VirtualMachine|team/b")), ids.toString());
+        assertTrue(ids.stream().allMatch(id -> id.startsWith("VirtualMachine|")), ids.toString());
+        assertEquals(ids.stream().sorted().toList(), ids);
+    }
+}
