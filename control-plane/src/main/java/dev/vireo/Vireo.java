@@ -15,6 +15,7 @@ import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmDecider;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.protocol.vm.VmPolicy;
+import dev.vireo.protocol.vm.Quantity;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.EntityOutbox;
 import dev.vireo.vm.VirtualMachineEntity;
@@ -69,8 +70,11 @@ public final class Vireo implements AutoCloseable {
         overrides.put("vireo.node.hypervisor", choice.uri());
         overrides.put("vireo.images-dir", settings.images().toAbsolutePath().toString());
         overrides.put("pekko.remote.artery.canonical.port", settings.clusterPort());
+        overrides.put(JournalConfig.DATA_DIR, dataDir.toString());
+        // resolved only now, with the data dir in place: ConfigFactory.load() alone would have fixed the
+        // journal's URL to the default ./vireo-data
         Config config = JournalConfig.forDataDir(dataDir,
-                ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load()));
+                ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication())));
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "vireo", config);
         try {
@@ -114,7 +118,11 @@ public final class Vireo implements AutoCloseable {
                 Props.empty());
         ActorRef<NodeReport> reports = link.narrow();
         ActorRef<NodeRegistration> registrations = link.narrow();
-        NodeAgentSettings agent = NodeAgentSettings.of(name, vireo.getString("node.hypervisor"), labels);
+        String cpus = vireo.getString("node.cpus");
+        String memory = vireo.getString("node.memory");
+        NodeAgentSettings agent = NodeAgentSettings.of(name, vireo.getString("node.hypervisor"), labels)
+                .withCapacity(cpus.isBlank() ? null : Integer.valueOf(cpus),
+                        memory.isBlank() ? null : Quantity.parseBytes(memory));
         system.systemActorOf(NodeAgent.create(agent, reports, registrations), "node-agent-" + name, Props.empty());
     }
 
