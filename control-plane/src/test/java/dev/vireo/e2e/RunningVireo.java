@@ -58,6 +58,10 @@ final class RunningVireo implements BeforeAllCallback, AfterAllCallback {
         return api;
     }
 
+    Path dataDir() {
+        return dataDir;
+    }
+
     int port() {
         return vireo.port();
     }

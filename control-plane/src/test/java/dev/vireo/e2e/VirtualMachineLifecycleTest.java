@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.e2e.Api.Response;
+import java.nio.file.Files;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -216,6 +217,14 @@ class VirtualMachineLifecycleTest {
         Response created = api.create(Manifests.json(name, "Halted"));
         assertNotNull(created.requestId());
         assertEquals(created.requestId(), api.history(name).get(0).path("requestId").asText());
+    }
+
+    @Test
+    void theJournalIsWrittenToTheDataDirectory() {
+        String name = Manifests.uniqueName("journal");
+        assertEquals(201, api.create(Manifests.json(name, "Halted")).status());
+        assertTrue(Files.isRegularFile(vireo.dataDir().resolve("journal.mv.db")),
+                "the events must live under --data, not in some default directory");
     }
 
     private String runningVm(String prefix) {
