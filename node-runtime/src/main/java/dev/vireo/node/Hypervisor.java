@@ -1,0 +1,140 @@
+package dev.vireo.node;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.Error;
+import org.libvirt.LibvirtException;
+import org.libvirt.NodeInfo;
+import org.libvirt.event.LifecycleListener;
+
+/**
+ * One libvirt connection and the blocking calls the agent makes on it. Every method blocks: call
+ * them only from the agent's libvirt pool, never from the actor's thread.
+ */
+final class Hypervisor {
+
+    /** A domain that carries Vireo's metadata, with its state when it was looked at. */
+    record VireoDomain(Domain domain, String name, VireoMetadata meta, String uuid, DomainState state) {
+    }
+
+    private final Connect connect;
+    private final HypervisorKind kind;
+    private final String uri;
+
+    private Hypervisor(Connect connect, HypervisorKind kind, String uri) {
+        this.connect = connect;
+        this.kind = kind;
+        this.uri = uri;
+    }
+
+    static Hypervisor open(String uri) throws LibvirtException {
+        HypervisorKind kind = HypervisorKind.fromUri(uri);
+        LibvirtEventLoop.ensureRunning(uri);
+        return new Hypervisor(new Connect(uri), kind, uri);
+    }
+
+    HypervisorKind kind() {
+        return kind;
+    }
+
+    String uri() {
+        return uri;
+    }
+
+    NodeInfo nodeInfo() throws LibvirtException {
+        return connect.nodeInfo();
+    }
+
+    void addLifecycleListener(LifecycleListener listener) throws LibvirtException {
+        connect.addLifecycleListener(listener);
+    }
+
+    /** Stops listening and closes the connection; errors do not matter, the connection is being given up. */
+    void closeQuietly(LifecycleListener listener) {
+        try {
+            connect.removeLifecycleListener(listener);
+        } catch (LibvirtException | RuntimeException e) {
+            // not registered, or the connection is already broken
+        }
+        try {
+            connect.close();
+        } catch (LibvirtException e) {
+            // closing a broken connection fails; it is gone either way
+        }
+    }
+
+    Optional<Domain> lookup(String domainName) throws LibvirtException {
+        return ifStillThere(() -> connect.domainLookupByName(domainName));
+    }
+
+    /** The domain of that name if it is Vireo's; a foreign domain of the same name is reported as such. */
+    Lookup lookupVireo(String domainName) throws LibvirtException {
+        Optional<Domain> found = lookup(domainName);
+        if (found.isEmpty()) {
+            return Lookup.MISSING;
+        }
+        Optional<VireoDomain> vireo = describe(found.get());
+        return vireo.map(Lookup::of).orElse(Lookup.FOREIGN);
+    }
+
+    /** All of Vireo's domains, running and defined-but-stopped; other domains are not looked at twice. */
+    List<VireoDomain> vireoDomains() throws LibvirtException {
+        List<VireoDomain> vireo = new ArrayList<>();
+        for (int id : connect.listDomains()) {
+            ifStillThere(() -> describe(connect.domainLookupByID(id))).flatMap(d -> d).ifPresent(vireo::add);
+        }
+        for (String name : connect.listDefinedDomains()) {
+            ifStillThere(() -> describe(connect.domainLookupByName(name))).flatMap(d -> d).ifPresent(vireo::add);
+        }
+        return vireo;
+    }
+
+    private interface LibvirtCall<T> {
+        T call() throws LibvirtException;
+    }
+
+    /** Runs a call on a listed domain; empty if the domain went away since it was listed. */
+    private static <T> Optional<T> ifStillThere(LibvirtCall<T> call) throws LibvirtException {
+        try {
+            return Optional.of(call.call());
+        } catch (LibvirtException e) {
+            if (e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    Optional<VireoDomain> describe(Domain domain) throws LibvirtException {
+        Optional<VireoMetadata> meta = DomainXml.metadata(domain.getXMLDesc(0));
+        if (meta.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new VireoDomain(domain, domain.getName(), meta.get(), domain.getUUIDString(), state(domain)));
+    }
+
+    DomainState state(Domain domain) throws LibvirtException {
+        return DomainState.of(domain.getInfo().state);
+    }
+
+    Domain define(String xml) throws LibvirtException {
+        return connect.domainDefineXML(xml);
+    }
+
+    /** What a lookup by name found: nothing, a domain Vireo did not create, or a Vireo domain. */
+    record Lookup(VireoDomain vireo, boolean foreign) {
+        static final Lookup MISSING = new Lookup(null, false);
+        static final Lookup FOREIGN = new Lookup(null, true);
+
+        static Lookup of(VireoDomain vireo) {
+            return new Lookup(vireo, false);
+        }
+
+        boolean missing() {
+            return vireo == null && !foreign;
+        }
+    }
+}
