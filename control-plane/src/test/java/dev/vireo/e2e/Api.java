@@ -93,6 +93,10 @@ final class Api {
         return send(request(path).DELETE(), null);
     }
 
+    Response deleteWithId(String path, String requestId) {
+        return send(request(path).DELETE(), requestId);
+    }
+
     Response create(String manifestJson) {
         return create("default", manifestJson);
     }

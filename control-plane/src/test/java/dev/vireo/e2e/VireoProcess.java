@@ -1,0 +1,117 @@
+package dev.vireo.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@code vireo up} as its own JVM, started the way a user starts it, so that it can be killed for real. */
+final class VireoProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+    private final Api api;
+
+    private VireoProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.api = new Api(port);
+    }
+
+    /** Starts {@code dev.vireo.Main up} on a free port and {@code dataDir}; returns once it is ready. */
+    static VireoProcess start(Path dataDir, Path log) throws IOException {
+        int port = freePort();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = List.of(java, "-Xmx512m",
+                "-Dvireo.vm.backoff-base=1s", "-Dvireo.vm.backoff-max=2s",
+                "-Dvireo.test.log=" + log.resolveSibling(log.getFileName() + ".vireo"),
+                "-cp", System.getProperty("java.class.path"),
+                "dev.vireo.Main", "up", "--port", Integer.toString(port), "--data", dataDir.toString(),
+                "--hypervisor", RunningVireo.HYPERVISOR);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        VireoProcess vireo = new VireoProcess(process, log, port);
+        vireo.awaitReady(Duration.ofSeconds(60));
+        return vireo;
+    }
+
+    Api api() {
+        return api;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** {@code kill -9}: no shutdown hook, no clean leave, whatever was in flight is lost. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            fail("Vireo (pid " + process.pid() + ") still runs 30s after SIGKILL");
+        }
+        assertFalse(process.isAlive());
+        assertFalse(ProcessHandle.of(process.pid()).map(ProcessHandle::isAlive).orElse(false));
+    }
+
+    private void awaitReady(Duration within) {
+        Instant deadline = Instant.now().plus(within);
+        while (true) {
+            if (!process.isAlive()) {
+                fail("Vireo exited with " + process.exitValue() + " before it was ready:\n" + tail());
+            }
+            try {
+                if (api.get("/readyz").status() == 200) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // not listening yet
+            }
+            if (Instant.now().isAfter(deadline)) {
+                fail("Vireo was not ready within " + within.toSeconds() + "s:\n" + tail());
+            }
+            sleep(Duration.ofMillis(200));
+        }
+    }
+
+    String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** Stops it as SIGTERM does (cleanly), if it still runs. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
