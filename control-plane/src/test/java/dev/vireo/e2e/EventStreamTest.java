@@ -40,8 +40,9 @@ class EventStreamTest {
             assertTrue(stream.contentType().startsWith("text/event-stream"), stream.contentType());
             List<Event> events = stream.takeUntil(lastOf(name, history), PATIENCE);
 
+            // the log's first event is the first of some VM (not necessarily a VmCreated: a domain left running
+            // on the shared test hypervisor by an earlier Vireo is reported, and fenced, as StaleReportIgnored)
             assertEquals(1, events.get(0).data().path("seqNr").asLong(), "the first event of the log comes first");
-            assertEquals("VmCreated", events.get(0).type());
             assertStrictlyIncreasing(events);
             List<Event> ofVm = events.stream().filter(e -> e.vm().equals("default/" + name)).toList();
             assertEquals(history.size(), ofVm.size());
