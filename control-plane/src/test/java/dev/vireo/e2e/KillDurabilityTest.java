@@ -141,6 +141,23 @@ class KillDurabilityTest {
         }
     }
 
+    @Test
+    void sigtermStopsVireoCleanlyAndItStartsAgainOnTheSameData() throws Exception {
+        Path data = dir.resolve("data");
+        String name = Manifests.uniqueName("term");
+        List<JsonNode> before;
+        try (VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"))) {
+            create(first.api(), name, "Halted");
+            before = first.api().history(name);
+            int exit = first.terminate(Duration.ofSeconds(30));
+            assertTrue(exit == 0 || exit == 143, "exit code " + exit + ":\n" + first.tail());
+        }
+        try (VireoProcess second = VireoProcess.start(data, dir.resolve("second.log"))) {
+            assertEquals(before, second.api().history(name));
+            assertEquals("Stopped", second.api().get(Api.vm(name)).phase());
+        }
+    }
+
     private void create(Api api, String name, String runStrategy) {
         String requestId = "kill-" + (++requests);
         Response r = api.post(Api.vms("default"), Api.JSON_TYPE, Manifests.json(name, runStrategy), requestId);

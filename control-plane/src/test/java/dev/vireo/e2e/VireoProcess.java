@@ -60,6 +60,15 @@ final class VireoProcess implements AutoCloseable {
         assertFalse(ProcessHandle.of(process.pid()).map(ProcessHandle::isAlive).orElse(false));
     }
 
+    /** SIGTERM, as an operator stops it; returns the exit code, or fails if it does not end in time. */
+    int terminate(Duration within) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("Vireo (pid " + process.pid() + ") still runs " + within.toSeconds() + "s after SIGTERM:\n" + tail());
+        }
+        return process.exitValue();
+    }
+
     private void awaitReady(Duration within) {
         Instant deadline = Instant.now().plus(within);
         while (true) {

@@ -220,6 +220,55 @@ class VirtualMachineLifecycleTest {
     }
 
     @Test
+    void forcedStopEndsStopped() {
+        String name = runningVm("force");
+        assertEquals(202, api.action(name, "stop?force=true").status());
+        api.awaitPhase(name, "Stopped");
+        List<JsonNode> history = api.history(name);
+        JsonNode stop = history.stream().filter(e -> e.path("type").asText().equals("StopRequested")).findFirst()
+                .orElseThrow();
+        assertTrue(stop.at("/data/force").asBoolean(), stop::toString);
+        assertEquals("DomainStopped", history.get(history.size() - 1).path("type").asText());
+    }
+
+    @Test
+    void restartOfAPausedVmRunsItAgain() {
+        String name = runningVm("pause-restart");
+        assertEquals(202, api.action(name, "pause").status());
+        api.awaitPhase(name, "Paused");
+        long before = api.get(Api.vm(name)).incarnation();
+        assertEquals(202, api.action(name, "restart").status());
+        Eventually.get(name + " to run again", java.time.Duration.ofSeconds(30), () -> api.get(Api.vm(name)),
+                r -> "Running".equals(r.phase()) && r.incarnation() > before);
+    }
+
+    @Test
+    void replacingTheRunStrategyWithHaltedStopsARunningVm() {
+        String name = runningVm("put-halted");
+        Response current = api.get(Api.vm(name));
+        String manifest = Manifests.json(name, "Halted").replace("\"metadata\": {",
+                "\"metadata\": {\"resourceVersion\": \"" + current.resourceVersion() + "\", ");
+        Response replaced = api.put(Api.vm(name), Api.JSON_TYPE, manifest);
+        assertEquals(200, replaced.status(), replaced::toString);
+        api.awaitPhase(name, "Stopped");
+        List<String> types = types(api.history(name));
+        assertTrue(types.containsAll(List.of("RunStrategyChanged", "StopRequested", "DomainStopped")), types::toString);
+    }
+
+    @Test
+    void aVmDeletedWhileRunningAndCreatedAgainIsANewIncarnation() {
+        String name = runningVm("rerun-name");
+        long first = api.get(Api.vm(name)).incarnation();
+        assertEquals(202, api.delete(Api.vm(name)).status());
+        api.awaitGone(name);
+
+        assertEquals(201, api.create(Manifests.json(name, "Always")).status());
+        Response again = api.awaitPhase(name, "Running");
+        assertTrue(again.incarnation() > first, "incarnations only grow, across delete and re-create: " + again);
+        assertEquals(2, types(api.history(name)).stream().filter("VmCreated"::equals).count());
+    }
+
+    @Test
     void theJournalIsWrittenToTheDataDirectory() {
         String name = Manifests.uniqueName("journal");
         assertEquals(201, api.create(Manifests.json(name, "Halted")).status());
