@@ -37,10 +37,29 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--node-name", defaultValue = "local", description = "Name of this machine's node (default ${DEFAULT-VALUE}).")
     String nodeName;
 
+    @Option(names = "--node-cpus", description = "vCPUs this node offers (default: what libvirt reports).")
+    Integer nodeCpus;
+
+    @Option(names = "--node-memory", description = "Memory this node offers, e.g. 64Gi (default: what libvirt reports).")
+    String nodeMemory;
+
     @Override
     public Integer call() throws Exception {
+        Map<String, Object> config = new java.util.HashMap<>();
+        if (nodeCpus != null) {
+            config.put("vireo.node.cpus", nodeCpus.toString());
+        }
+        if (nodeMemory != null) {
+            try {
+                dev.vireo.protocol.vm.Quantity.parseBytes(nodeMemory);
+            } catch (IllegalArgumentException e) {
+                System.err.println("error: --node-memory: " + e.getMessage());
+                return 64;
+            }
+            config.put("vireo.node.memory", nodeMemory);
+        }
         VireoSettings settings = new VireoSettings(address, port, data, hypervisor, images, clusterPort, nodeName,
-                Map.of());
+                config);
         Vireo vireo;
         try {
             vireo = Vireo.start(settings);

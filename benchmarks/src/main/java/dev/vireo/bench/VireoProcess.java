@@ -1,0 +1,86 @@
+package dev.vireo.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Vireo started the way a user starts it ({@code vireo up}), as its own JVM, so the client measures from outside. */
+final class VireoProcess implements AutoCloseable {
+
+    private final Process process;
+    final int port;
+    final Path dataDir;
+
+    private VireoProcess(Process process, int port, Path dataDir) {
+        this.process = process;
+        this.port = port;
+        this.dataDir = dataDir;
+    }
+
+    static VireoProcess start(Path dataDir, String hypervisor, Path log, String... jvmOptions) throws Exception {
+        int port = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of(jvmOptions));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vireo.Main", "up",
+                "--port", Integer.toString(port), "--data", dataDir.toString(), "--hypervisor", hypervisor,
+                // the test driver reports 16 vCPUs and 3 GiB: offer enough for the largest scenario
+                "--node-cpus", "1000000", "--node-memory", "64Ti"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        VireoProcess vireo = new VireoProcess(p, port, dataDir);
+        vireo.awaitReady(Duration.ofMinutes(5));
+        return vireo;
+    }
+
+    /** Seconds from now until /readyz answers 200. */
+    double awaitReady(Duration deadline) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Instant start = Instant.now();
+        while (Duration.between(start, Instant.now()).compareTo(deadline) < 0) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Vireo exited with " + process.exitValue() + " before it was ready");
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/readyz"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return Duration.between(start, Instant.now()).toMillis() / 1000.0;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("Vireo was not ready within " + deadline);
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
