@@ -288,7 +288,7 @@ public final class NodeAgent {
                     publish(new NodeReport.DomainResumed(vm, node, incarnation), cause, null);
                 }
             }
-            case STARTED -> context.getLog().info("{} of {} was started outside Vireo ({})", event.domainName(), vm, cause);
+            case STARTED -> context.getLog().debug("{} of {}: unexpected {}", event.domainName(), vm, cause);
             default -> context.getLog().debug("{} of {} ignored", cause, vm);
         }
         return Behaviors.same();
