@@ -42,7 +42,8 @@ public final class ApiServer extends AllDirectives {
                                   VireoMetrics metrics, Config vireo) throws Exception {
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
-        Routes routes = new Routes(new VirtualMachineRoutes(new VirtualMachines(system, sharding, timeout), metrics),
+        Routes routes = new Routes(new VirtualMachineRoutes(new VirtualMachines(system, sharding, timeout), metrics,
+                new ImagePaths(java.nio.file.Path.of(vireo.getString("images-dir")))),
                 new HistoryRoutes(eventLog), new EventStreamRoute(eventLog),
                 new StatusRoutes(system, scheduler, metrics, timeout), metrics);
         ServerBinding binding = Http.get(system)

@@ -31,10 +31,12 @@ final class VirtualMachineRoutes extends AllDirectives {
 
     private final VirtualMachines vms;
     private final VireoMetrics metrics;
+    private final ImagePaths images;
 
-    VirtualMachineRoutes(VirtualMachines vms, VireoMetrics metrics) {
+    VirtualMachineRoutes(VirtualMachines vms, VireoMetrics metrics, ImagePaths images) {
         this.vms = vms;
         this.metrics = metrics;
+        this.images = images;
     }
 
     /** Routes under {@code /api/v1/namespaces/{ns}/virtualmachines}. */
@@ -68,6 +70,7 @@ final class VirtualMachineRoutes extends AllDirectives {
         ManifestValidator.checkName("metadata.namespace", namespace);
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec spec = ManifestValidator.validate(manifest, namespace, null);
+        images.check(spec);
         VmId id = new VmId(namespace, manifest.metadata().name());
         VmCommand.Create create = new VmCommand.Create(requestId, PRINCIPAL, UUID.randomUUID().toString(),
                 labels(manifest), spec);
@@ -77,6 +80,7 @@ final class VirtualMachineRoutes extends AllDirectives {
     private Route replace(VmId id, byte[] body, String contentType, String requestId) {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec spec = ManifestValidator.validate(manifest, id.namespace(), id.name());
+        images.check(spec);
         VmCommand.UpdateSpec update = new VmCommand.UpdateSpec(requestId, PRINCIPAL, labels(manifest), spec,
                 manifest.metadata().resourceVersion());
         return completeWithFuture(reply(vms.execute(id, update), StatusCodes.OK));
