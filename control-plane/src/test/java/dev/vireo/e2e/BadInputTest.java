@@ -90,6 +90,45 @@ class BadInputTest {
     }
 
     @Test
+    void imagesFromOutsideTheImagesDirectoryAreRejected() throws java.io.IOException {
+        java.nio.file.Path images = java.nio.file.Files.createDirectories(vireo.dataDir().resolve("images"));
+        java.nio.file.Path kernel = java.nio.file.Files.writeString(images.resolve("vmlinuz"), "not really a kernel");
+        java.nio.file.Path escape = images.resolve("escape");
+        java.nio.file.Files.deleteIfExists(escape);
+        java.nio.file.Files.createSymbolicLink(escape, java.nio.file.Path.of("/etc/passwd"));
+
+        for (String[] bad : new String[][] {
+                {"disks", "/etc/passwd", "spec.disks[0].image"},
+                {"disks", "../journal.mv.db", "spec.disks[0].image"},
+                {"disks", escape.toString(), "spec.disks[0].image"},
+                {"disks", images.resolve("missing.qcow2").toString(), "spec.disks[0].image"},
+                {"boot", "/etc/passwd", "spec.boot.kernel"},
+                {"boot", "escape", "spec.boot.kernel"}}) {
+            String name = Manifests.uniqueName("image");
+            Response r = api.create(withImage(name, bad[0], bad[1]));
+            assertError(r, 400, "Invalid", bad[2]);
+            assertNothingExists(name);
+        }
+        String name = Manifests.uniqueName("image");
+        Response ok = api.create(withImage(name, "boot", kernel.toString()));
+        assertEquals(201, ok.status(), ok::toString);
+        Response relative = api.create(withImage(Manifests.uniqueName("image"), "disks", "vmlinuz"));
+        assertEquals(201, relative.status(), relative::toString);
+
+        Snapshot before = Snapshot.of(api, name);
+        Response replaced = api.put(Api.vm(name), Api.JSON_TYPE, withImage(name, "disks", "/etc/shadow"));
+        assertError(replaced, 400, "Invalid", "spec.disks[0].image");
+        assertEquals(before, Snapshot.of(api, name));
+    }
+
+    private static String withImage(String name, String where, String path) {
+        String json = Manifests.json(name, "Halted");
+        return where.equals("boot")
+                ? json.replace("\"memory\"", "\"boot\": {\"kernel\": \"" + path + "\"}, \"memory\"")
+                : json.replace("\"memory\"", "\"disks\": [{\"name\": \"root\", \"image\": \"" + path + "\"}], \"memory\"");
+    }
+
+    @Test
     void invalidReplacementChangesNothing() {
         Snapshot before = Snapshot.of(api, STEADY);
         Response r = api.put(Api.vm(STEADY), Api.JSON_TYPE, Manifests.json(STEADY, "Halted", "lots"));
