@@ -90,7 +90,7 @@ final class VirtualMachineRoutes extends AllDirectives {
         return parameterOptional("force", force -> {
             VmCommand command = switch (action) {
                 case "start" -> new VmCommand.Start(requestId, PRINCIPAL);
-                case "stop" -> new VmCommand.Stop(requestId, PRINCIPAL, force.map(Boolean::parseBoolean).orElse(false));
+                case "stop" -> new VmCommand.Stop(requestId, PRINCIPAL, force.map(VirtualMachineRoutes::flag).orElse(false));
                 case "restart" -> new VmCommand.Restart(requestId, PRINCIPAL);
                 case "pause" -> new VmCommand.Pause(requestId, PRINCIPAL);
                 case "unpause" -> new VmCommand.Unpause(requestId, PRINCIPAL);
@@ -130,6 +130,17 @@ final class VirtualMachineRoutes extends AllDirectives {
         }
         return ApiResponses.json(StatusCodes.OK, Map.of("kind", "Status", "status", "Success",
                 "message", "virtualmachine " + id + " deleted; its history is kept"));
+    }
+
+    /** A typo must not turn a hard stop into a graceful one: only true and false are understood. */
+    private static boolean flag(String value) {
+        if (value.equalsIgnoreCase("true") || value.isEmpty()) {
+            return true;
+        }
+        if (value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new InvalidManifestException("force", "force=" + value + " is not a boolean: use force=true or force=false");
     }
 
     private static Map<String, String> labels(VirtualMachineManifest manifest) {
