@@ -162,6 +162,16 @@ class BadInputTest {
     }
 
     @Test
+    void stopWithAForceThatIsNoBooleanIsRejected() {
+        String name = Manifests.uniqueName("force");
+        assertEquals(201, api.create(Manifests.json(name, "Always")).status());
+        api.awaitPhase(name, "Running");
+        Snapshot before = Snapshot.of(api, name);
+        assertError(api.action(name, "stop?force=yes"), 400, "Invalid", "force");
+        assertEquals(before, Snapshot.of(api, name));
+    }
+
+    @Test
     void unknownActionIsNotFound() {
         Snapshot before = Snapshot.of(api, STEADY);
         assertError(api.action(STEADY, "explode"), 404, "NotFound", null);
