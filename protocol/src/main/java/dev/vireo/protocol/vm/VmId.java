@@ -8,7 +8,7 @@ public record VmId(String namespace, String name) implements Comparable<VmId> {
 
     public static final String PERSISTENCE_PREFIX = "VirtualMachine|";
 
-    @JsonCreator
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static VmId parse(String entityId) {
         int slash = entityId.indexOf('/');
         if (slash <= 0 || slash == entityId.length() - 1) {

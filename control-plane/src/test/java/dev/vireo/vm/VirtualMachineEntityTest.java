@@ -1,0 +1,134 @@
+package dev.vireo.vm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.vireo.metrics.VireoMetrics;
+import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.vm.Phase;
+import dev.vireo.protocol.vm.RunStrategy;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmDecider;
+import dev.vireo.protocol.vm.VmEffect;
+import dev.vireo.protocol.vm.VmEvent;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmPolicy;
+import dev.vireo.protocol.vm.VmState;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The entity as an adapter: it persists what the decider decides, replies, carries out the effects, and
+ * recovers to the same state. Commands, events, replies and state go through the real Jackson CBOR
+ * serializer (the test kit checks every one).
+ */
+class VirtualMachineEntityTest {
+
+    private static final ActorTestKit testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
+            .withFallback(ConfigFactory.parseString("""
+                    pekko.actor.serialization-bindings {
+                      "dev.vireo.protocol.CborSerializable" = jackson-cbor
+                    }
+                    """)));
+
+    private static final VmId ID = new VmId("default", "web-1");
+    private final List<VmEffect> effects = new CopyOnWriteArrayList<>();
+    private EventSourcedBehaviorTestKit<VirtualMachineEntity.Command, VmEvent, VmState> entity;
+
+    @BeforeEach
+    void setUp() {
+        effects.clear();
+        entity = EventSourcedBehaviorTestKit.create(testKit.system(), VirtualMachineEntity.create(ID,
+                new VmDecider(VmPolicy.DEFAULT), (effect, context, timers) -> effects.add(effect), Clock.systemUTC(),
+                3, new VireoMetrics()));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        testKit.shutdownTestKit();
+    }
+
+    private EventSourcedBehaviorTestKit.CommandResultWithReply<VirtualMachineEntity.Command, VmEvent, VmState,
+            VirtualMachineEntity.Reply> run(VmCommand command) {
+        return entity.runCommand(replyTo -> new VirtualMachineEntity.Execute(command, replyTo));
+    }
+
+    private static VmCommand.Create create(RunStrategy strategy) {
+        return new VmCommand.Create("r1", "anonymous", "uid-1", Map.of("app", "web"),
+                new VirtualMachineSpec(strategy, null, "128Mi", null, null, null, null, null).withDefaults());
+    }
+
+    @Test
+    void createPersistsEventsRepliesAndAsksForAPlacement() {
+        var result = run(create(RunStrategy.Always));
+        assertEquals(List.of("VmCreated", "StartRequested"),
+                result.events().stream().map(e -> e.getClass().getSimpleName()).toList());
+        VirtualMachineEntity.Accepted reply = assertInstanceOf(VirtualMachineEntity.Accepted.class, result.reply());
+        assertEquals(Phase.Scheduling, reply.state().phase());
+        assertEquals(List.of(new VmEffect.RequestPlacement(ID, 1, 1, 128L << 20, Map.of(), "r1")), effects);
+    }
+
+    @Test
+    void refusedCommandPersistsNothingAndRepliesWithTheReason() {
+        run(create(RunStrategy.Manual));
+        var result = run(new VmCommand.Pause("r2", "anonymous"));
+        assertTrue(result.hasNoEvents());
+        VirtualMachineEntity.Refused refused = assertInstanceOf(VirtualMachineEntity.Refused.class, result.reply());
+        assertTrue(refused.rejection().message().contains("only a Running VM can be paused"));
+    }
+
+    @Test
+    void placementLeadsToStartDomainOnThatNodeWithTheNewIncarnation() {
+        run(create(RunStrategy.Always));
+        effects.clear();
+        run(new VmCommand.PlacementSucceeded("r1", "node-a", 1));
+        NodeAgentCommand.StartDomain start = assertInstanceOf(NodeAgentCommand.StartDomain.class,
+                ((VmEffect.ToNode) effects.get(0)).command());
+        assertEquals("node-a", start.node());
+        assertEquals(1, start.incarnation());
+        run(new VmCommand.ReportFromNode("n1", new NodeReport.DomainStarted(ID, "node-a", 1)));
+        assertEquals(Phase.Running, entity.getState().phase());
+    }
+
+    @Test
+    void recoveryRebuildsTheSameStateFromEventsAndSnapshots() {
+        run(create(RunStrategy.Always));
+        run(new VmCommand.PlacementSucceeded("r1", "node-a", 1));
+        run(new VmCommand.ReportFromNode("n1", new NodeReport.DomainStarted(ID, "node-a", 1)));
+        run(new VmCommand.Pause("r2", "anonymous"));
+        run(new VmCommand.Unpause("r3", "anonymous"));
+        VmState live = entity.getState();
+        effects.clear();
+        EventSourcedBehaviorTestKit.RestartResult<VmState> restarted = entity.restart();
+        assertEquals(live, restarted.state());
+        // a recovered Running VM claims its placement again and asks its node what it has
+        assertEquals(List.of(
+                new VmEffect.ClaimPlacement(ID, "node-a", 1, 1, 128L << 20),
+                new VmEffect.ToNode(new NodeAgentCommand.EnsureDomain("node-a", ID, 1,
+                        ((NodeAgentCommand.EnsureDomain) ((VmEffect.ToNode) effects.get(1)).command()).requestId()))),
+                effects);
+    }
+
+    @Test
+    void staleReportIsRecordedAndTheStaleDomainRemoved() {
+        run(create(RunStrategy.Always));
+        run(new VmCommand.PlacementSucceeded("r1", "node-a", 1));
+        effects.clear();
+        var result = run(new VmCommand.ReportFromNode("n1", new NodeReport.DomainStarted(ID, "node-b", 7)));
+        assertInstanceOf(VmEvent.StaleReportIgnored.class, result.event());
+        assertEquals(Phase.Starting, entity.getState().phase());
+        assertEquals(new NodeAgentCommand.RemoveDomain("node-b", ID, 7, "n1"),
+                ((VmEffect.ToNode) effects.get(0)).command());
+    }
+}

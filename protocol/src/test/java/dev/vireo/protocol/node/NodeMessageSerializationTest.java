@@ -1,0 +1,69 @@
+package dev.vireo.protocol.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.vireo.protocol.vm.RunStrategy;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmId;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Node commands and reports cross JVMs in a cluster: each survives a CBOR round trip unchanged. */
+class NodeMessageSerializationTest {
+
+    private static final ObjectMapper CBOR = CBORMapper.builder().build()
+            .registerModule(new JavaTimeModule()).registerModule(new Jdk8Module());
+    private static final VmId VM = new VmId("team-a", "web-1");
+
+    private static <T> T roundTrip(T value, Class<? super T> as) throws Exception {
+        @SuppressWarnings("unchecked")
+        T back = (T) CBOR.readValue(CBOR.writeValueAsBytes(value), as);
+        return back;
+    }
+
+    @Test
+    void everyNodeAgentCommandSurvivesARoundTrip() throws Exception {
+        VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Always, new VirtualMachineSpec.Cpu(2), "1Gi",
+                new VirtualMachineSpec.Boot("/images/vmlinuz", null, "console=ttyS0"),
+                List.of(new VirtualMachineSpec.Disk("root", "/images/root.qcow2")), Map.of("zone", "a"),
+                VirtualMachineSpec.EvictionStrategy.LiveMigrate, 10);
+        for (NodeAgentCommand command : List.of(
+                new NodeAgentCommand.StartDomain("n", VM, "uid", 3, spec, "r"),
+                new NodeAgentCommand.StopDomain("n", VM, 3, true, 30, "r"),
+                new NodeAgentCommand.PauseDomain("n", VM, 3, "r"),
+                new NodeAgentCommand.ResumeDomain("n", VM, 3, "r"),
+                new NodeAgentCommand.EnsureDomain("n", VM, 3, "r"),
+                new NodeAgentCommand.RemoveDomain("n", VM, -1, "r"))) {
+            assertEquals(command, roundTrip(command, NodeAgentCommand.class));
+        }
+    }
+
+    @Test
+    void everyNodeReportSurvivesARoundTripAlsoInsideAVmCommand() throws Exception {
+        for (NodeReport report : List.of(
+                new NodeReport.DomainStarted(VM, "n", 1),
+                new NodeReport.DomainStopped(VM, "n", 1, "Shutdown"),
+                new NodeReport.DomainCrashed(VM, "n", 1, "Crashed"),
+                new NodeReport.DomainPaused(VM, "n", 1),
+                new NodeReport.DomainResumed(VM, "n", 1),
+                new NodeReport.DomainFound(VM, "n", 1, "uid", "Running"),
+                new NodeReport.DomainMissing(VM, "n", 1),
+                new NodeReport.ActionFailed(VM, "n", 1, "StartDomain", "boom"))) {
+            assertEquals(report, roundTrip(report, NodeReport.class));
+            VmCommand command = new VmCommand.ReportFromNode("r", report);
+            assertEquals(command, roundTrip(command, VmCommand.class));
+        }
+    }
+
+    @Test
+    void nodeInfoSurvivesARoundTrip() throws Exception {
+        NodeInfo info = new NodeInfo("n", 16, 3L << 30, Map.of("zone", "a"), "test:///default", "test", true);
+        assertEquals(info, roundTrip(info, NodeInfo.class));
+    }
+}
