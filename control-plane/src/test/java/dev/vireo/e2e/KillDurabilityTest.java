@@ -46,6 +46,9 @@ class KillDurabilityTest {
         String stopped = Manifests.uniqueName("stopped");
         String deleted = Manifests.uniqueName("deleted");
         String late = Manifests.uniqueName("late");
+        String lateStop = Manifests.uniqueName("late-stop");
+        String lateRestart = Manifests.uniqueName("late-restart");
+        String lateDelete = Manifests.uniqueName("late-delete");
         Map<String, List<JsonNode>> historyBeforeKill = new HashMap<>();
 
         VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"));
@@ -61,7 +64,10 @@ class KillDurabilityTest {
             create(api, stopped, "Always");
             create(api, deleted, "Halted");
             act(api, deleted, "delete");
-            for (String name : List.of(always, paused, rerun, manual, once, stopped)) {
+            for (String name : List.of(lateStop, lateRestart, lateDelete)) {
+                create(api, name, "Always");
+            }
+            for (String name : List.of(always, paused, rerun, manual, once, stopped, lateStop, lateRestart, lateDelete)) {
                 api.awaitPhase(name, "Running");
             }
             act(api, paused, "pause");
@@ -74,6 +80,9 @@ class KillDurabilityTest {
             // acknowledged, but with their consequences still in flight when the process dies
             create(api, late, "Always");
             act(api, always, "pause");
+            act(api, lateStop, "stop");
+            act(api, lateRestart, "restart");
+            act(api, lateDelete, "delete");
 
             first.kill();
         } finally {
@@ -104,8 +113,20 @@ class KillDurabilityTest {
                 assertTrue(!history.get(history.size() - 1).at("/data/restart").asBoolean());
             }
 
-            // acknowledged just before the kill: created, so it runs
+            // acknowledged just before the kill, and carried through after it
             api.awaitPhase(late, "Running", COMING_BACK);
+            Response haltedNow = api.awaitPhase(lateStop, "Stopped", COMING_BACK);
+            assertEquals("Halted", haltedNow.at("/spec/runStrategy").asText());
+            api.awaitPhase(lateRestart, "Running", COMING_BACK);
+            assertTrue(api.get(Api.vm(lateRestart)).incarnation() > 1, "restarted as a new incarnation");
+            Eventually.get(lateDelete + " to be deleted", COMING_BACK, () -> api.get(Api.vm(lateDelete)),
+                    r -> r.status() == 404);
+            List<JsonNode> deletedLate = api.history(lateDelete);
+            assertEquals("VmDeleted", deletedLate.get(deletedLate.size() - 1).path("type").asText());
+            Eventually.until("the node to hold only the VMs that run", COMING_BACK, () -> VirtualMachineLifecycleTest
+                    .names(api.get("/api/v1/nodes").at("/items/0/virtualMachines")).stream().sorted().toList()
+                    .equals(List.of(always, late, lateRestart, paused, rerun).stream().map(n -> "default/" + n)
+                            .sorted().toList()));
 
             // down before the kill: nothing happens to them
             assertEquals("Stopped", api.get(Api.vm(halted)).phase());
@@ -136,8 +157,8 @@ class KillDurabilityTest {
             });
             List<String> listed = new ArrayList<>();
             api.get(Api.vms("default")).at("/items").forEach(vm -> listed.add(vm.at("/metadata/name").asText()));
-            assertEquals(List.of(always, halted, late, manual, once, paused, rerun, stopped).stream().sorted().toList(),
-                    listed);
+            assertEquals(List.of(always, halted, late, lateRestart, lateStop, manual, once, paused, rerun, stopped)
+                    .stream().sorted().toList(), listed);
         }
     }
 
