@@ -1,18 +1,27 @@
 package dev.vireo.bench;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
+import java.util.function.IntFunction;
 
 /** The few API calls the benchmarks make, over plain HTTP like any client. */
 final class ApiClient {
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
 
     ApiClient(String base) {
@@ -20,8 +29,13 @@ final class ApiClient {
     }
 
     static String manifest(String name, String runStrategy) {
+        return manifest(name, runStrategy, "1Mi");
+    }
+
+    static String manifest(String name, String runStrategy, String memory) {
         return "{\"apiVersion\":\"vireo.dev/v1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"" + name
-                + "\"},\"spec\":{\"runStrategy\":\"" + runStrategy + "\",\"cpu\":{\"cores\":1},\"memory\":\"1Mi\"}}";
+                + "\"},\"spec\":{\"runStrategy\":\"" + runStrategy + "\",\"cpu\":{\"cores\":1},\"memory\":\""
+                + memory + "\"}}";
     }
 
     CompletableFuture<HttpResponse<String>> create(String namespace, String name, String runStrategy) {
@@ -31,24 +45,86 @@ final class ApiClient {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    CompletableFuture<HttpResponse<String>> replace(String namespace, String name, String manifest) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(vms(namespace) + "/" + name))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(manifest)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     CompletableFuture<HttpResponse<String>> action(String namespace, String name, String action) {
         return http.sendAsync(HttpRequest.newBuilder(URI.create(vms(namespace) + "/" + name + "/" + action))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Opens the SSE stream and hands each {@code data:} line to {@code onData} until the stream ends. */
-    CompletableFuture<Void> subscribe(String query, Consumer<String> onData) {
+    /**
+     * Sends {@code count} requests made by {@code request}, at most {@code inFlight} at a time, and fails
+     * unless every one answers {@code expectedStatus}.
+     */
+    static void many(int count, int inFlight, int expectedStatus,
+                     IntFunction<CompletableFuture<HttpResponse<String>>> request) throws Exception {
+        Semaphore permits = new Semaphore(inFlight);
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            permits.acquire();
+            sent.add(request.apply(i).whenComplete((r, e) -> permits.release()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            HttpResponse<String> r = f.get();
+            if (r.statusCode() != expectedStatus) {
+                throw new IllegalStateException(r.request().method() + " " + r.uri() + ": " + r.statusCode() + " "
+                        + r.body());
+            }
+        }
+    }
+
+    /** An open event stream; {@link #close} ends it (cancelling the future alone would leave the connection open). */
+    static final class Subscription implements AutoCloseable {
+        private final CompletableFuture<InputStream> body;
+
+        private Subscription(CompletableFuture<InputStream> body) {
+            this.body = body;
+        }
+
+        @Override
+        public void close() {
+            body.thenAccept(in -> {
+                try {
+                    in.close();
+                } catch (IOException e) {
+                    // closing anyway
+                }
+            });
+        }
+    }
+
+    /** Opens the SSE stream and hands each {@code data:} line to {@code onData} on its own thread until closed. */
+    Subscription subscribe(String query, Consumer<String> onData) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/events" + query))
                 .header("Accept", "text/event-stream").build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
-            try (Stream<String> lines = response.body()) {
-                lines.filter(l -> l.startsWith("data:")).forEach(l -> onData.accept(l.substring(5)));
-            }
+        CompletableFuture<InputStream> body = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
+                .thenApply(HttpResponse::body);
+        body.thenAccept(in -> {
+            Thread reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        if (line.startsWith("data:")) {
+                            onData.accept(line.substring(5));
+                        }
+                    }
+                } catch (IOException e) {
+                    // closed by the client
+                }
+            }, "sse-reader");
+            reader.setDaemon(true);
+            reader.start();
         });
+        return new Subscription(body);
     }
 
     long metric(String name) throws Exception {

@@ -17,7 +17,7 @@ final class EventWatcher {
 
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
-    private final CompletableFuture<Void> stream;
+    private final ApiClient.Subscription stream;
 
     private record Waiter(String type, CompletableFuture<Long> arrived) {
     }
@@ -57,6 +57,6 @@ final class EventWatcher {
     }
 
     void close() {
-        stream.cancel(true);
+        stream.close();
     }
 }

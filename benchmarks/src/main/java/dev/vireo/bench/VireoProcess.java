@@ -19,6 +19,8 @@ final class VireoProcess implements AutoCloseable {
     final int port;
     final Path dataDir;
 
+    private final long launchedAt = System.nanoTime();
+
     private VireoProcess(Process process, int port, Path dataDir) {
         this.process = process;
         this.port = port;
@@ -26,6 +28,13 @@ final class VireoProcess implements AutoCloseable {
     }
 
     static VireoProcess start(Path dataDir, String hypervisor, Path log, String... jvmOptions) throws Exception {
+        VireoProcess vireo = launch(dataDir, hypervisor, log, jvmOptions);
+        vireo.awaitReady(Duration.ofMinutes(5));
+        return vireo;
+    }
+
+    /** Launches the JVM without waiting for it. */
+    static VireoProcess launch(Path dataDir, String hypervisor, Path log, String... jvmOptions) throws Exception {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -34,13 +43,16 @@ final class VireoProcess implements AutoCloseable {
                 "--port", Integer.toString(port), "--data", dataDir.toString(), "--hypervisor", hypervisor,
                 // the test driver reports 16 vCPUs and 3 GiB: offer enough for the largest scenario
                 "--node-cpus", "1000000", "--node-memory", "64Ti"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        VireoProcess vireo = new VireoProcess(p, port, dataDir);
-        vireo.awaitReady(Duration.ofMinutes(5));
-        return vireo;
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return new VireoProcess(p, port, dataDir);
     }
 
-    /** Seconds from now until /readyz answers 200. */
+    double secondsSinceLaunch() {
+        return (System.nanoTime() - launchedAt) / 1e9;
+    }
+
+    /** Waits until /readyz answers 200; returns the seconds since the JVM was launched. */
     double awaitReady(Duration deadline) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         Instant start = Instant.now();
@@ -52,7 +64,7 @@ final class VireoProcess implements AutoCloseable {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/readyz"))
                         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
-                    return Duration.between(start, Instant.now()).toMillis() / 1000.0;
+                    return secondsSinceLaunch();
                 }
             } catch (IOException e) {
                 // not listening yet
