@@ -30,6 +30,13 @@ class KillDurabilityTest {
     @TempDir
     Path dir;
 
+    private String classPath;
+
+    @org.junit.jupiter.api.BeforeEach
+    void isolateClassPath() throws java.io.IOException {
+        classPath = VireoProcess.isolatedClassPath(dir);
+    }
+
     /** Every 2xx answer, by VM, with the request id it was asked under. */
     private final Map<String, List<Response>> acknowledged = new LinkedHashMap<>();
     private int requests;
@@ -51,7 +58,7 @@ class KillDurabilityTest {
         String lateDelete = Manifests.uniqueName("late-delete");
         Map<String, List<JsonNode>> historyBeforeKill = new HashMap<>();
 
-        VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"));
+        VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"), classPath);
         try {
             Api api = first.api();
             create(api, always, "Always");
@@ -89,7 +96,7 @@ class KillDurabilityTest {
             first.close();
         }
 
-        try (VireoProcess second = VireoProcess.start(data, dir.resolve("second.log"))) {
+        try (VireoProcess second = VireoProcess.start(data, dir.resolve("second.log"), classPath)) {
             Api api = second.api();
             assertTrue(Files.isRegularFile(data.resolve("journal.mv.db")), "the journal is under --data");
 
@@ -167,13 +174,13 @@ class KillDurabilityTest {
         Path data = dir.resolve("data");
         String name = Manifests.uniqueName("term");
         List<JsonNode> before;
-        try (VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"))) {
+        try (VireoProcess first = VireoProcess.start(data, dir.resolve("first.log"), classPath)) {
             create(first.api(), name, "Halted");
             before = first.api().history(name);
             int exit = first.terminate(Duration.ofSeconds(30));
             assertTrue(exit == 0 || exit == 143, "exit code " + exit + ":\n" + first.tail());
         }
-        try (VireoProcess second = VireoProcess.start(data, dir.resolve("second.log"))) {
+        try (VireoProcess second = VireoProcess.start(data, dir.resolve("second.log"), classPath)) {
             assertEquals(before, second.api().history(name));
             assertEquals("Stopped", second.api().get(Api.vm(name)).phase());
         }

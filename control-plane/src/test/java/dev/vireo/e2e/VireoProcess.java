@@ -27,12 +27,45 @@ final class VireoProcess implements AutoCloseable {
 
     /** Starts {@code dev.vireo.Main up} on a free port and {@code dataDir}; returns once it is ready. */
     static VireoProcess start(Path dataDir, Path log) throws IOException {
+        return start(dataDir, log, System.getProperty("java.class.path"));
+    }
+
+    /**
+     * This JVM's class path with its directories (target/classes, target/test-classes) copied under
+     * {@code into}: a build of the module running meanwhile must not pull classes away from a starting Vireo.
+     */
+    static String isolatedClassPath(Path into) throws IOException {
+        List<String> entries = new java.util.ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (!Files.isDirectory(path)) {
+                entries.add(entry);
+                continue;
+            }
+            Path copy = into.resolve("classpath-" + (n++));
+            try (java.util.stream.Stream<Path> files = Files.walk(path)) {
+                for (Path file : files.toList()) {
+                    Path target = copy.resolve(path.relativize(file).toString());
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(file, target);
+                    }
+                }
+            }
+            entries.add(copy.toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
+    }
+
+    static VireoProcess start(Path dataDir, Path log, String classPath) throws IOException {
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx512m",
                 "-Dvireo.vm.backoff-base=1s", "-Dvireo.vm.backoff-max=2s",
                 "-Dvireo.test.log=" + log.resolveSibling(log.getFileName() + ".vireo"),
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", classPath,
                 "dev.vireo.Main", "up", "--port", Integer.toString(port), "--data", dataDir.toString(),
                 "--hypervisor", RunningVireo.HYPERVISOR);
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
