@@ -115,6 +115,21 @@ final class Placements {
         return placed;
     }
 
+    boolean holds(VmId vm, String node, long incarnation) {
+        Reservation held = reservations.get(vm);
+        return held != null && held.node().equals(node) && held.incarnation() == incarnation;
+    }
+
+    boolean isReady(String node) {
+        NodeInfo info = nodes.get(node);
+        return info != null && info.ready();
+    }
+
+    List<VmId> vmsOn(String node) {
+        return reservations.entrySet().stream().filter(e -> e.getValue().node().equals(node)).map(Map.Entry::getKey)
+                .sorted().toList();
+    }
+
     int waitingCount() {
         return waiting.size();
     }

@@ -87,10 +87,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     }
                     return this;
                 })
-                .onMessage(ToNode.class, t -> {
-                    mailboxes.deliver(t.command());
-                    return this;
-                })
+                .onMessage(ToNode.class, this::toNode)
                 .onMessage(GetNodes.class, g -> {
                     g.replyTo().tell(new NodeList(placements.views()));
                     return this;
@@ -102,6 +99,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     private Behavior<Command> register(RegisterNode r) {
         NodeRegistration reg = r.registration();
         boolean known = mailboxes.agent(reg.info().name()) != null;
+        boolean wasReady = placements.isReady(reg.info().name());
         if (!reg.agent().equals(mailboxes.agent(reg.info().name()))) {
             context.watchWith(reg.agent(), new AgentTerminated(reg.info().name()));
         }
@@ -111,6 +109,15 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
             context.getLog().info("node {} joined: {} vCPUs, {} MiB, hypervisor {} ({}), labels {}", reg.info().name(),
                     reg.info().cpus(), reg.info().memoryBytes() >> 20, reg.info().hypervisor(),
                     reg.info().virtualization(), reg.info().labels());
+            retryWaiting();
+        } else if (wasReady && !reg.info().ready()) {
+            List<VmId> vms = placements.vmsOn(reg.info().name());
+            context.getLog().warn("node {} is not ready (its hypervisor does not answer); {} VM(s) there are Unknown",
+                    reg.info().name(), vms.size());
+            String requestId = "node-not-ready-" + UUID.randomUUID().toString().substring(0, 8);
+            vms.forEach(vm -> toVm.accept(vm, new VmCommand.NodeNotReady(requestId, reg.info().name())));
+        } else if (!wasReady && reg.info().ready()) {
+            context.getLog().info("node {} is ready again", reg.info().name());
             retryWaiting();
         }
         return this;
@@ -137,6 +144,18 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
             toVm.accept(retried.vm(), new VmCommand.PlacementSucceeded(retried.requestId(), retried.node(),
                     retried.incarnation()));
         }
+    }
+
+    /** A start goes out only for the placement the scheduler holds: a lost node's placement is gone. */
+    private Behavior<Command> toNode(ToNode t) {
+        if (t.command() instanceof NodeAgentCommand.StartDomain start
+                && !placements.holds(start.vm(), start.node(), start.incarnation())) {
+            context.getLog().info("{} start on node {} (incarnation {}) not sent: that placement is no longer held"
+                    + " [request {}]", start.vm(), start.node(), start.incarnation(), start.requestId());
+            return this;
+        }
+        mailboxes.deliver(t.command());
+        return this;
     }
 
     private Behavior<Command> nodeLost(AgentTerminated t) {

@@ -52,8 +52,13 @@ public final class Effects {
         if (event instanceof Unpaused e && !e.reportedByNode()) {
             return List.of(new ToNode(new NodeAgentCommand.ResumeDomain(before.node(), vm, before.incarnation(), rid)));
         }
-        if (event instanceof DomainStopped || event instanceof NodeLost) {
+        if (event instanceof DomainStopped) {
             return List.of(new ReleasePlacement(vm, before.incarnation()));
+        }
+        if (event instanceof NodeLost e) {
+            // fencing: should the lost node come back with the domain, it must not run beside the next one
+            return List.of(new ReleasePlacement(vm, before.incarnation()),
+                    new ToNode(new NodeAgentCommand.RemoveDomain(e.node(), vm, e.incarnation(), rid)));
         }
         if (event instanceof DomainCrashed e) {
             List<VmEffect> effects = new ArrayList<>();
@@ -62,6 +67,10 @@ public final class Effects {
                 effects.add(new WakeAt(after.restartAt()));
             }
             return effects;
+        }
+        if (event instanceof NodeUnreachable e) {
+            // answered once the node reaches its hypervisor again: the VM learns what survived
+            return List.of(new ToNode(new NodeAgentCommand.EnsureDomain(e.node(), vm, e.incarnation(), rid)));
         }
         if (event instanceof StaleReportIgnored e) {
             if (e.report().equals("Placed")) {
@@ -90,7 +99,7 @@ public final class Effects {
             case Scheduling, ErrorUnschedulable -> effects.add(requestPlacement(state, requestId));
             case Starting -> effects.add(new ToNode(new NodeAgentCommand.StartDomain(state.node(), vm, state.uid(),
                     state.incarnation(), state.spec(), requestId)));
-            case Running, Paused -> effects.add(new ToNode(new NodeAgentCommand.EnsureDomain(state.node(), vm,
+            case Running, Paused, Unknown -> effects.add(new ToNode(new NodeAgentCommand.EnsureDomain(state.node(), vm,
                     state.incarnation(), requestId)));
             case Stopping, Terminating -> effects.add(stopDomain(state, false, requestId));
             case CrashLoopBackOff -> effects.add(new WakeAt(state.restartAt()));

@@ -28,6 +28,9 @@ final class NodeReports {
         }
         Phase phase = state.phase();
         if (report instanceof DomainStarted r) {
+            if (phase == Phase.Unknown) {
+                return Decision.accept(new VmEvent.NodeReachable(meta, r.node(), r.incarnation(), "Running"));
+            }
             return phase == Phase.Starting
                     ? Decision.accept(new VmEvent.DomainStarted(meta, r.node(), r.incarnation()))
                     : Decision.unchanged();
@@ -38,7 +41,7 @@ final class NodeReports {
         if (report instanceof DomainMissing r) {
             return switch (phase) {
                 case Stopping, Terminating -> stopped(r.node(), r.incarnation(), "NotFound");
-                case Running, Paused -> crashed(r.node(), r.incarnation(), "domain not found on node " + r.node());
+                case Running, Paused, Unknown -> crashed(r.node(), r.incarnation(), "domain not found on node " + r.node());
                 default -> Decision.unchanged();
             };
         }
@@ -88,11 +91,14 @@ final class NodeReports {
             if (phase == Phase.Starting) {
                 return Decision.accept(new VmEvent.DomainStarted(meta, r.node(), r.incarnation()));
             }
+            if (phase == Phase.Unknown) {
+                return Decision.accept(new VmEvent.NodeReachable(meta, r.node(), r.incarnation(), r.state()));
+            }
             return Decision.unchanged();
         }
         return switch (phase) {
             case Stopping, Terminating -> stopped(r.node(), r.incarnation(), "Shutdown");
-            case Running, Paused -> crashed(r.node(), r.incarnation(), "domain found shut off on node " + r.node());
+            case Running, Paused, Unknown -> crashed(r.node(), r.incarnation(), "domain found shut off on node " + r.node());
             default -> Decision.unchanged();
         };
     }

@@ -24,7 +24,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmCommand.PlacementFailed.class, name = "PlacementFailed"),
         @JsonSubTypes.Type(value = VmCommand.BackoffExpired.class, name = "BackoffExpired"),
         @JsonSubTypes.Type(value = VmCommand.ReportFromNode.class, name = "ReportFromNode"),
-        @JsonSubTypes.Type(value = VmCommand.LoseNode.class, name = "LoseNode")
+        @JsonSubTypes.Type(value = VmCommand.LoseNode.class, name = "LoseNode"),
+        @JsonSubTypes.Type(value = VmCommand.NodeNotReady.class, name = "NodeNotReady")
 })
 public sealed interface VmCommand extends CborSerializable {
 
@@ -91,6 +92,14 @@ public sealed interface VmCommand extends CborSerializable {
 
     /** The cluster lost {@code node} (crash, or downed by the split-brain resolver). */
     record LoseNode(String requestId, String node) implements VmCommand {
+        @Override
+        public String principal() {
+            return EventMeta.SYSTEM;
+        }
+    }
+
+    /** The VM's node is still a member but cannot reach its hypervisor: what runs there is unknown for now. */
+    record NodeNotReady(String requestId, String node) implements VmCommand {
         @Override
         public String principal() {
             return EventMeta.SYSTEM;

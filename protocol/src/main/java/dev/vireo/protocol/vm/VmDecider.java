@@ -45,6 +45,12 @@ public final class VmDecider {
         if (command instanceof LoseNode c) {
             return loseNode(state, c, meta);
         }
+        if (command instanceof NodeNotReady c) {
+            boolean affected = state.exists() && c.node().equals(state.node()) && (state.phase() == Phase.Starting
+                    || state.phase() == Phase.Running || state.phase() == Phase.Paused);
+            return affected ? Decision.accept(new VmEvent.NodeUnreachable(meta, c.node(), state.incarnation()))
+                    : Decision.unchanged();
+        }
         if (!state.exists()) {
             return Decision.reject(Rejection.notFound(state.id()));
         }

@@ -27,7 +27,9 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmEvent.DeleteRequested.class, name = "DeleteRequested"),
         @JsonSubTypes.Type(value = VmEvent.VmDeleted.class, name = "VmDeleted"),
         @JsonSubTypes.Type(value = VmEvent.StaleReportIgnored.class, name = "StaleReportIgnored"),
-        @JsonSubTypes.Type(value = VmEvent.NodeActionFailed.class, name = "NodeActionFailed")
+        @JsonSubTypes.Type(value = VmEvent.NodeActionFailed.class, name = "NodeActionFailed"),
+        @JsonSubTypes.Type(value = VmEvent.NodeUnreachable.class, name = "NodeUnreachable"),
+        @JsonSubTypes.Type(value = VmEvent.NodeReachable.class, name = "NodeReachable")
 })
 public sealed interface VmEvent extends CborSerializable {
 
@@ -102,6 +104,14 @@ public sealed interface VmEvent extends CborSerializable {
     /** The node could not carry out a command (libvirt's message). */
     record NodeActionFailed(EventMeta meta, String node, long incarnation, String action, String message)
             implements VmEvent {
+    }
+
+    /** The VM's node lost its hypervisor: the VM is Unknown until the node reports on its domain again. */
+    record NodeUnreachable(EventMeta meta, String node, long incarnation) implements VmEvent {
+    }
+
+    /** The node is back and still runs the VM's domain ({@code domainState} Running or Paused). */
+    record NodeReachable(EventMeta meta, String node, long incarnation, String domainState) implements VmEvent {
     }
 
     /** Why a VM is (re)started. */

@@ -106,6 +106,12 @@ public record VmState(
         } else if (event instanceof NodeActionFailed e) {
             return with(phase, node, incarnation, crashCount, runningSince, restartAt, restartPending,
                     e.action() + " failed on node " + e.node() + ": " + e.message());
+        } else if (event instanceof NodeUnreachable e) {
+            return with(Phase.Unknown, node, incarnation, crashCount, runningSince, null, restartPending,
+                    "node " + e.node() + " cannot reach its hypervisor");
+        } else if (event instanceof NodeReachable e) {
+            return with("Paused".equals(e.domainState()) ? Phase.Paused : Phase.Running, node, incarnation, crashCount,
+                    runningSince == null ? at : runningSince, null, restartPending, null);
         } else if (event instanceof StaleReportIgnored) {
             return this;
         }

@@ -4,6 +4,7 @@ import static dev.vireo.protocol.vm.VmFixture.ID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vireo.protocol.node.NodeAgentCommand.*;
+import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmEffect.*;
 import java.util.List;
 import java.util.Map;
@@ -76,10 +77,29 @@ class EffectsTest {
     }
 
     @Test
-    void nodeLostReleasesThePlacement() {
+    void nodeLostReleasesThePlacementAndFencesTheLostDomain() {
         VmFixture f = VmFixture.running(RunStrategy.Manual);
         f.run(f.loseNode());
-        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+        assertEquals(List.of(new ReleasePlacement(ID, 1), new ToNode(new RemoveDomain("node-a", ID, 1, rid(f)))),
+                f.lastEffects);
+    }
+
+    @Test
+    void nodeUnreachableAsksTheNodeWhatSurvivedOnceItAnswers() {
+        VmFixture f = VmFixture.running(RunStrategy.Always);
+        f.run(new VmCommand.NodeNotReady("r-nr", "node-a"));
+        assertEquals(Phase.Unknown, f.state.phase());
+        assertEquals(List.of(new ToNode(new EnsureDomain("node-a", ID, 1, "r-nr"))), f.lastEffects);
+        f.run(new VmCommand.ReportFromNode("r-back", new NodeReport.DomainFound(ID, "node-a", 1, "uid", "Running")));
+        assertEquals(Phase.Running, f.state.phase());
+    }
+
+    @Test
+    void vmWhoseDomainDidNotSurviveTheOutageIsTreatedAsCrashed() {
+        VmFixture f = VmFixture.running(RunStrategy.Always);
+        f.run(new VmCommand.NodeNotReady("r-nr", "node-a"));
+        f.run(new VmCommand.ReportFromNode("r-back", new NodeReport.DomainMissing(ID, "node-a", 1)));
+        assertEquals(Phase.CrashLoopBackOff, f.state.phase());
     }
 
     @Test

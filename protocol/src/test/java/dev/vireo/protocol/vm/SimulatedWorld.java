@@ -73,6 +73,10 @@ final class SimulatedWorld {
         } else if (effect instanceof WakeAt w) {
             timers.add(w.at());
         } else if (effect instanceof ToNode t) {
+            // the scheduler forwards a start only for the placement it holds (a lost node's is gone)
+            if (t.command() instanceof StartDomain s && !s.node().equals(reservations.get(s.incarnation()))) {
+                return;
+            }
             if (liveNodes.contains(t.command().node())) {
                 onNode(t.command());
             }
@@ -181,7 +185,27 @@ final class SimulatedWorld {
         String node = live.get(random.nextInt(live.size()));
         liveNodes.remove(node);
         domains.get(node).clear();
-        reservations.values().removeIf(node::equals);
+        boolean placedThere = reservations.values().removeIf(node::equals);
+        if (placedThere) {
+            // told by the scheduler, so it arrives after the scheduler's earlier answers (as in Pekko)
+            send("scheduler", new VmCommand.LoseNode(rid("lost"), node));
+        }
+        return node;
+    }
+
+    /**
+     * A live node's hypervisor stops answering for a while: the scheduler tells the VMs placed there,
+     * then, once it answers again, the node's reconcile reports every domain it still has.
+     */
+    String hypervisorBlip() {
+        List<String> live = reservations.values().stream().filter(liveNodes::contains).distinct().toList();
+        if (live.isEmpty()) {
+            return null;
+        }
+        String node = live.get(random.nextInt(live.size()));
+        send("scheduler", new VmCommand.NodeNotReady(rid("not-ready"), node));
+        domains.get(node).forEach((incarnation, d) ->
+                report(new NodeReport.DomainFound(vm, node, incarnation, "uid", d.name())));
         return node;
     }
 
