@@ -131,7 +131,7 @@ final class Api {
 
     /** Polls GET until the VM is in {@code phase}; fails with the last answer at the deadline. */
     Response awaitPhase(String name, String phase) {
-        return awaitPhase(name, phase, Duration.ofSeconds(30));
+        return awaitPhase(name, phase, Duration.ofSeconds(60));
     }
 
     Response awaitPhase(String name, String phase, Duration within) {
@@ -140,7 +140,7 @@ final class Api {
     }
 
     Response awaitGone(String name) {
-        return Eventually.get("VM " + name + " to be deleted", Duration.ofSeconds(30), () -> get(vm(name)),
+        return Eventually.get("VM " + name + " to be deleted", Duration.ofSeconds(60), () -> get(vm(name)),
                 r -> r.status() == 404);
     }
 

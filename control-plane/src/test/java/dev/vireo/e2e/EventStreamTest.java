@@ -24,7 +24,7 @@ class EventStreamTest {
     @RegisterExtension
     static final RunningVireo vireo = new RunningVireo();
 
-    private static final Duration PATIENCE = Duration.ofSeconds(20);
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
 
     private final Api api = vireo.api();
 

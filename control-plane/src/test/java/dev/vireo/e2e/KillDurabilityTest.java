@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KillDurabilityTest {
 
-    private static final Duration COMING_BACK = Duration.ofSeconds(45);
+    private static final Duration COMING_BACK = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;
