@@ -18,7 +18,8 @@ import dev.vireo.protocol.vm.VmId;
         @JsonSubTypes.Type(value = NodeAgentCommand.PauseDomain.class, name = "PauseDomain"),
         @JsonSubTypes.Type(value = NodeAgentCommand.ResumeDomain.class, name = "ResumeDomain"),
         @JsonSubTypes.Type(value = NodeAgentCommand.EnsureDomain.class, name = "EnsureDomain"),
-        @JsonSubTypes.Type(value = NodeAgentCommand.RemoveDomain.class, name = "RemoveDomain")
+        @JsonSubTypes.Type(value = NodeAgentCommand.RemoveDomain.class, name = "RemoveDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.DeleteVmFiles.class, name = "DeleteVmFiles")
 })
 public sealed interface NodeAgentCommand extends CborSerializable {
 
@@ -66,5 +67,14 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      * Answered with {@link NodeReport.DomainStopped} (reason Removed).
      */
     record RemoveDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+    }
+
+    /**
+     * Sent after {@code VmDeleted}: remove the VM's files on the node (disk overlays, console log). The
+     * base images are never touched. Nothing is reported on success; a failure is reported as
+     * {@link NodeReport.ActionFailed} with incarnation 0. A domain of the VM that still exists keeps
+     * its files: remove the domain first.
+     */
+    record DeleteVmFiles(String node, VmId vm, String requestId) implements NodeAgentCommand {
     }
 }

@@ -61,8 +61,15 @@ final class NodeReports {
             if (r.action().equals("StartDomain") && phase == Phase.Starting) {
                 return crashed(r.node(), r.incarnation(), "start failed: " + r.message());
             }
-            return Decision.accept(new VmEvent.NodeActionFailed(meta, r.node(), r.incarnation(), r.action(),
-                    r.message()));
+            VmEvent failed = new VmEvent.NodeActionFailed(meta, r.node(), r.incarnation(), r.action(), r.message());
+            // the domain kept running (or paused): the VM says what the domain does
+            if (r.action().equals("PauseDomain") && phase == Phase.Paused) {
+                return Decision.accept(failed, new VmEvent.Unpaused(meta, true));
+            }
+            if (r.action().equals("ResumeDomain") && phase == Phase.Running) {
+                return Decision.accept(failed, new VmEvent.Paused(meta, true));
+            }
+            return Decision.accept(failed);
         }
         throw new IllegalArgumentException("unknown report " + report.getClass().getName());
     }

@@ -54,8 +54,10 @@ public final class VmDecider {
         if (!state.exists()) {
             return Decision.reject(Rejection.notFound(state.id()));
         }
-        if (state.deleting() && !(command instanceof Delete)) {
-            return Decision.reject(Rejection.illegal("virtualmachine " + state.id() + " is being deleted"));
+        boolean forceStop = command instanceof Stop stop && stop.force();
+        if (state.deleting() && !(command instanceof Delete) && !forceStop) {
+            return Decision.reject(Rejection.illegal("virtualmachine " + state.id() + " is being deleted;"
+                    + " only a forced stop (stop?force=true) is still possible"));
         }
         if (command instanceof UpdateSpec c) {
             return updateSpec(state, c, meta);

@@ -224,4 +224,22 @@ class NodeReportFencingTest {
         assertEquals(Phase.Stopping, f.state.phase());
         assertEquals("StopDomain failed on node node-a: libvirt said no", f.state.failureReason());
     }
+
+    @Test
+    void failedPauseLeavesTheVmRunning() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.pause());
+        assertEquals(List.of(NodeActionFailed.class, VmEvent.Unpaused.class), types(f.run(f.actionFailed("PauseDomain"))));
+        assertEquals(Phase.Running, f.state.phase());
+    }
+
+    @Test
+    void failedResumeLeavesTheVmPaused() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.pause());
+        f.run(f.unpause());
+        assertEquals(List.of(NodeActionFailed.class, VmEvent.Paused.class), types(f.run(f.actionFailed("ResumeDomain"))));
+        assertEquals(Phase.Paused, f.state.phase());
+        assertEquals(List.of(), f.lastEffects); // reported by the node: nothing to tell it
+    }
 }

@@ -200,6 +200,18 @@ class VmDeciderTest {
     }
 
     @Test
+    void forcedStopFinishesADeleteWhoseGracefulStopHangs() {
+        VmFixture f = VmFixture.running(RunStrategy.Manual);
+        f.run(f.delete());
+        f.run(f.actionFailed("StopDomain"));
+        f.run(new VmCommand.Stop(f.rid(), VmFixture.USER, true));
+        assertEquals(List.of(new VmEffect.ToNode(new dev.vireo.protocol.node.NodeAgentCommand.StopDomain("node-a",
+                VmFixture.ID, 1, true, 5, f.lastEvents.get(0).meta().requestId()))), f.lastEffects);
+        f.run(f.report(new dev.vireo.protocol.node.NodeReport.DomainStopped(VmFixture.ID, "node-a", 1, "Destroyed")));
+        assertEquals(false, f.state.exists());
+    }
+
+    @Test
     void recreateAfterDeleteContinuesTheLogWithNewUid() {
         VmFixture f = VmFixture.running(RunStrategy.Manual);
         String firstUid = f.state.uid();
