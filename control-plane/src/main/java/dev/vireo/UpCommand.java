@@ -43,9 +43,16 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--node-memory", description = "Memory this node offers, e.g. 64Gi (default: what libvirt reports).")
     String nodeMemory;
 
+    @Option(names = "--kubeconfig", description = "Sync VMs with VirtualMachine resources of the Kubernetes cluster"
+            + " this kubeconfig names (docs/kubernetes.md).")
+    Path kubeconfig;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Object> config = new java.util.HashMap<>();
+        if (kubeconfig != null) {
+            config.put("vireo.kubernetes.kubeconfig", kubeconfig.toAbsolutePath().toString());
+        }
         if (nodeCpus != null) {
             config.put("vireo.node.cpus", nodeCpus.toString());
         }

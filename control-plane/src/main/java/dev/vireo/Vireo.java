@@ -99,6 +99,7 @@ public final class Vireo implements AutoCloseable {
 
             startNode(system, vireo, scheduler, sharding);
             ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);
+            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, vireo);
             log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {})", settings.address(),
                     api.port(), dataDir, settings.nodeName(), choice.uri());
             return new Vireo(system, api, choice.uri());

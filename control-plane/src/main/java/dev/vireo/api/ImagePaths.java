@@ -10,15 +10,16 @@ import java.nio.file.Path;
  * Kernels, initrds and disk images may come only from the images directory ({@code --images}): a path
  * that resolves (links followed) anywhere else would hand a host file to the guest.
  */
-final class ImagePaths {
+public final class ImagePaths {
 
     private final Path imagesDir;
 
-    ImagePaths(Path imagesDir) {
+    public ImagePaths(Path imagesDir) {
         this.imagesDir = imagesDir.toAbsolutePath().normalize();
     }
 
-    void check(VirtualMachineSpec spec) {
+    /** @throws InvalidManifestException naming the field of a path outside the images directory */
+    public void check(VirtualMachineSpec spec) {
         if (spec.boot() != null) {
             check("spec.boot.kernel", spec.boot().kernel());
             check("spec.boot.initrd", spec.boot().initrd());

@@ -1,0 +1,116 @@
+package dev.vireo.kube;
+
+import com.typesafe.config.Config;
+import dev.vireo.api.ImagePaths;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The two-way sync between VirtualMachine CRs and the VM entities: an informer turns CR changes into
+ * reconciles, the status projection turns entity events into reconciles, and {@link VirtualMachineReconciler}
+ * does the work on one thread. Started when {@code vireo.kubernetes.kubeconfig} is set or
+ * {@code vireo.kubernetes.in-cluster} is on; stopped by coordinated shutdown.
+ */
+public final class KubernetesSync implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KubernetesSync.class);
+
+    private final KubernetesClient client;
+    private final ReconcileQueue queue;
+    private final SharedIndexInformer<GenericKubernetesResource> informer;
+    private final StatusProjection projection;
+
+    private KubernetesSync(KubernetesClient client, ReconcileQueue queue,
+                           SharedIndexInformer<GenericKubernetesResource> informer, StatusProjection projection) {
+        this.client = client;
+        this.queue = queue;
+        this.informer = informer;
+        this.projection = projection;
+    }
+
+    /** Starts the sync if the configuration asks for it; null otherwise. */
+    public static KubernetesSync startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, Config vireo)
+            throws IOException {
+        Config kube = vireo.getConfig("kubernetes");
+        String kubeconfig = kube.getString("kubeconfig");
+        boolean inCluster = kube.getBoolean("in-cluster");
+        if (kubeconfig.isBlank() && !inCluster) {
+            return null;
+        }
+        io.fabric8.kubernetes.client.Config config;
+        if (!kubeconfig.isBlank()) {
+            Path file = Path.of(kubeconfig);
+            if (!Files.isReadable(file)) {
+                throw new IOException("kubeconfig " + file + " cannot be read: give the path of a kubeconfig file");
+            }
+            config = io.fabric8.kubernetes.client.Config.fromKubeconfig(null, Files.readString(file), file.toString());
+        } else {
+            config = io.fabric8.kubernetes.client.Config.autoConfigure(null);
+        }
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client,
+                VirtualMachineGateway.of(sharding, vireo.getDuration("http.ask-timeout")),
+                new ImagePaths(Path.of(vireo.getString("images-dir"))), Clock.systemUTC());
+        ReconcileQueue queue = new ReconcileQueue(reconciler::reconcile, kube.getDuration("retry-base"),
+                kube.getDuration("retry-max"));
+        SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
+                        VirtualMachineResource.CONTEXT).inAnyNamespace()
+                .inform(new Handler(queue), kube.getDuration("resync").toMillis());
+        StatusProjection projection = StatusProjection.start(system, queue, new ProjectionOffsets(system));
+        KubernetesSync sync = new KubernetesSync(client, queue, informer, projection);
+        CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
+                "kubernetes-sync", () -> {
+                    sync.close();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
+        log.info("Kubernetes sync on {} ({})", client.getMasterUrl(), inCluster && kubeconfig.isBlank()
+                ? "in-cluster config" : "kubeconfig " + kubeconfig);
+        return sync;
+    }
+
+    @Override
+    public void close() {
+        projection.close();
+        informer.close();
+        queue.close();
+        client.close();
+    }
+
+    /**
+     * Only what needs the sync's attention is queued: a new generation, a delete, a missing finalizer. A
+     * resync, or the echo of the sync's own status write, carries none of these and is dropped here.
+     */
+    private record Handler(ReconcileQueue queue) implements ResourceEventHandler<GenericKubernetesResource> {
+        @Override
+        public void onAdd(GenericKubernetesResource cr) {
+            if (VirtualMachineResource.needsAttention(cr)) {
+                queue.submitRetrying(VirtualMachineResource.id(cr));
+            }
+        }
+
+        @Override
+        public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource cr) {
+            onAdd(cr);
+        }
+
+        @Override
+        public void onDelete(GenericKubernetesResource cr, boolean finalStateUnknown) {
+            // a CR removed behind Vireo's back (finalizer taken off by hand) comes back while its VM exists
+            queue.submitRetrying(VirtualMachineResource.id(cr));
+        }
+    }
+}
