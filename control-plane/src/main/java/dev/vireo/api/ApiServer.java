@@ -42,9 +42,12 @@ public final class ApiServer extends AllDirectives {
                                   VireoMetrics metrics, Config vireo) throws Exception {
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
-        Routes routes = new Routes(new VirtualMachineRoutes(new VirtualMachines(system, sharding, timeout), metrics,
+        VirtualMachines vms = new VirtualMachines(system, sharding, timeout);
+        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics,
                 new ImagePaths(java.nio.file.Path.of(vireo.getString("images-dir")))),
-                new HistoryRoutes(eventLog), new EventStreamRoute(eventLog),
+                new HistoryRoutes(eventLog), new ConsoleRoute(vms, java.nio.file.Path.of(vireo.getString("data-dir")),
+                        vireo.getString("node.hypervisor")),
+                new EventStreamRoute(eventLog),
                 new StatusRoutes(system, scheduler, metrics, timeout), metrics);
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
@@ -69,14 +72,16 @@ public final class ApiServer extends AllDirectives {
     private static final class Routes extends AllDirectives {
         private final VirtualMachineRoutes vms;
         private final HistoryRoutes history;
+        private final ConsoleRoute console;
         private final EventStreamRoute events;
         private final StatusRoutes status;
         private final VireoMetrics metrics;
 
-        Routes(VirtualMachineRoutes vms, HistoryRoutes history, EventStreamRoute events, StatusRoutes status,
-               VireoMetrics metrics) {
+        Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
+               StatusRoutes status, VireoMetrics metrics) {
             this.vms = vms;
             this.history = history;
+            this.console = console;
             this.events = events;
             this.status = status;
             this.metrics = metrics;
@@ -102,10 +107,7 @@ public final class ApiServer extends AllDirectives {
         }
 
         private Route perVm(VmId id) {
-            return concat(history.route(id),
-                    path("console", () -> get(() -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED,
-                            "NotSupported", "the serial console needs a real guest (qemu:///system); it is not"
-                                    + " available yet in this version of Vireo", null)))),
+            return concat(history.route(id), console.route(id),
                     path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             "snapshots are not available yet in this version of Vireo", null))));
         }

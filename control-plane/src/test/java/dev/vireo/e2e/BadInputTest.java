@@ -121,6 +121,15 @@ class BadInputTest {
         assertEquals(before, Snapshot.of(api, name));
     }
 
+    @Test
+    void theConsoleOfAnUnknownVmIs404AndOnTheTestDriverItIs409() {
+        assertError(api.get(Api.vm("no-such-vm") + "/console?follow=false"), 404, "NotFound", null);
+        Response r = api.get(Api.vm(STEADY) + "/console");
+        assertError(r, 409, "NoConsole", null);
+        assertTrue(r.at("/message").asText().contains("qemu:///system"), r::toString);
+        assertError(api.get(Api.vm(STEADY) + "/console?follow=maybe"), 400, "Invalid", "follow");
+    }
+
     private static String withImage(String name, String where, String path) {
         String json = Manifests.json(name, "Halted");
         return where.equals("boot")
