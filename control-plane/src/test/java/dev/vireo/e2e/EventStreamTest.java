@@ -128,6 +128,23 @@ class EventStreamTest {
     }
 
     @Test
+    void aReconnectingBrowserResumesFromLastEventIdEvenWithSinceZeroInItsUrl() {
+        String name = Manifests.uniqueName("browser");
+        assertEquals(201, api.create(Manifests.json(name, "Halted")).status());
+        assertEquals(202, api.action(name, "start").status());
+        api.awaitPhase(name, "Running");
+        List<Event> all;
+        try (SseSubscription stream = SseSubscription.open(api, "since=0&name=" + name)) {
+            all = stream.takeUntil(e -> e.type().equals("DomainStarted"), PATIENCE);
+        }
+        // EventSource reconnects to the same URL and adds the id of the last event it saw
+        try (SseSubscription stream = SseSubscription.open(api, "since=0&name=" + name,
+                Map.of("Last-Event-ID", Long.toString(all.get(2).id())))) {
+            assertEquals(all.subList(3, all.size()), stream.takeUntil(e -> e.type().equals("DomainStarted"), PATIENCE));
+        }
+    }
+
+    @Test
     void withoutAnOffsetOnlyNewEventsArrive() {
         String old = Manifests.uniqueName("old");
         assertEquals(201, api.create(Manifests.json(old, "Halted")).status());

@@ -65,6 +65,25 @@ class TimeTravelTest {
     }
 
     @Test
+    void betweenDeleteAndRecreateTheVmDidNotExist() {
+        String name = Manifests.uniqueName("gap");
+        String firstUid = api.create(Manifests.json(name, "Halted")).at("/metadata/uid").asText();
+        Instant first = Instant.now();
+        assertEquals(200, api.delete(Api.vm(name)).status());
+        Instant between = Instant.now();
+        String secondUid = api.create(Manifests.json(name, "Halted", "128Mi")).at("/metadata/uid").asText();
+        Instant second = Instant.now();
+
+        assertEquals(firstUid, stateAt(name, first.toString()).at("/metadata/uid").asText());
+        assertEquals("64Mi", stateAt(name, first.toString()).at("/spec/memory").asText());
+        assertEquals(404, stateAt(name, between.toString()).status());
+        Response now = stateAt(name, second.toString());
+        assertEquals(secondUid, now.at("/metadata/uid").asText());
+        assertEquals("128Mi", now.at("/spec/memory").asText());
+        assertEquals(api.get(Api.vm(name)).resourceVersion(), now.resourceVersion());
+    }
+
+    @Test
     void anInstantWithAnOffsetMeansTheSameMoment() {
         String name = Manifests.uniqueName("offset");
         assertEquals(201, api.create(Manifests.json(name, "Halted")).status());
