@@ -94,8 +94,10 @@ public final class Vireo implements AutoCloseable {
             EntityOutbox outbox = new EntityOutbox(scheduler, clock);
             VireoMetrics metrics = new VireoMetrics();
             int snapshotEvery = vireo.getInt("vm.snapshot-every");
+            int snapshotsKept = vireo.getInt("vm.snapshots-kept");
             sharding.init(Entity.of(VirtualMachineEntity.TYPE_KEY, ctx -> VirtualMachineEntity.create(
-                    VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, metrics)).withRole("control-plane"));
+                    VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, snapshotsKept, metrics))
+                    .withRole("control-plane"));
 
             startNode(system, vireo, scheduler, sharding);
             ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);

@@ -71,17 +71,24 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     private final Outbox outbox;
     private final Clock clock;
     private final int snapshotEvery;
+    private final int snapshotsKept;
     private final VireoMetrics metrics;
 
     public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
                                            VireoMetrics metrics) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new VirtualMachineEntity(id, context, timers, decider, outbox, clock, snapshotEvery, metrics)));
+        return create(id, decider, outbox, clock, snapshotEvery, 2, metrics);
+    }
+
+    /** Keeps the newest {@code snapshotsKept} snapshots: time travel starts from the newest one before its instant. */
+    public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
+                                           int snapshotsKept, VireoMetrics metrics) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new VirtualMachineEntity(id, context, timers,
+                decider, outbox, clock, snapshotEvery, snapshotsKept, metrics)));
     }
 
     private VirtualMachineEntity(VmId id, ActorContext<Command> context, TimerScheduler<Command> timers,
                                  VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
-                                 VireoMetrics metrics) {
+                                 int snapshotsKept, VireoMetrics metrics) {
         super(PersistenceId.ofUniqueId(id.persistenceId()),
                 SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
         this.id = id;
@@ -91,6 +98,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         this.outbox = outbox;
         this.clock = clock;
         this.snapshotEvery = snapshotEvery;
+        this.snapshotsKept = snapshotsKept;
         this.metrics = metrics;
     }
 
@@ -176,6 +184,6 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
 
     @Override
     public RetentionCriteria retentionCriteria() {
-        return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+        return RetentionCriteria.snapshotEvery(snapshotEvery, snapshotsKept);
     }
 }

@@ -13,7 +13,9 @@ import org.apache.pekko.stream.javadsl.Source;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
 
 /**
  * The read side of the journal: a VM's history, its history up to an instant, and the global
@@ -57,6 +59,29 @@ public final class EventLog implements Extension {
         return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
                 .map(StoredEvent::of)
                 .takeWhile(e -> !e.timestamp().isAfter(at))
+                .runWith(Sink.seq(), system);
+    }
+
+    /** An entity's state as saved by its snapshotter, and the sequence number of the last event it includes. */
+    public record Snapshot(long sequenceNr, Object state) {
+    }
+
+    /**
+     * The newest snapshot of {@code persistenceId} saved in a millisecond before the one of {@code at}, if
+     * any. Events are decided, then persisted, then snapshotted, so every event the snapshot includes was
+     * decided before {@code at}: replaying from it gives the same state as replaying the log from the start,
+     * without reading all of a long log (time travel).
+     */
+    public CompletionStage<Optional<Snapshot>> snapshotBefore(String persistenceId, Instant at) {
+        return database.newestSnapshotBefore(persistenceId, at.toEpochMilli());
+    }
+
+    /** The events of {@code persistenceId} after {@code afterSequenceNr}, in order, while {@code keep} holds. */
+    public CompletionStage<List<StoredEvent>> historyAfter(String persistenceId, long afterSequenceNr,
+                                                           Predicate<StoredEvent> keep) {
+        return journal.currentEventsByPersistenceId(persistenceId, afterSequenceNr + 1, Long.MAX_VALUE)
+                .map(StoredEvent::of)
+                .takeWhile(keep::test)
                 .runWith(Sink.seq(), system);
     }
 

@@ -4,11 +4,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
 import slick.jdbc.JdbcDataSource;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -47,6 +51,27 @@ final class JournalDatabase {
                  ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \"" + table + "\"")) {
                 rs.next();
                 return rs.getLong(1);
+            }
+        });
+    }
+
+    /** The newest snapshot of {@code persistenceId} whose {@code created} is below {@code beforeMillis}. */
+    CompletionStage<Optional<EventLog.Snapshot>> newestSnapshotBefore(String persistenceId, long beforeMillis) {
+        String table = system.settings().config().getString("jdbc-snapshot-store.tables.snapshot.tableName");
+        Serialization serialization = SerializationExtension.get(system.classicSystem());
+        return runAsync(c -> {
+            try (PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"snapshot_ser_id\","
+                    + " \"snapshot_ser_manifest\", \"snapshot_payload\" FROM \"" + table + "\""
+                    + " WHERE \"persistence_id\" = ? AND \"created\" < ? ORDER BY \"sequence_number\" DESC LIMIT 1")) {
+                q.setString(1, persistenceId);
+                q.setLong(2, beforeMillis);
+                try (ResultSet rs = q.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    Object state = serialization.deserialize(rs.getBytes(4), rs.getInt(2), rs.getString(3)).get();
+                    return Optional.of(new EventLog.Snapshot(rs.getLong(1), state));
+                }
             }
         });
     }
