@@ -37,6 +37,10 @@ final class NodeMailboxes {
         }
     }
 
+    java.util.Set<String> registered() {
+        return java.util.Set.copyOf(agents.keySet());
+    }
+
     void remove(String node) {
         agents.remove(node);
     }

@@ -46,6 +46,10 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record ToNode(NodeAgentCommand command) implements Command {
     }
 
+    /** The VM is deleted: every registered node deletes the files it keeps for it. */
+    public record DeleteVmFiles(VmId vm, String requestId) implements Command {
+    }
+
     public record GetNodes(ActorRef<NodeList> replyTo) implements Command {
     }
 
@@ -88,6 +92,11 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     return this;
                 })
                 .onMessage(ToNode.class, this::toNode)
+                .onMessage(DeleteVmFiles.class, d -> {
+                    mailboxes.registered().forEach(node ->
+                            mailboxes.deliver(new NodeAgentCommand.DeleteVmFiles(node, d.vm(), d.requestId())));
+                    return this;
+                })
                 .onMessage(GetNodes.class, g -> {
                     g.replyTo().tell(new NodeList(placements.views()));
                     return this;

@@ -34,6 +34,8 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
             scheduler.tell(new Scheduler.Release(e.vm(), e.incarnation()));
         } else if (effect instanceof VmEffect.ToNode e) {
             scheduler.tell(new Scheduler.ToNode(e.command()));
+        } else if (effect instanceof VmEffect.DeleteFilesOnNodes e) {
+            scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.requestId()));
         } else if (effect instanceof VmEffect.WakeAt e) {
             Duration delay = Duration.between(clock.instant(), e.at());
             VmCommand wake = new VmCommand.BackoffExpired("backoff-" + e.at().toEpochMilli(), e.at());

@@ -44,7 +44,9 @@ public final class Effects {
             return List.of(stopDomain(before, false, rid));
         }
         if (event instanceof VmDeleted) {
-            return withdrawPlacement(before);
+            List<VmEffect> effects = new ArrayList<>(withdrawPlacement(before));
+            effects.add(new DeleteFilesOnNodes(vm, rid));
+            return effects;
         }
         if (event instanceof Paused e && !e.reportedByNode()) {
             return List.of(new ToNode(new NodeAgentCommand.PauseDomain(before.node(), vm, before.incarnation(), rid)));

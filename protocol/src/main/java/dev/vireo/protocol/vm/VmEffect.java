@@ -23,6 +23,10 @@ public sealed interface VmEffect {
     record ToNode(NodeAgentCommand command) implements VmEffect {
     }
 
+    /** The VM is gone: every node deletes what it keeps for it (disk overlays, console log). */
+    record DeleteFilesOnNodes(VmId vm, String requestId) implements VmEffect {
+    }
+
     /** Wake the entity at {@code at} to end a CrashLoopBackOff. */
     record WakeAt(Instant at) implements VmEffect {
     }

@@ -90,7 +90,8 @@ class CrashLoopBackOffTest {
         VmFixture f = VmFixture.running(RunStrategy.Always);
         f.run(f.crashed());
         assertEquals(List.of(VmDeleted.class), types(f.run(f.delete())));
-        assertEquals(List.of(), f.lastEffects);
+        assertEquals(List.of(new VmEffect.DeleteFilesOnNodes(VmFixture.ID, f.lastEvents.get(0).meta().requestId())),
+                f.lastEffects);
     }
 
     @Test

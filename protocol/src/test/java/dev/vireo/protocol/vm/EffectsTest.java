@@ -53,11 +53,11 @@ class EffectsTest {
     }
 
     @Test
-    void deleteBeforePlacementWithdrawsTheRequest() {
+    void deleteBeforePlacementWithdrawsTheRequestAndDeletesTheVmsFiles() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Always);
         f.run(f.delete());
-        assertEquals(List.of(new ReleasePlacement(ID, 1)), f.lastEffects);
+        assertEquals(List.of(new ReleasePlacement(ID, 1), new DeleteFilesOnNodes(ID, rid(f))), f.lastEffects);
     }
 
     @Test
