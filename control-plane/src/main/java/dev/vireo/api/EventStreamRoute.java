@@ -26,6 +26,15 @@ final class EventStreamRoute extends AllDirectives {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
     private final EventLog eventLog;
+    /**
+     * The newest events as sent, by offset modulo its size: every live subscriber sends the same event, so
+     * it is turned into JSON once rather than once per subscriber (with 200 subscribers that was most of
+     * the stream's CPU). Entries are immutable; a racing writer at worst makes another thread encode again.
+     */
+    private final Encoded[] recent = new Encoded[4096];
+
+    private record Encoded(long offset, ServerSentEvent sse) {
+    }
 
     EventStreamRoute(EventLog eventLog) {
         this.eventLog = eventLog;
@@ -40,7 +49,7 @@ final class EventStreamRoute extends AllDirectives {
                                     .filter(s -> !s.isEmpty()).collect(Collectors.toSet())).orElse(Set.of());
                             var events = eventLog.stream(after)
                                     .filter(e -> matches(e, namespace, name, types))
-                                    .map(EventStreamRoute::toSse)
+                                    .map(this::encoded)
                                     .keepAlive(KEEP_ALIVE, ServerSentEvent::heartbeat);
                             return completeOK(events, EventStreamMarshalling.toEventStream());
                         }))))));
@@ -67,6 +76,17 @@ final class EventStreamRoute extends AllDirectives {
         return namespace.map(id.namespace()::equals).orElse(true)
                 && name.map(id.name()::equals).orElse(true)
                 && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
+    }
+
+    private ServerSentEvent encoded(StoredEvent e) {
+        int slot = (int) Math.floorMod(e.offset(), (long) recent.length);
+        Encoded hit = recent[slot];
+        if (hit != null && hit.offset() == e.offset()) {
+            return hit.sse();
+        }
+        ServerSentEvent sse = toSse(e);
+        recent[slot] = new Encoded(e.offset(), sse);
+        return sse;
     }
 
     private static ServerSentEvent toSse(StoredEvent e) {
