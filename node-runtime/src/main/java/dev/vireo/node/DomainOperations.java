@@ -7,6 +7,8 @@ import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -25,10 +27,12 @@ final class DomainOperations {
 
     private final String node;
     private final OwnedDomains owned;
+    private final Path dataDirectory;
 
-    DomainOperations(String node, OwnedDomains owned) {
+    DomainOperations(String node, OwnedDomains owned, Path dataDirectory) {
         this.node = node;
         this.owned = owned;
+        this.dataDirectory = dataDirectory;
     }
 
     DomainStep stepFor(NodeAgentCommand command) {
@@ -44,11 +48,13 @@ final class DomainOperations {
             return hv -> ensure(hv, ensure);
         } else if (command instanceof NodeAgentCommand.RemoveDomain remove) {
             return hv -> remove(hv, remove);
+        } else if (command instanceof NodeAgentCommand.DeleteVmFiles delete) {
+            return hv -> deleteFiles(hv, delete);
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }
 
-    private Done start(Hypervisor hv, NodeAgentCommand.StartDomain c) throws LibvirtException {
+    private Done start(Hypervisor hv, NodeAgentCommand.StartDomain c) throws LibvirtException, IOException {
         String name = c.vm().domainName();
         Lookup found = hv.lookupVireo(name);
         if (found.foreign()) {
@@ -73,7 +79,14 @@ final class DomainOperations {
             uuid = existing.uuid();
         }
         VireoMetadata meta = new VireoMetadata(c.vm(), c.uid(), c.incarnation());
-        Domain domain = hv.define(DomainXml.build(meta, c.spec(), hv.kind(), uuid));
+        Virtualization virt = hv.virtualization();
+        VmFiles files = null;
+        List<GuestFiles.DiskFile> disks = List.of();
+        if (virt.runsGuests()) {
+            files = VmFiles.of(dataDirectory, c.vm());
+            disks = GuestFiles.prepare(files, c.uid(), c.spec());
+        }
+        Domain domain = hv.define(DomainXml.build(meta, c.spec(), virt, uuid, files, disks));
         String definedUuid = domain.getUUIDString();
         owned.put(name, new Owned(meta, definedUuid));
         owned.clearExpectations(definedUuid);
@@ -126,18 +139,21 @@ final class DomainOperations {
             return stopped(c, c.incarnation(), "Shutdown");
         }
         if (!hv.state(current.get()).active()) {
-            undefine(d);
+            current.get().undefine();
+            owned.remove(d.name());
             return stopped(c, c.incarnation(), "Shutdown");
         }
         if (System.nanoTime() - deadline >= 0) {
             try {
                 // The STOPPED expectation recorded before shutdown() covers this destroy: one stop, one event.
-                d.domain().destroy();
+                // The fresh lookup, not d.domain(): the connection may have been reopened since the shutdown.
+                current.get().destroy();
             } catch (LibvirtException e) {
                 owned.unexpect(d.uuid(), DomainEventType.STOPPED);
                 throw e;
             }
-            undefine(d);
+            current.get().undefine();
+            owned.remove(d.name());
             return stopped(c, c.incarnation(), "Destroyed");
         }
         return new Again(SHUTDOWN_POLL, again -> awaitShutoff(again, c, d, deadline));
@@ -205,6 +221,20 @@ final class DomainOperations {
         }
         destroyAndUndefine(d);
         return stopped(c, d.meta().incarnation(), "Removed");
+    }
+
+    /**
+     * Removes the VM's files (overlays, console log) after the VM was deleted. A domain of the VM that
+     * still runs keeps them: its QEMU has them open.
+     */
+    private Done deleteFiles(Hypervisor hv, NodeAgentCommand.DeleteVmFiles c) throws LibvirtException, IOException {
+        VireoDomain d = hv.lookupVireo(c.vm().domainName()).vireo();
+        if (d != null && d.meta().vm().equals(c.vm()) && d.state().active()) {
+            return failed(c, "domain '" + d.name() + "' of incarnation " + d.meta().incarnation() + " still runs on node "
+                    + node + "; its files stay until it is removed (RemoveDomain), then send DeleteVmFiles again");
+        }
+        VmFiles.of(dataDirectory, c.vm()).delete();
+        return new Done(List.of());
     }
 
     /** After a guest shut itself down: undefine it, unless it has been started again meanwhile. */
@@ -275,6 +305,8 @@ final class DomainOperations {
             return ensure.incarnation();
         } else if (c instanceof NodeAgentCommand.RemoveDomain remove) {
             return remove.incarnation();
+        } else if (c instanceof NodeAgentCommand.DeleteVmFiles) {
+            return 0; // the VM is deleted: no incarnation of it is current any more
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }

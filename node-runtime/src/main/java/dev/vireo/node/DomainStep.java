@@ -1,6 +1,7 @@
 package dev.vireo.node;
 
 import dev.vireo.protocol.node.NodeReport;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import org.libvirt.LibvirtException;
@@ -9,7 +10,7 @@ import org.libvirt.LibvirtException;
 @FunctionalInterface
 interface DomainStep {
 
-    Outcome run(Hypervisor hypervisor) throws LibvirtException;
+    Outcome run(Hypervisor hypervisor) throws LibvirtException, IOException;
 
     /** What a step came to: the command is finished, or it continues after a pause (e.g. polling). */
     sealed interface Outcome {

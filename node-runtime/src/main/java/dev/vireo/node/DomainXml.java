@@ -4,7 +4,10 @@ import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmId;
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
@@ -16,7 +19,7 @@ import org.xml.sax.SAXException;
 
 /**
  * The libvirt domain XML of a Vireo VM, and Vireo's metadata read back out of any domain's XML.
- * Each device group is its own method so that disks, console and overlays can be added one by one.
+ * Real guests get virtio disks (their overlays), user-mode networking and a serial console logged to a file.
  */
 public final class DomainXml {
 
@@ -31,17 +34,27 @@ public final class DomainXml {
         return build(new VireoMetadata(vm, uid, incarnation), spec, kind, null);
     }
 
-    /**
-     * @param uuid the UUID of the domain being redefined, or {@code null} for a new domain (libvirt
-     *             refuses to redefine a name under a different UUID)
-     */
+    /** A domain without files on the node (no disks, no console log): the test driver's, or a bare QEMU one. */
     public static String build(VireoMetadata meta, VirtualMachineSpec spec, HypervisorKind kind, String uuid) {
+        Virtualization virt = kind == HypervisorKind.TEST ? Virtualization.TEST : Virtualization.TCG;
+        return build(meta, spec, virt, uuid, null, List.of());
+    }
+
+    /**
+     * @param uuid    the UUID of the domain being redefined, or {@code null} for the VM's own UUID, derived
+     *                from its uid (libvirt refuses to redefine a name under a different UUID)
+     * @param files   where the console log goes; {@code null} for no console device
+     * @param disks   the overlays, in the order of {@code spec.disks}: vda, vdb, ...
+     */
+    static String build(VireoMetadata meta, VirtualMachineSpec spec, Virtualization virt, String uuid,
+                        VmFiles files, List<GuestFiles.DiskFile> disks) {
         VirtualMachineSpec full = spec.withDefaults();
-        StringBuilder xml = new StringBuilder(1024);
-        xml.append("<domain type='").append(kind.domainType()).append("'>\n");
+        StringBuilder xml = new StringBuilder(2048);
+        xml.append("<domain type='").append(virt.domainType()).append("'>\n");
         xml.append("  <name>").append(escape(meta.vm().domainName())).append("</name>\n");
-        if (uuid != null) {
-            xml.append("  <uuid>").append(escape(uuid)).append("</uuid>\n");
+        String domainUuid = uuid != null ? uuid : uuidOf(meta.uid());
+        if (domainUuid != null) {
+            xml.append("  <uuid>").append(escape(domainUuid)).append("</uuid>\n");
         }
         metadata(xml, meta);
         long kib = (full.memoryBytes() + 1023) / 1024;
@@ -54,9 +67,24 @@ public final class DomainXml {
         xml.append("  <on_poweroff>destroy</on_poweroff>\n");
         xml.append("  <on_reboot>restart</on_reboot>\n");
         xml.append("  <on_crash>destroy</on_crash>\n");
-        devices(xml, full);
+        devices(xml, virt, files, disks);
         xml.append("</domain>\n");
         return xml.toString();
+    }
+
+    /**
+     * The libvirt UUID of a VM for its whole life: its uid when that is a UUID, else one derived from it.
+     * A restart redefines the domain under the same UUID.
+     */
+    public static String uuidOf(String uid) {
+        if (uid == null || uid.isEmpty()) {
+            return null;
+        }
+        try {
+            return UUID.fromString(uid).toString();
+        } catch (IllegalArgumentException notAUuid) {
+            return UUID.nameUUIDFromBytes(("vireo-vm:" + uid).getBytes(StandardCharsets.UTF_8)).toString();
+        }
     }
 
     private static void metadata(StringBuilder xml, VireoMetadata meta) {
@@ -80,11 +108,40 @@ public final class DomainXml {
         xml.append("  </os>\n");
     }
 
-    private static void devices(StringBuilder xml, VirtualMachineSpec spec) {
+    private static void devices(StringBuilder xml, Virtualization virt, VmFiles files,
+                                List<GuestFiles.DiskFile> disks) {
         xml.append("  <devices>\n");
-        // Disks, console and overlays come here (later issue); the balloon is off so memory is what was asked.
+        for (int i = 0; i < disks.size(); i++) {
+            xml.append("    <disk type='file' device='disk'>\n");
+            xml.append("      <driver name='qemu' type='qcow2'/>\n");
+            xml.append("      <source file='").append(escape(disks.get(i).overlay().toString())).append("'/>\n");
+            xml.append("      <target dev='").append(diskTarget(i)).append("' bus='virtio'/>\n");
+            xml.append("    </disk>\n");
+        }
+        if (virt.runsGuests()) {
+            xml.append("    <interface type='user'><model type='virtio'/></interface>\n");
+        }
+        if (files != null) {
+            xml.append("    <serial type='pty'>\n");
+            xml.append("      <log file='").append(escape(files.consoleLog().toString())).append("' append='off'/>\n");
+            xml.append("      <target port='0'/>\n");
+            xml.append("    </serial>\n");
+            xml.append("    <console type='pty'><target type='serial' port='0'/></console>\n");
+        }
+        // The balloon is off so that the guest has the memory that was asked for.
         xml.append("    <memballoon model='none'/>\n");
         xml.append("  </devices>\n");
+    }
+
+    /** vda, vdb, ..., vdz, vdaa, vdab, ... as libvirt names virtio disks. */
+    static String diskTarget(int index) {
+        StringBuilder suffix = new StringBuilder();
+        int i = index;
+        do {
+            suffix.insert(0, (char) ('a' + i % 26));
+            i = i / 26 - 1;
+        } while (i >= 0);
+        return "vd" + suffix;
     }
 
     private static void optional(StringBuilder xml, String element, String value) {

@@ -1,13 +1,16 @@
 package dev.vireo.node;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
+import org.libvirt.event.ConnectionCloseReason;
 import org.libvirt.event.LifecycleListener;
 
 /**
@@ -23,21 +26,51 @@ final class Hypervisor {
     private final Connect connect;
     private final HypervisorKind kind;
     private final String uri;
+    private final Virtualization virtualization;
 
-    private Hypervisor(Connect connect, HypervisorKind kind, String uri) {
+    private Hypervisor(Connect connect, HypervisorKind kind, String uri, Virtualization virtualization) {
         this.connect = connect;
         this.kind = kind;
         this.uri = uri;
+        this.virtualization = virtualization;
     }
 
-    static Hypervisor open(String uri) throws LibvirtException {
+    /** Opens the connection; for QEMU this also decides KVM or TCG (once per URI, see {@link KvmProbe}). */
+    static Hypervisor open(String uri, String nodeName, Path dataDirectory) throws LibvirtException {
         HypervisorKind kind = HypervisorKind.fromUri(uri);
         LibvirtEventLoop.ensureRunning(uri);
-        return new Hypervisor(new Connect(uri), kind, uri);
+        Connect connect = new Connect(uri);
+        Virtualization virtualization = kind == HypervisorKind.TEST ? Virtualization.TEST
+                : KvmProbe.decide(connect, uri, nodeName, dataDirectory);
+        return new Hypervisor(connect, kind, uri, virtualization);
     }
 
     HypervisorKind kind() {
         return kind;
+    }
+
+    Virtualization virtualization() {
+        return virtualization;
+    }
+
+    /**
+     * Tells {@code onClose} why, when libvirt closes this connection by itself (the daemon went away, the
+     * keepalive timed out); closing it ourselves is not reported.
+     */
+    void onClose(Consumer<String> onClose) throws LibvirtException {
+        connect.registerCloseListener((closed, reason) -> {
+            if (reason != ConnectionCloseReason.CLIENT) {
+                onClose.accept(String.valueOf(reason));
+            }
+        });
+    }
+
+    /** A cheap round trip to the daemon: throws when it does not answer. */
+    void ping() throws LibvirtException {
+        if (!connect.isAlive()) {
+            throw new IllegalStateException("the connection to " + uri + " is closed");
+        }
+        connect.getLibVirVersion();
     }
 
     String uri() {
@@ -54,6 +87,11 @@ final class Hypervisor {
 
     /** Stops listening and closes the connection; errors do not matter, the connection is being given up. */
     void closeQuietly(LifecycleListener listener) {
+        try {
+            connect.unregisterCloseListener();
+        } catch (LibvirtException | RuntimeException e) {
+            // none registered, or the connection is already broken
+        }
         try {
             connect.removeLifecycleListener(listener);
         } catch (LibvirtException | RuntimeException e) {

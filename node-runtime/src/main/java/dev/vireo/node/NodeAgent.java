@@ -9,8 +9,10 @@ import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmId;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +54,17 @@ public final class NodeAgent {
     private record ConnectFailed(Throwable cause) {
     }
 
+    /** The connection {@code hypervisor} broke (libvirt closed it, or a ping failed). */
+    private record ConnectionLost(Hypervisor hypervisor, String reason) {
+    }
+
+    private record PingAnswered(Hypervisor hypervisor) {
+    }
+
     private enum Tick { CONNECT, HEARTBEAT }
+
+    private static final Duration FIRST_RECONNECT = Duration.ofSeconds(1);
+    private static final Duration MAX_RECONNECT = Duration.ofSeconds(30);
 
     /** A command (or the agent's own follow-up) on one domain, at whichever step it has reached. */
     private record Job(String domainName, String action, VmId vm, long incarnation, String requestId,
@@ -86,6 +98,8 @@ public final class NodeAgent {
     private final LifecycleListener listener;
     private Hypervisor hypervisor;
     private NodeInfo info;
+    private Duration reconnectDelay = FIRST_RECONNECT;
+    private boolean pingInFlight;
 
     public static Behavior<Object> create(NodeAgentSettings settings, ActorRef<NodeReport> reports,
                                           ActorRef<NodeRegistration> registrations) {
@@ -102,7 +116,7 @@ public final class NodeAgent {
         this.context = context;
         this.timers = timers;
         this.stash = stash;
-        this.operations = new DomainOperations(settings.nodeName(), owned);
+        this.operations = new DomainOperations(settings.nodeName(), owned, settings.dataDirectory());
         this.libvirtPool = Executors.newFixedThreadPool(LIBVIRT_THREADS, daemonThreads("libvirt-" + settings.nodeName()));
         ActorRef<Object> self = context.getSelf();
         this.listener = (domain, event) -> {
@@ -120,6 +134,11 @@ public final class NodeAgent {
 
     // ---- connecting: commands wait in the stash until the hypervisor is open and reconciled ----
 
+    /**
+     * Before the first connection and after a lost one. Work that was under way when the connection
+     * broke finishes here (failing, mostly) and what comes after it in its lane waits for the new
+     * connection; the node registers as not ready until then.
+     */
     private Behavior<Object> connecting() {
         return Behaviors.receive(Object.class)
                 .onMessage(Connected.class, this::onConnected)
@@ -129,15 +148,38 @@ public final class NodeAgent {
                     return Behaviors.same();
                 })
                 .onMessage(NodeAgentCommand.class, this::stashCommand)
+                .onMessage(StepFinished.class, finished -> {
+                    finishStep(finished).ifPresent(next -> stash.stash(new StepDue(next)));
+                    return Behaviors.same();
+                })
+                .onMessage(StepDue.class, due -> {
+                    stash.stash(due);
+                    return Behaviors.same();
+                })
+                .onMessageEquals(Tick.HEARTBEAT, () -> {
+                    if (info != null) {
+                        register(); // still not ready
+                    }
+                    return Behaviors.same();
+                })
+                // What happened meanwhile is read from libvirt by the reconcile after reconnecting.
+                .onMessage(LifecycleEvent.class, event -> Behaviors.same())
+                .onMessage(ConnectionLost.class, lost -> Behaviors.same())
+                .onMessage(PingAnswered.class, answered -> {
+                    pingInFlight = false;
+                    return Behaviors.same();
+                })
                 .onSignal(PostStop.class, signal -> shutdown())
                 .build();
     }
 
     private void connect() {
         String uri = settings.hypervisorUri();
+        ActorRef<Object> self = context.getSelf();
         context.pipeToSelf(blocking(() -> {
-            Hypervisor hv = Hypervisor.open(uri);
+            Hypervisor hv = Hypervisor.open(uri, settings.nodeName(), settings.dataDirectory());
             try {
+                hv.onClose(reason -> self.tell(new ConnectionLost(hv, "libvirt closed the connection (" + reason + ")")));
                 hv.addLifecycleListener(listener);
                 org.libvirt.NodeInfo node = hv.nodeInfo();
                 List<VireoDomain> found = hv.vireoDomains();
@@ -157,14 +199,17 @@ public final class NodeAgent {
         // libvirt reports node memory in KiB.
         long memory = settings.memoryBytesOverride() != null ? settings.memoryBytesOverride() : node.memory * 1024L;
         return new NodeInfo(settings.nodeName(), cpus, memory, settings.labels(), hv.uri(),
-                hv.kind().virtualization(), true);
+                hv.virtualization().word(), true);
     }
 
     private Behavior<Object> onConnected(Connected connected) {
         hypervisor = connected.hypervisor();
         info = connected.info();
-        context.getLog().info("node {} connected to {}: {} cpus, {} bytes, {} Vireo domain(s) found",
-                info.name(), info.hypervisor(), info.cpus(), info.memoryBytes(), connected.found().size());
+        reconnectDelay = FIRST_RECONNECT;
+        pingInFlight = false;
+        context.getLog().info("node {} connected to {} ({}): {} cpus, {} bytes, {} Vireo domain(s) found",
+                info.name(), info.hypervisor(), info.virtualization(), info.cpus(), info.memoryBytes(),
+                connected.found().size());
         for (VireoDomain d : connected.found()) {
             VireoMetadata meta = d.meta();
             if (d.state() == DomainState.Paused) {
@@ -180,9 +225,43 @@ public final class NodeAgent {
 
     private Behavior<Object> onConnectFailed(ConnectFailed failed) {
         context.getLog().error("node {} cannot open {}: {}; retrying in {}", settings.nodeName(),
-                settings.hypervisorUri(), rootMessage(failed.cause()), settings.heartbeatInterval());
-        timers.startSingleTimer(Tick.CONNECT, settings.heartbeatInterval());
+                settings.hypervisorUri(), rootMessage(failed.cause()), reconnectDelay);
+        timers.startSingleTimer(Tick.CONNECT, reconnectDelay);
+        reconnectDelay = reconnectDelay.multipliedBy(2).compareTo(MAX_RECONNECT) > 0
+                ? MAX_RECONNECT : reconnectDelay.multipliedBy(2);
         return Behaviors.same();
+    }
+
+    /** The daemon went away: the node is not ready until a new connection is open and reconciled. */
+    private Behavior<Object> onConnectionLost(ConnectionLost lost) {
+        if (lost.hypervisor() != hypervisor) {
+            return Behaviors.same(); // news about a connection already given up
+        }
+        context.getLog().error("node {} lost {}: {}; node not ready, reconnecting", settings.nodeName(),
+                settings.hypervisorUri(), lost.reason());
+        Hypervisor broken = hypervisor;
+        hypervisor = null;
+        libvirtPool.execute(() -> broken.closeQuietly(listener));
+        info = new NodeInfo(info.name(), info.cpus(), info.memoryBytes(), info.labels(), info.hypervisor(),
+                info.virtualization(), false);
+        register();
+        reconnectDelay = FIRST_RECONNECT;
+        timers.startSingleTimer(Tick.CONNECT, reconnectDelay);
+        return connecting();
+    }
+
+    /** Checks that the daemon still answers; a closed connection is not always announced. */
+    private void ping() {
+        if (pingInFlight || hypervisor == null) {
+            return;
+        }
+        pingInFlight = true;
+        Hypervisor hv = hypervisor;
+        context.pipeToSelf(blocking(() -> {
+            hv.ping();
+            return hv;
+        }), (ok, failure) -> failure == null ? new PingAnswered(hv)
+                : new ConnectionLost(hv, "libvirt does not answer: " + rootMessage(failure)));
     }
 
     private Behavior<Object> stashCommand(NodeAgentCommand command) {
@@ -210,6 +289,12 @@ public final class NodeAgent {
                 .onMessage(LifecycleEvent.class, this::onLifecycleEvent)
                 .onMessageEquals(Tick.HEARTBEAT, () -> {
                     register();
+                    ping();
+                    return Behaviors.same();
+                })
+                .onMessage(ConnectionLost.class, this::onConnectionLost)
+                .onMessage(PingAnswered.class, answered -> {
+                    pingInFlight = false;
                     return Behaviors.same();
                 })
                 .onSignal(PostStop.class, signal -> shutdown())
@@ -242,23 +327,32 @@ public final class NodeAgent {
     }
 
     private void runStep(Job job) {
-        context.pipeToSelf(blocking(() -> job.step().run(hypervisor)),
+        Hypervisor hv = hypervisor; // read here, on the actor: the field changes when the connection is lost
+        context.pipeToSelf(blocking(() -> job.step().run(hv)),
                 (outcome, failure) -> new StepFinished(job, outcome, failure));
     }
 
     private Behavior<Object> onStepFinished(StepFinished finished) {
+        finishStep(finished).ifPresent(this::runStep);
+        if (finished.failure() != null) {
+            ping(); // a failed call may be the first sign of a daemon that went away
+        }
+        return Behaviors.same();
+    }
+
+    /** Reports what a step came to; returns the lane's next job when this one is over. */
+    private Optional<Job> finishStep(StepFinished finished) {
         Job job = finished.job();
         if (finished.failure() != null) {
             publish(new NodeReport.ActionFailed(job.vm(), settings.nodeName(), job.incarnation(), job.action(),
                     rootMessage(finished.failure())), job.action(), job.requestId());
         } else if (finished.outcome() instanceof Again again) {
             timers.startSingleTimer("step-" + job.domainName(), new StepDue(job.next(again.next())), again.delay());
-            return Behaviors.same();
+            return Optional.empty();
         } else if (finished.outcome() instanceof Done done) {
             done.reports().forEach(report -> publish(report, job.action(), job.requestId()));
         }
-        lanes.finish(job.domainName()).ifPresent(this::runStep);
-        return Behaviors.same();
+        return lanes.finish(job.domainName());
     }
 
     // ---- lifecycle events the agent did not cause ----

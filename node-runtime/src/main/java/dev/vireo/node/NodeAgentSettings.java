@@ -1,17 +1,23 @@
 package dev.vireo.node;
 
+import dev.vireo.protocol.vm.VmId;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * How one node agent runs: its node name, the libvirt URI it drives, the labels it registers with, and
- * optional capacity overrides ({@code null} means: what libvirt's nodeInfo says).
+ * How one node agent runs: its node name, the libvirt URI it drives, the labels it registers with,
+ * optional capacity overrides ({@code null} means: what libvirt's nodeInfo says), and the data
+ * directory that holds the VMs' files ({@link VmFiles}).
  */
 public record NodeAgentSettings(String nodeName, String hypervisorUri, Map<String, String> labels,
-                                Integer cpusOverride, Long memoryBytesOverride, Duration heartbeatInterval) {
+                                Integer cpusOverride, Long memoryBytesOverride, Duration heartbeatInterval,
+                                Path dataDirectory) {
 
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+    /** Where {@link #of} puts the VMs' files unless told otherwise (vireo up's default --data). */
+    public static final Path DEFAULT_DATA_DIRECTORY = Path.of("vireo-data");
 
     public NodeAgentSettings {
         Objects.requireNonNull(nodeName, "nodeName");
@@ -21,18 +27,37 @@ public record NodeAgentSettings(String nodeName, String hypervisorUri, Map<Strin
         if (heartbeatInterval.isZero() || heartbeatInterval.isNegative()) {
             throw new IllegalArgumentException("heartbeatInterval must be positive, was " + heartbeatInterval);
         }
+        dataDirectory = (dataDirectory == null ? DEFAULT_DATA_DIRECTORY : dataDirectory).toAbsolutePath().normalize();
     }
 
-    /** A node with capacity from libvirt and the default heartbeat. */
+    /** The settings as they were before the data directory: files go to {@link #DEFAULT_DATA_DIRECTORY}. */
+    public NodeAgentSettings(String nodeName, String hypervisorUri, Map<String, String> labels,
+                             Integer cpusOverride, Long memoryBytesOverride, Duration heartbeatInterval) {
+        this(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride, heartbeatInterval, null);
+    }
+
+    /** A node with capacity from libvirt, the default heartbeat and the default data directory. */
     public static NodeAgentSettings of(String nodeName, String hypervisorUri, Map<String, String> labels) {
-        return new NodeAgentSettings(nodeName, hypervisorUri, labels, null, null, DEFAULT_HEARTBEAT);
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, null, null, DEFAULT_HEARTBEAT, null);
     }
 
     public NodeAgentSettings withCapacity(Integer cpus, Long memoryBytes) {
-        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpus, memoryBytes, heartbeatInterval);
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpus, memoryBytes, heartbeatInterval,
+                dataDirectory);
     }
 
     public NodeAgentSettings withHeartbeat(Duration interval) {
-        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride, interval);
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride, interval,
+                dataDirectory);
+    }
+
+    /** The directory under which the VMs' overlays and console logs live ({@code <data>/vms/...}). */
+    public NodeAgentSettings withDataDirectory(Path directory) {
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride,
+                heartbeatInterval, directory);
+    }
+
+    public VmFiles files(VmId vm) {
+        return VmFiles.of(dataDirectory, vm);
     }
 }

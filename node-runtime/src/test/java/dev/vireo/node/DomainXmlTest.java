@@ -42,7 +42,7 @@ class DomainXmlTest {
         assertEquals("98304", xpath(xml, "/domain/memory"));
         assertEquals("KiB", xpath(xml, "/domain/memory/@unit"));
         assertEquals("2", xpath(xml, "/domain/vcpu"));
-        assertEquals("", xpath(xml, "/domain/uuid"), "a new domain gets its UUID from libvirt");
+        assertEquals(DomainXml.uuidOf("uid-1"), xpath(xml, "/domain/uuid"), "the VM's UUID, derived from its uid");
     }
 
     @Test
@@ -85,6 +85,51 @@ class DomainXmlTest {
         String xml = DomainXml.build(new VireoMetadata(VM, "u", 2), spec(1, "64Mi", null), HypervisorKind.TEST, uuid);
 
         assertEquals(uuid, xpath(xml, "/domain/uuid"));
+    }
+
+    @Test
+    void aVmKeepsOneUuidForItsLifeAndAUidThatIsAUuidIsIt() {
+        String uid = UUID.randomUUID().toString();
+        assertEquals(uid, DomainXml.uuidOf(uid));
+        assertEquals(DomainXml.uuidOf("web-uid"), DomainXml.uuidOf("web-uid"));
+        assertFalse(DomainXml.uuidOf("web-uid").equals(DomainXml.uuidOf("web-uid-2")));
+    }
+
+    @Test
+    void realGuestGetsVirtioOverlaysUserNetworkAndASerialConsoleLoggedToItsFile() throws Exception {
+        VmFiles files = VmFiles.of(java.nio.file.Path.of("/data"), VM);
+        var disks = java.util.List.of(new GuestFiles.DiskFile("root", files.overlay("root")),
+                new GuestFiles.DiskFile("scratch", files.overlay("scratch")));
+        String xml = DomainXml.build(new VireoMetadata(VM, "uid-1", 1), spec(1, "96Mi", null), Virtualization.KVM,
+                null, files, disks);
+
+        assertEquals("kvm", xpath(xml, "/domain/@type"));
+        assertEquals("/data/vms/prod_web-1/disk-root.qcow2", xpath(xml, "/domain/devices/disk[1]/source/@file"));
+        assertEquals("vda", xpath(xml, "/domain/devices/disk[1]/target/@dev"));
+        assertEquals("virtio", xpath(xml, "/domain/devices/disk[1]/target/@bus"));
+        assertEquals("qcow2", xpath(xml, "/domain/devices/disk[2]/driver/@type"));
+        assertEquals("vdb", xpath(xml, "/domain/devices/disk[2]/target/@dev"));
+        assertEquals("user", xpath(xml, "/domain/devices/interface/@type"));
+        assertEquals("virtio", xpath(xml, "/domain/devices/interface/model/@type"));
+        assertEquals("/data/vms/prod_web-1/console.log", xpath(xml, "/domain/devices/serial/log/@file"));
+        assertEquals("off", xpath(xml, "/domain/devices/serial/log/@append"));
+        assertEquals("serial", xpath(xml, "/domain/devices/console/target/@type"));
+    }
+
+    @Test
+    void virtioDiskNamesFollowLibvirtsOrder() {
+        assertEquals("vda", DomainXml.diskTarget(0));
+        assertEquals("vdz", DomainXml.diskTarget(25));
+        assertEquals("vdaa", DomainXml.diskTarget(26));
+    }
+
+    @Test
+    void vmFilesLiveUnderTheDataDirectoryAndDiskNamesNeverLeaveIt() {
+        VmFiles files = VmFiles.of(java.nio.file.Path.of("/data"), VM);
+        assertEquals(java.nio.file.Path.of("/data/vms/prod_web-1"), files.directory());
+        assertEquals(java.nio.file.Path.of("/data/vms/prod_web-1/console.log"), files.consoleLog());
+        assertThrows(IllegalArgumentException.class, () -> files.overlay("../../etc"));
+        assertThrows(IllegalArgumentException.class, () -> files.overlay("a/b"));
     }
 
     @Test

@@ -1,0 +1,80 @@
+package dev.vireo.node;
+
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Gets a VM's files ready for a boot: the directory, one overlay per disk (made on the first start,
+ * kept for every later one) and an empty console log. Blocking: runs on the agent's libvirt pool.
+ */
+final class GuestFiles {
+
+    private static final Set<String> BASE_FORMATS = Set.of("qcow2", "raw");
+
+    private GuestFiles() {
+    }
+
+    /** A disk as the domain sees it: its name in the spec and the overlay QEMU opens. */
+    record DiskFile(String name, Path overlay) {
+    }
+
+    static List<DiskFile> prepare(VmFiles files, String uid, VirtualMachineSpec spec) throws IOException {
+        files.createDirectory();
+        forgetEarlierVm(files, uid);
+        List<DiskFile> disks = new ArrayList<>();
+        for (VirtualMachineSpec.Disk disk : spec.withDefaults().disks()) {
+            Path overlay = files.overlay(disk.name());
+            if (!Files.exists(overlay)) {
+                createOverlay(disk, overlay);
+            }
+            disks.add(new DiskFile(disk.name(), overlay));
+        }
+        // virtlogd keeps writing a file it has open: a fresh file per boot, so the log starts at this boot.
+        Files.deleteIfExists(files.consoleLog());
+        return disks;
+    }
+
+    private static void createOverlay(VirtualMachineSpec.Disk disk, Path overlay) throws IOException {
+        // The real path: a link swapped later cannot redirect this overlay to another file.
+        Path base = Path.of(disk.image()).toRealPath();
+        QemuImg.Info info = QemuImg.info(base);
+        if (!BASE_FORMATS.contains(info.format())) {
+            throw new IOException("disk '" + disk.name() + "': base image " + base + " is " + info.format()
+                    + "; use a qcow2 or raw image");
+        }
+        if (info.backingFile() != null) {
+            // A backing chain would let an image reach files outside the images directory.
+            throw new IOException("disk '" + disk.name() + "': base image " + base + " has a backing file ("
+                    + info.backingFile() + "); flatten it first (qemu-img convert -O qcow2)");
+        }
+        Path partial = overlay.resolveSibling(overlay.getFileName() + ".part");
+        Files.deleteIfExists(partial);
+        QemuImg.createOverlay(base, info.format(), partial);
+        // Only a complete overlay gets the final name, so a crash mid-way never leaves one that gets reused.
+        Files.move(partial, overlay, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Overlays left by an earlier VM of the same name (deleted, created again) are not this VM's disks. */
+    private static void forgetEarlierVm(VmFiles files, String uid) throws IOException {
+        Path uidFile = files.directory().resolve(VmFiles.UID_FILE);
+        String previous = Files.exists(uidFile) ? Files.readString(uidFile, StandardCharsets.UTF_8).trim() : null;
+        if (uid == null || uid.equals(previous)) {
+            return;
+        }
+        if (previous != null) {
+            try (DirectoryStream<Path> overlays = Files.newDirectoryStream(files.directory(), "disk-*.qcow2*")) {
+                for (Path overlay : overlays) {
+                    Files.deleteIfExists(overlay);
+                }
+            }
+        }
+        Files.writeString(uidFile, uid, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.vireo.node;
+
+import dev.vireo.protocol.vm.VmId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Where a VM's files live on its node: {@code <data>/vms/<namespace>_<name>/} holds the serial
+ * console's log ({@code console.log}) and one qcow2 overlay per disk ({@code disk-<name>.qcow2}).
+ * The control plane reads the console log through the same paths.
+ */
+public final class VmFiles {
+
+    /** Disk names are DNS-1123 labels (the manifest validator says so); anything else never becomes a path. */
+    private static final Pattern DISK_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    /** Which VM (uid) the overlays in the directory belong to: a VM re-created under the name gets fresh disks. */
+    static final String UID_FILE = "uid";
+
+    private final Path directory;
+
+    private VmFiles(Path directory) {
+        this.directory = directory;
+    }
+
+    public static VmFiles of(Path dataDirectory, VmId vm) {
+        Objects.requireNonNull(dataDirectory, "dataDirectory");
+        return new VmFiles(dataDirectory.toAbsolutePath().normalize().resolve("vms").resolve(vm.domainName()));
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Path consoleLog() {
+        return directory.resolve("console.log");
+    }
+
+    public Path overlay(String diskName) {
+        if (diskName == null || diskName.length() > 63 || !DISK_NAME.matcher(diskName).matches()) {
+            throw new IllegalArgumentException("disk name '" + diskName + "' is not a DNS-1123 label");
+        }
+        return directory.resolve("disk-" + diskName + ".qcow2");
+    }
+
+    /**
+     * Creates the directory (and {@code <data>/vms}) readable for QEMU, which libvirt runs as its own
+     * user: it must be able to reach the overlays and kernels through every directory on the way.
+     */
+    void createDirectory() throws IOException {
+        Files.createDirectories(directory);
+        for (Path p = directory; p != null && p.getNameCount() > 0; p = p.getParent()) {
+            if (!p.equals(directory) && !p.equals(directory.getParent())) {
+                break; // only the two directories Vireo creates; the data directory itself is the operator's
+            }
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /** Removes the directory with everything in it; a missing directory is fine. */
+    void delete() throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(directory)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.delete(p);
+                } catch (NoSuchFileException gone) {
+                    // removed meanwhile
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return directory.toString();
+    }
+}
