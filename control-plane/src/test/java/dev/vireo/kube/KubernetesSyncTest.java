@@ -199,4 +199,28 @@ class KubernetesSyncTest {
         assertTrue(history.stream().anyMatch(e -> e.path("requestId").asText()
                 .equals("kube-" + created.getMetadata().getUid() + "-delete")), history.toString());
     }
+
+    @Test
+    void aChangeAppliedJustBeforeACrashIsNotAppliedAgain() throws Exception {
+        GenericKubernetesResource created = createCr("crash-1", "runStrategy: Always\nmemory: 64Mi\n");
+        awaitPrintable("crash-1", "Running");
+        mergePatch("crash-1", "{\"spec\":{\"runStrategy\":\"Halted\"}}");
+        awaitPrintable("crash-1", "Stopped");
+        List<String> applied = eventually("generation 2 applied", PATIENCE, () -> vireo.fromKubernetes("crash-1"),
+                a -> a.size() >= 3);
+        // as if Vireo had died after the entity took generation 2 but before observedGeneration said so
+        GenericKubernetesResource cr = cr("crash-1").get();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> status = new java.util.HashMap<>((Map<String, Object>) cr.getAdditionalProperties().get("status"));
+        status.put("observedGeneration", 1);
+        cr.setAdditionalProperty("status", status);
+        cr("crash-1").updateStatus(cr);
+        mergePatch("crash-1", "{\"metadata\":{\"annotations\":{\"touched\":\"yes\"}}}"); // an informer event
+        eventually("observedGeneration 2 again", PATIENCE, () -> status("crash-1"),
+                s -> s.path("observedGeneration").asLong() == 2);
+        Thread.sleep(1500);
+        assertEquals(applied, vireo.fromKubernetes("crash-1"));
+        assertEquals(1, applied.stream().filter(e -> e.startsWith("RunStrategyChanged@kube-"
+                + created.getMetadata().getUid() + "-2")).count(), applied.toString());
+    }
 }

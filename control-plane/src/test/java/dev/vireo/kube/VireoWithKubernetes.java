@@ -84,6 +84,11 @@ final class VireoWithKubernetes implements AutoCloseable {
                 .map(e -> e.path("type").asText() + "@" + e.path("requestId").asText()).toList();
     }
 
+    /** Where the status projection has got to in the event log (stored in the journal's database). */
+    long projectionOffset() {
+        return new ProjectionOffsets(vireo.system()).load(StatusProjection.NAME);
+    }
+
     @Override
     public void close() {
         vireo.close();
