@@ -142,7 +142,9 @@ class KubernetesSyncTest {
         eventually("the CR's spec to say Halted", PATIENCE, () -> cr("api-1").get(),
                 c -> "Halted".equals(((Map<?, ?>) c.getAdditionalProperties().get("spec")).get("runStrategy"))
                         && VirtualMachineResource.observedGeneration(c) == VirtualMachineResource.generation(c));
+        long generation = VirtualMachineResource.generation(cr("api-1").get());
         Thread.sleep(2500);
+        assertEquals(generation, VirtualMachineResource.generation(cr("api-1").get()), "the CR's spec settled");
         assertEquals(List.of(), vireo.fromKubernetes("api-1"));
         assertTrue(vireo.history("api-1").stream().noneMatch(e -> e.path("principal").asText().startsWith("kubernetes:")));
         assertEquals("Stopped", vireo.send("GET", vm("api-1"), null).json().at("/status/printableStatus").asText());
