@@ -15,6 +15,13 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The two-way sync between VirtualMachine CRs and the VM entities: an informer turns CR changes into
  * reconciles, the status projection turns entity events into reconciles, and {@link VirtualMachineReconciler}
  * does the work on one thread. Started when {@code vireo.kubernetes.kubeconfig} is set or
- * {@code vireo.kubernetes.in-cluster} is on; stopped by coordinated shutdown.
+ * {@code vireo.kubernetes.in-cluster} is on; runs as a cluster singleton and stops with it.
  */
 public final class KubernetesSync implements AutoCloseable {
 
@@ -33,6 +40,7 @@ public final class KubernetesSync implements AutoCloseable {
     private final ReconcileQueue queue;
     private final SharedIndexInformer<GenericKubernetesResource> informer;
     private final StatusProjection projection;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private KubernetesSync(KubernetesClient client, ReconcileQueue queue,
                            SharedIndexInformer<GenericKubernetesResource> informer, StatusProjection projection) {
@@ -42,14 +50,18 @@ public final class KubernetesSync implements AutoCloseable {
         this.projection = projection;
     }
 
-    /** Starts the sync if the configuration asks for it; null otherwise. */
-    public static KubernetesSync startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, Config vireo)
+    /**
+     * Starts the sync if the configuration asks for it: as a cluster singleton, so that however many
+     * control-plane members there are, one of them writes the CRs. A kubeconfig that cannot be read fails
+     * here, at start; an API server that cannot be reached is tried again with back-off.
+     */
+    public static void startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, Config vireo)
             throws IOException {
         Config kube = vireo.getConfig("kubernetes");
         String kubeconfig = kube.getString("kubeconfig");
         boolean inCluster = kube.getBoolean("in-cluster");
         if (kubeconfig.isBlank() && !inCluster) {
-            return null;
+            return;
         }
         io.fabric8.kubernetes.client.Config config;
         if (!kubeconfig.isBlank()) {
@@ -61,29 +73,58 @@ public final class KubernetesSync implements AutoCloseable {
         } else {
             config = io.fabric8.kubernetes.client.Config.autoConfigure(null);
         }
+        String source = kubeconfig.isBlank() ? "in-cluster config" : "kubeconfig " + kubeconfig;
+        Behavior<Void> singleton = Behaviors.<Void>supervise(Behaviors.setup(context -> {
+            KubernetesSync sync = start(system, sharding, vireo, config);
+            log.info("Kubernetes sync on {} ({})", sync.client.getMasterUrl(), source);
+            // stop before the shard regions do, or the last reconciles ask entities that are gone
+            var early = CoordinatedShutdown.get(system.classicSystem()).addCancellableTask(
+                    CoordinatedShutdown.PhaseServiceUnbind(), "kubernetes-sync", () -> {
+                        sync.close();
+                        return CompletableFuture.completedFuture(Done.getInstance());
+                    });
+            return Behaviors.<Void>receive(Void.class)
+                    .onSignal(PostStop.class, signal -> {
+                        early.cancel();
+                        sync.close();
+                        return Behaviors.same();
+                    }).build();
+        })).onFailure(SupervisorStrategy.restartWithBackoff(kube.getDuration("retry-base"),
+                kube.getDuration("retry-max"), 0.2));
+        ClusterSingleton.get(system).init(SingletonActor.of(singleton, "kubernetes-sync")
+                .withProps(DispatcherSelector.blocking()));
+    }
+
+    private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding, Config vireo,
+                                        io.fabric8.kubernetes.client.Config config) {
+        Config kube = vireo.getConfig("kubernetes");
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
-        VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client,
-                VirtualMachineGateway.of(sharding, vireo.getDuration("http.ask-timeout")),
-                new ImagePaths(Path.of(vireo.getString("images-dir"))), Clock.systemUTC());
-        ReconcileQueue queue = new ReconcileQueue(reconciler::reconcile, kube.getDuration("retry-base"),
-                kube.getDuration("retry-max"));
-        SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
-                        VirtualMachineResource.CONTEXT).inAnyNamespace()
-                .inform(new Handler(queue), kube.getDuration("resync").toMillis());
-        StatusProjection projection = StatusProjection.start(system, queue, new ProjectionOffsets(system));
-        KubernetesSync sync = new KubernetesSync(client, queue, informer, projection);
-        CoordinatedShutdown.get(system.classicSystem()).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
-                "kubernetes-sync", () -> {
-                    sync.close();
-                    return CompletableFuture.completedFuture(Done.getInstance());
-                });
-        log.info("Kubernetes sync on {} ({})", client.getMasterUrl(), inCluster && kubeconfig.isBlank()
-                ? "in-cluster config" : "kubeconfig " + kubeconfig);
-        return sync;
+        ReconcileQueue queue = null;
+        try {
+            VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client,
+                    VirtualMachineGateway.of(sharding, vireo.getDuration("http.ask-timeout")),
+                    new ImagePaths(Path.of(vireo.getString("images-dir"))), Clock.systemUTC());
+            queue = new ReconcileQueue(reconciler::reconcile, kube.getDuration("retry-base"),
+                    kube.getDuration("retry-max"));
+            SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
+                            VirtualMachineResource.CONTEXT).inAnyNamespace()
+                    .inform(new Handler(queue), kube.getDuration("resync").toMillis());
+            StatusProjection projection = StatusProjection.start(system, queue, new ProjectionOffsets(system));
+            return new KubernetesSync(client, queue, informer, projection);
+        } catch (RuntimeException e) {
+            if (queue != null) {
+                queue.close();
+            }
+            client.close();
+            throw e;
+        }
     }
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         projection.close();
         informer.close();
         queue.close();
