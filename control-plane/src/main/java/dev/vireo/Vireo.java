@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -96,7 +97,8 @@ public final class Vireo implements AutoCloseable {
             int snapshotEvery = vireo.getInt("vm.snapshot-every");
             int snapshotsKept = vireo.getInt("vm.snapshots-kept");
             sharding.init(Entity.of(VirtualMachineEntity.TYPE_KEY, ctx -> VirtualMachineEntity.create(
-                    VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, snapshotsKept, metrics))
+                    VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, snapshotsKept, metrics,
+                    ctx.getShard()))
                     .withRole("control-plane"));
 
             startNode(system, vireo, scheduler, sharding);
@@ -125,8 +127,13 @@ public final class Vireo implements AutoCloseable {
         String memory = vireo.getString("node.memory");
         NodeAgentSettings agent = NodeAgentSettings.of(name, vireo.getString("node.hypervisor"), labels)
                 .withCapacity(cpus.isBlank() ? null : Integer.valueOf(cpus),
-                        memory.isBlank() ? null : Quantity.parseBytes(memory));
-        system.systemActorOf(NodeAgent.create(agent, reports, registrations), "node-agent-" + name, Props.empty());
+                        memory.isBlank() ? null : Quantity.parseBytes(memory))
+                // the VMs' overlays and console logs under --data, where the console route reads them
+                .withDataDirectory(Path.of(vireo.getString("data-dir")));
+        // a failing agent is started again (it reconciles at start): the node must not stay lost
+        system.systemActorOf(Behaviors.supervise(NodeAgent.create(agent, reports, registrations))
+                        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500), Duration.ofSeconds(30), 0.2)),
+                "node-agent-" + name, Props.empty());
     }
 
     public int port() {

@@ -22,6 +22,7 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -73,6 +74,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     private final int snapshotEvery;
     private final int snapshotsKept;
     private final VireoMetrics metrics;
+    private final ActorRef<ClusterSharding.ShardCommand> shard;
 
     public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
                                            VireoMetrics metrics) {
@@ -82,13 +84,23 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     /** Keeps the newest {@code snapshotsKept} snapshots: time travel starts from the newest one before its instant. */
     public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
                                            int snapshotsKept, VireoMetrics metrics) {
+        return create(id, decider, outbox, clock, snapshotEvery, snapshotsKept, metrics, null);
+    }
+
+    /**
+     * @param shard where to passivate: a VM that does not exist (never did, or deleted) leaves memory and is
+     *              no longer remembered, so asking about unknown names cannot pile up entities; null: never
+     */
+    public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
+                                           int snapshotsKept, VireoMetrics metrics,
+                                           ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> new VirtualMachineEntity(id, context, timers,
-                decider, outbox, clock, snapshotEvery, snapshotsKept, metrics)));
+                decider, outbox, clock, snapshotEvery, snapshotsKept, metrics, shard)));
     }
 
     private VirtualMachineEntity(VmId id, ActorContext<Command> context, TimerScheduler<Command> timers,
                                  VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
-                                 int snapshotsKept, VireoMetrics metrics) {
+                                 int snapshotsKept, VireoMetrics metrics, ActorRef<ClusterSharding.ShardCommand> shard) {
         super(PersistenceId.ofUniqueId(id.persistenceId()),
                 SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.1));
         this.id = id;
@@ -100,6 +112,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         this.snapshotEvery = snapshotEvery;
         this.snapshotsKept = snapshotsKept;
         this.metrics = metrics;
+        this.shard = shard;
     }
 
     @Override
@@ -111,7 +124,10 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     public CommandHandler<Command, VmEvent, VmState> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Execute.class, this::execute)
-                .onCommand(GetState.class, (state, cmd) -> Effect().none().thenRun(s -> cmd.replyTo().tell(new Accepted(s))))
+                .onCommand(GetState.class, (state, cmd) -> Effect().none().thenRun(s -> {
+                    cmd.replyTo().tell(new Accepted(s));
+                    passivateIfAbsent(s);
+                }))
                 .build();
     }
 
@@ -120,11 +136,17 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         if (decision instanceof Decision.Rejected rejected) {
             context.getLog().info("{} {} refused: {} [request {}]", id, name(cmd.command()),
                     rejected.rejection().message(), cmd.command().requestId());
-            return Effect().none().thenRun(s -> reply(cmd, new Refused(rejected.rejection())));
+            return Effect().none().thenRun(s -> {
+                reply(cmd, new Refused(rejected.rejection()));
+                passivateIfAbsent(s);
+            });
         }
         List<VmEvent> events = ((Decision.Accepted) decision).events();
         if (events.isEmpty()) {
-            return Effect().none().thenRun(s -> reply(cmd, new Accepted(s)));
+            return Effect().none().thenRun(s -> {
+                reply(cmd, new Accepted(s));
+                passivateIfAbsent(s);
+            });
         }
         return Effect().persist(events).thenRun(after -> {
             metrics.eventsPersisted(events.size());
@@ -133,6 +155,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                 outbox.carryOut(effect, context, timers);
             }
             reply(cmd, new Accepted(after));
+            passivateIfAbsent(after);
         });
     }
 
@@ -145,6 +168,12 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         } else {
             context.getLog().info("{} {} ({}) by {} [request {}]", id, after.phase(), types, command.principal(),
                     command.requestId());
+        }
+    }
+
+    private void passivateIfAbsent(VmState state) {
+        if (shard != null && !state.exists()) {
+            shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
         }
     }
 

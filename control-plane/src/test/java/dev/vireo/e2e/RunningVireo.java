@@ -66,6 +66,10 @@ final class RunningVireo implements BeforeAllCallback, AfterAllCallback {
         return vireo.port();
     }
 
+    Vireo vireo() {
+        return vireo;
+    }
+
     static void awaitReady(Api api, Duration within) {
         Eventually.get("Vireo to be ready", within, () -> api.get("/readyz"), r -> r.status() == 200);
     }
