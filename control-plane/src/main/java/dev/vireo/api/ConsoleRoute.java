@@ -1,5 +1,6 @@
 package dev.vireo.api;
 
+import dev.vireo.node.VmFiles;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.vm.Rejection;
 import dev.vireo.protocol.vm.VmId;
@@ -33,9 +34,9 @@ final class ConsoleRoute extends AllDirectives {
         this.hypervisor = hypervisor;
     }
 
-    /** Where the node writes a VM's console (one place, so that it follows the node runtime's layout). */
+    /** Where the node writes a VM's console: the node runtime's layout, read on the same machine. */
     static Path consoleLog(Path dataDir, VmId id) {
-        return dataDir.resolve("vms").resolve(id.namespace() + "_" + id.name()).resolve("console.log");
+        return VmFiles.of(dataDir, id).consoleLog();
     }
 
     Route route(VmId id) {
