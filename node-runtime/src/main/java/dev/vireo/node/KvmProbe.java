@@ -3,8 +3,11 @@ package dev.vireo.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.libvirt.Connect;
@@ -15,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides KVM or TCG for a QEMU node. {@code /dev/kvm} existing is not enough: on nested machines KVM
- * guests hang or QEMU may not open the device. So a tiny transient {@code type='kvm'} domain without
- * disks boots SeaBIOS with its output on a logged serial port; if BIOS text appears before the
- * deadline, KVM runs guests. Whatever happens, the probe takes at most {@link #DEADLINE}, and its
+ * guests hang or QEMU may not open the device. Only hardware KVM (kvm_intel, kvm_amd) is tried, and
+ * only when the device is open to the unprivileged user libvirt runs QEMU as; then a tiny transient
+ * {@code type='kvm'} domain without disks boots SeaBIOS with its output on a logged serial port; if BIOS
+ * text appears before the deadline, KVM runs guests (BIOS text alone did not prove it on kvm_pvm). Whatever happens, the probe takes at most {@link #DEADLINE}, and its
  * domain is destroyed (if its start returns late, then; {@code on_reboot=destroy} ends it anyway
  * when SeaBIOS gives up looking for a boot disk).
  */
@@ -39,6 +43,26 @@ final class KvmProbe {
     private static Virtualization probe(Connect connect, String nodeName, Path dataDirectory) {
         if (!Files.exists(DEV_KVM)) {
             log.info("node {}: no {}; guests run under TCG (software emulation)", nodeName, DEV_KVM);
+            return Virtualization.TCG;
+        }
+        if (!Files.isDirectory(Path.of("/sys/module/kvm_intel")) && !Files.isDirectory(Path.of("/sys/module/kvm_amd"))) {
+            // Seen here: kvm_pvm (a nested, paravirtual KVM) runs SeaBIOS, then Linux guests hang early in boot.
+            log.info("node {}: {} is not backed by kvm_intel or kvm_amd (nested or paravirtual KVM, where Linux "
+                    + "guests hang); guests run under TCG", nodeName, DEV_KVM);
+            return Virtualization.TCG;
+        }
+        Set<PosixFilePermission> mode;
+        try {
+            mode = Files.getPosixFilePermissions(DEV_KVM);
+        } catch (IOException e) {
+            mode = Set.of();
+        }
+        if (!mode.containsAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE))
+                && !mode.containsAll(Set.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE))) {
+            // Seen here: QEMU then waits about a minute before failing, and libvirt starts nothing else meanwhile.
+            log.info("node {}: {} is {} ({}), so the unprivileged user libvirt runs QEMU as cannot open it; "
+                    + "guests run under TCG", nodeName, DEV_KVM, PosixFilePermissions.toString(mode),
+                    "make it group kvm, mode 0660, to try KVM");
             return Virtualization.TCG;
         }
         String name = "vireo-kvm-probe-" + nodeName.replaceAll("[^A-Za-z0-9_.-]", "_");
