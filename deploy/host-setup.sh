@@ -104,6 +104,16 @@ for daemon in virtlogd libvirtd; do
   fi
 done
 
+# Without udev /dev/kvm stays root-only: libvirt, which runs QEMU as its own user in group kvm, then
+# finds KVM "unusable", never trusts its cached QEMU capabilities and probes QEMU again on every call
+# (5-20 s per define or start seen). Give it udev's usual mode; whether KVM guests really run is decided
+# by the node agent (TCG when they do not).
+if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ] && getent group kvm >/dev/null 2>&1 \
+    && [ "$(stat -c %G:%a /dev/kvm)" != kvm:660 ]; then
+  echo "host-setup: /dev/kvm -> root:kvm 0660 (as udev would), so that libvirt keeps its QEMU capabilities" >&2
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+fi
+
 # The first call after a start waits while libvirtd probes QEMU (8-12 s seen). `virsh uri` connects like
 # `virsh version` (the same wait) but answers in 0.1 s afterwards, where `version` takes 4 s on a busy host.
 answered=no
