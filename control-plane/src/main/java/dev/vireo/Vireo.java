@@ -89,7 +89,8 @@ public final class Vireo implements AutoCloseable {
             ClusterSharding sharding = ClusterSharding.get(system);
             ActorRef<Scheduler.Command> scheduler = ClusterSingleton.get(system).init(SingletonActor.of(
                     Scheduler.create((vm, command) -> sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY,
-                            vm.entityId()).tell(new VirtualMachineEntity.Execute(command, null))), "scheduler"));
+                            vm.entityId()).tell(new VirtualMachineEntity.Execute(command, null)),
+                            vireo.getInt("scheduler.cpu-allocation-ratio")), "scheduler"));
             Clock clock = Clock.systemUTC();
             VmDecider decider = new VmDecider(policy);
             EntityOutbox outbox = new EntityOutbox(scheduler, clock);

@@ -2,6 +2,7 @@ package dev.vireo.scheduler;
 
 import dev.vireo.protocol.CborSerializable;
 import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
@@ -63,14 +64,24 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     private final BiConsumer<VmId, VmCommand> toVm;
     private final Placements placements = new Placements();
     private final NodeMailboxes mailboxes;
+    private final int cpuAllocationRatio;
 
     /** @param toVm delivers a system command to a VM entity (through sharding) */
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm) {
-        return Behaviors.setup(context -> new Scheduler(context, toVm));
+        return create(toVm, 1);
     }
 
-    private Scheduler(ActorContext<Command> context, BiConsumer<VmId, VmCommand> toVm) {
+    /**
+     * @param cpuAllocationRatio vCPUs placed per host CPU (KubeVirt's cpuAllocationRatio): a guest rarely keeps its
+     *                           vCPUs busy, so a node offers {@code cpus * ratio}; memory is never overcommitted
+     */
+    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm, int cpuAllocationRatio) {
+        return Behaviors.setup(context -> new Scheduler(context, toVm, cpuAllocationRatio));
+    }
+
+    private Scheduler(ActorContext<Command> context, BiConsumer<VmId, VmCommand> toVm, int cpuAllocationRatio) {
         super(context);
+        this.cpuAllocationRatio = Math.max(1, cpuAllocationRatio);
         this.context = context;
         this.toVm = toVm;
         this.mailboxes = new NodeMailboxes(context.getLog());
@@ -112,11 +123,14 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
         if (!reg.agent().equals(mailboxes.agent(reg.info().name()))) {
             context.watchWith(reg.agent(), new AgentTerminated(reg.info().name()));
         }
-        placements.upsertNode(reg.info());
+        NodeInfo offered = reg.info();
+        placements.upsertNode(new NodeInfo(offered.name(), offered.cpus() * cpuAllocationRatio, offered.memoryBytes(),
+                offered.labels(), offered.hypervisor(), offered.virtualization(), offered.ready()));
         mailboxes.register(reg.info().name(), reg.agent());
         if (!known) {
-            context.getLog().info("node {} joined: {} vCPUs, {} MiB, hypervisor {} ({}), labels {}", reg.info().name(),
-                    reg.info().cpus(), reg.info().memoryBytes() >> 20, reg.info().hypervisor(),
+            context.getLog().info("node {} joined: {} vCPUs ({} CPUs x {}), {} MiB, hypervisor {} ({}), labels {}",
+                    reg.info().name(), reg.info().cpus() * cpuAllocationRatio, reg.info().cpus(), cpuAllocationRatio,
+                    reg.info().memoryBytes() >> 20, reg.info().hypervisor(),
                     reg.info().virtualization(), reg.info().labels());
             retryWaiting();
         } else if (wasReady && !reg.info().ready()) {
