@@ -1,19 +1,14 @@
 package dev.vireo.node;
 
-/** Which libvirt driver a URI names, and what follows from it for domain XML and registration. */
+/**
+ * Which libvirt driver a URI names. How guests then run (test, TCG or KVM) is {@link Virtualization},
+ * decided when the agent connects.
+ */
 public enum HypervisorKind {
     /** libvirt's built-in test driver: no guests run, but the whole API and its events work. */
-    TEST("test", "test"),
-    /** QEMU; TCG until KVM detection exists (KVM guests hang on these machines, see recipes/libvirt.md). */
-    QEMU("qemu", "tcg");
-
-    private final String domainType;
-    private final String virtualization;
-
-    HypervisorKind(String domainType, String virtualization) {
-        this.domainType = domainType;
-        this.virtualization = virtualization;
-    }
+    TEST,
+    /** QEMU: real guests. */
+    QEMU;
 
     public static HypervisorKind fromUri(String uri) {
         if (uri.startsWith("test:") || uri.startsWith("test+")) {
@@ -24,15 +19,5 @@ public enum HypervisorKind {
         }
         throw new IllegalArgumentException("unsupported hypervisor URI '" + uri
                 + "': use test:///default or a qemu:// URI such as qemu:///system");
-    }
-
-    /** The {@code type} attribute of {@code <domain>}. */
-    public String domainType() {
-        return domainType;
-    }
-
-    /** What {@code NodeInfo.virtualization} says about this node. */
-    public String virtualization() {
-        return virtualization;
     }
 }
