@@ -38,6 +38,7 @@ final class Hypervisor {
     /** Opens the connection; for QEMU this also decides KVM or TCG (once per URI, see {@link KvmProbe}). */
     static Hypervisor open(String uri, String nodeName, Path dataDirectory) throws LibvirtException {
         HypervisorKind kind = HypervisorKind.fromUri(uri);
+        LibvirtErrorLog.install();
         LibvirtEventLoop.ensureRunning(uri);
         Connect connect = new Connect(uri);
         Virtualization virtualization = kind == HypervisorKind.TEST ? Virtualization.TEST

@@ -33,6 +33,7 @@ public final class HypervisorChoice {
             // the first call can wait several seconds while libvirtd probes QEMU
             String version = CompletableFuture.supplyAsync(() -> {
                 try {
+                    LibvirtErrorLog.install();
                     Connect connect = new Connect(QEMU_SYSTEM, true);
                     try {
                         return Long.toString(connect.getLibVirVersion());
