@@ -301,7 +301,7 @@ class RealGuestTest {
     }
 
     /** Where deploy/guest-image.sh put the image for the tests: VIREO_GUEST_IMAGES, else the repository's vireo-data/images. */
-    private static Path imagesDir() {
+    static Path imagesDir() {
         String given = System.getenv("VIREO_GUEST_IMAGES");
         if (given != null && !given.isBlank()) {
             return Path.of(given).toAbsolutePath();
