@@ -22,20 +22,36 @@ public final class ImagePaths {
 
     /** @throws InvalidManifestException naming the first field whose path is not an image of the images directory */
     public void check(VirtualMachineSpec spec) {
-        if (spec.boot() != null) {
-            check("spec.boot.kernel", spec.boot().kernel());
-            check("spec.boot.initrd", spec.boot().initrd());
-        }
-        if (spec.disks() != null) {
-            for (int i = 0; i < spec.disks().size(); i++) {
-                check("spec.disks[" + i + "].image", spec.disks().get(i).image());
-            }
-        }
+        checked(spec);
     }
 
-    private void check(String field, String path) {
+    /**
+     * Checks {@code spec} as {@link #check} does and returns it with every image path absolute (a relative path
+     * is taken inside the images directory): the node opens what the spec says, wherever it runs.
+     */
+    public VirtualMachineSpec checked(VirtualMachineSpec spec) {
+        VirtualMachineSpec.Boot boot = spec.boot();
+        if (boot != null) {
+            boot = new VirtualMachineSpec.Boot(check("spec.boot.kernel", boot.kernel()),
+                    check("spec.boot.initrd", boot.initrd()), boot.cmdline());
+        }
+        java.util.List<VirtualMachineSpec.Disk> disks = spec.disks();
+        if (disks != null) {
+            java.util.List<VirtualMachineSpec.Disk> absolute = new java.util.ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                VirtualMachineSpec.Disk disk = disks.get(i);
+                absolute.add(new VirtualMachineSpec.Disk(disk.name(), check("spec.disks[" + i + "].image", disk.image())));
+            }
+            disks = java.util.List.copyOf(absolute);
+        }
+        return new VirtualMachineSpec(spec.runStrategy(), spec.cpu(), spec.memory(), boot, disks, spec.nodeSelector(),
+                spec.evictionStrategy(), spec.terminationGracePeriodSeconds());
+    }
+
+    /** The absolute form of {@code path} (as given, not with links resolved), once it is checked. */
+    private String check(String field, String path) {
         if (path == null || path.isBlank()) {
-            return;
+            return path;
         }
         Path realImages;
         try {
@@ -60,6 +76,7 @@ public final class ImagePaths {
         if (!Files.isReadable(real)) {
             throw invalid(field, path, "is not readable by Vireo");
         }
+        return imagesDir.resolve(path).normalize().toString();
     }
 
     private InvalidManifestException invalid(String field, String path, String problem) {

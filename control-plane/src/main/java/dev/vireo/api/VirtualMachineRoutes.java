@@ -69,8 +69,7 @@ final class VirtualMachineRoutes extends AllDirectives {
     private Route create(String namespace, byte[] body, String contentType, String requestId) {
         ManifestValidator.checkName("metadata.namespace", namespace);
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
-        VirtualMachineSpec spec = ManifestValidator.validate(manifest, namespace, null);
-        images.check(spec);
+        VirtualMachineSpec spec = images.checked(ManifestValidator.validate(manifest, namespace, null));
         VmId id = new VmId(namespace, manifest.metadata().name());
         VmCommand.Create create = new VmCommand.Create(requestId, PRINCIPAL, UUID.randomUUID().toString(),
                 labels(manifest), spec);
@@ -79,8 +78,7 @@ final class VirtualMachineRoutes extends AllDirectives {
 
     private Route replace(VmId id, byte[] body, String contentType, String requestId) {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
-        VirtualMachineSpec spec = ManifestValidator.validate(manifest, id.namespace(), id.name());
-        images.check(spec);
+        VirtualMachineSpec spec = images.checked(ManifestValidator.validate(manifest, id.namespace(), id.name()));
         VmCommand.UpdateSpec update = new VmCommand.UpdateSpec(requestId, PRINCIPAL, labels(manifest), spec,
                 manifest.metadata().resourceVersion());
         return completeWithFuture(reply(vms.execute(id, update), StatusCodes.OK));

@@ -126,8 +126,7 @@ final class VirtualMachineReconciler {
         VirtualMachineSpec spec;
         try {
             ManifestValidator.checkName("metadata.name", id.name());
-            spec = ManifestValidator.validate(VirtualMachineResource.spec(cr));
-            images.check(spec);
+            spec = images.checked(ManifestValidator.validate(VirtualMachineResource.spec(cr)));
         } catch (InvalidManifestException e) {
             log.info("{}: generation {} not applied: {}", id, generation, e.getMessage());
             writeStatus(cr, state, generation, VirtualMachineStatus.failure(VirtualMachineStatus.INVALID_SPEC,

@@ -110,6 +110,14 @@ class ImagePathsTest {
         assertDoesNotThrow(() -> none.check(spec(null, null, null)));
     }
 
+    @Test
+    void relativePathsAreStoredAbsoluteInsideTheImagesDirectory() {
+        VirtualMachineSpec checked = paths.checked(spec("vmlinuz", "sub/../initrd.img", "sub/disk.qcow2"));
+        assertEquals(images.resolve("vmlinuz").toString(), checked.boot().kernel());
+        assertEquals(images.resolve("initrd.img").toString(), checked.boot().initrd());
+        assertEquals(images.resolve("sub/disk.qcow2").toString(), checked.disks().get(0).image());
+    }
+
     private void assertRejected(String field, VirtualMachineSpec spec) {
         assertRejected(paths, field, spec);
     }
