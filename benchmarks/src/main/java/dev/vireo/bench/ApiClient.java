@@ -113,7 +113,8 @@ final class ApiClient {
                 try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = lines.readLine()) != null) {
-                        if (line.startsWith("data:")) {
+                        // an empty data line is a keep-alive heartbeat, not an event (WHATWG: not dispatched)
+                        if (line.startsWith("data:") && !line.substring(5).isBlank()) {
                             onData.accept(line.substring(5));
                         }
                     }

@@ -43,7 +43,9 @@ final class SseParser {
     }
 
     private Optional<SseEvent> dispatch() {
-        if (data == null) {
+        // an empty data buffer is not dispatched (WHATWG): the server's keep-alive heartbeats are such events
+        if (data == null || data.length() == 0) {
+            data = null;
             event = null;
             return Optional.empty();
         }

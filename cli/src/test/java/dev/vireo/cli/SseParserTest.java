@@ -1,6 +1,7 @@
 package dev.vireo.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -56,5 +57,14 @@ class SseParserTest {
                 "{\"timestamp\":\"2025-01-01T10:00:00.5Z\",\"namespace\":\"default\",\"name\":\"web-1\",\"type\":\"DomainStarted\"}");
         assertEquals("42      2025-01-01T10:00:00Z  default/web-1             DomainStarted",
                 EventsCommand.line(event, DataSummary.parse(event.data())));
+    }
+
+    @Test
+    void keepAliveHeartbeatWithEmptyDataIsNotAnEvent() {
+        SseParser parser = new SseParser();
+        assertTrue(parser.feed("data:").isEmpty());
+        assertTrue(parser.feed("").isEmpty());
+        assertTrue(parser.feed("data: {}").isEmpty());
+        assertEquals("{}", parser.feed("").orElseThrow().data());
     }
 }
