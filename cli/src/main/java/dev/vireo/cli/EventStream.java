@@ -134,7 +134,8 @@ final class EventStream implements AutoCloseable {
 
             @Override
             public void onNext(String line) {
-                parser.feed(line).ifPresent(queue::offer);
+                // an event with empty data is the server's keep-alive heartbeat, not a VM event
+                parser.feed(line).filter(e -> !e.data().isEmpty()).ifPresent(queue::offer);
             }
 
             @Override

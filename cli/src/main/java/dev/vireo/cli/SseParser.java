@@ -43,9 +43,7 @@ final class SseParser {
     }
 
     private Optional<SseEvent> dispatch() {
-        // an empty data buffer is not dispatched (WHATWG): the server's keep-alive heartbeats are such events
-        if (data == null || data.length() == 0) {
-            data = null;
+        if (data == null) {
             event = null;
             return Optional.empty();
         }

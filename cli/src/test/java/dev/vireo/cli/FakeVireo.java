@@ -263,7 +263,8 @@ final class FakeVireo implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0);
         try (OutputStream out = exchange.getResponseBody()) {
-            out.write(": connected\n\n".getBytes(StandardCharsets.UTF_8));
+            // as pekko-http's keep-alive heartbeat: an event whose data is empty
+            out.write(": connected\n\ndata:\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
             while (true) {
                 String event = queue.poll(30, TimeUnit.SECONDS);

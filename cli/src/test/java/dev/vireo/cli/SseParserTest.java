@@ -58,13 +58,4 @@ class SseParserTest {
         assertEquals("42      2025-01-01T10:00:00Z  default/web-1             DomainStarted",
                 EventsCommand.line(event, DataSummary.parse(event.data())));
     }
-
-    @Test
-    void keepAliveHeartbeatWithEmptyDataIsNotAnEvent() {
-        SseParser parser = new SseParser();
-        assertTrue(parser.feed("data:").isEmpty());
-        assertTrue(parser.feed("").isEmpty());
-        assertTrue(parser.feed("data: {}").isEmpty());
-        assertEquals("{}", parser.feed("").orElseThrow().data());
-    }
 }
