@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
 
@@ -76,13 +77,37 @@ public final class EventLog implements Extension {
         return database.newestSnapshotBefore(persistenceId, at.toEpochMilli());
     }
 
-    /** The events of {@code persistenceId} after {@code afterSequenceNr}, in order, while {@code keep} holds. */
+    /** How many events {@link #historyAfter} reads per query: about what lies between two snapshots. */
+    static final int HISTORY_CHUNK = 128;
+
+    /**
+     * The events of {@code persistenceId} after {@code afterSequenceNr}, in order, while {@code keep} holds.
+     * Read in bounded chunks, so that a time-travel query that stops after a few events does not fetch and
+     * deserialize a whole page of the events that follow.
+     */
     public CompletionStage<List<StoredEvent>> historyAfter(String persistenceId, long afterSequenceNr,
                                                            Predicate<StoredEvent> keep) {
-        return journal.currentEventsByPersistenceId(persistenceId, afterSequenceNr + 1, Long.MAX_VALUE)
+        return historyAfter(persistenceId, afterSequenceNr, keep, new java.util.ArrayList<>());
+    }
+
+    private CompletionStage<List<StoredEvent>> historyAfter(String persistenceId, long afterSequenceNr,
+                                                            Predicate<StoredEvent> keep, List<StoredEvent> kept) {
+        long to = afterSequenceNr + HISTORY_CHUNK;
+        return journal.currentEventsByPersistenceId(persistenceId, afterSequenceNr + 1, to)
                 .map(StoredEvent::of)
-                .takeWhile(keep::test)
-                .runWith(Sink.seq(), system);
+                .runWith(Sink.seq(), system)
+                .thenCompose(chunk -> {
+                    for (StoredEvent e : chunk) {
+                        if (!keep.test(e)) {
+                            return CompletableFuture.completedFuture(List.copyOf(kept));
+                        }
+                        kept.add(e);
+                    }
+                    if (chunk.isEmpty() || chunk.get(chunk.size() - 1).sequenceNr() < to) {
+                        return CompletableFuture.completedFuture(List.copyOf(kept));
+                    }
+                    return historyAfter(persistenceId, to, keep, kept);
+                });
     }
 
     /**

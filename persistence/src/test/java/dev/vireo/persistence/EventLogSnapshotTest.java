@@ -66,6 +66,29 @@ class EventLogSnapshotTest {
                 Instant.now())));
     }
 
+    @Test
+    void historyAfterReadsAcrossItsChunksAndStopsWhereAsked() throws Exception {
+        String id = "VirtualMachine|default/long-log";
+        ActorRef<Counter.Add> counter = journal.kit.spawn(new Counter(id), "long-counter");
+        int events = EventLog.HISTORY_CHUNK * 2 + 17;
+        for (int i = 1; i <= events; i++) {
+            int n = i;
+            AskPattern.<Counter.Add, Long>ask(counter, r -> new Counter.Add(n, r), Duration.ofSeconds(10),
+                    journal.kit.scheduler()).toCompletableFuture().get();
+        }
+        List<Long> all = TestJournal.await(journal.log().historyAfter(id, 3, e -> true)).stream()
+                .map(StoredEvent::sequenceNr).toList();
+        assertEquals(java.util.stream.LongStream.rangeClosed(4, events).boxed().toList(), all);
+        int cut = EventLog.HISTORY_CHUNK + 40;
+        List<StoredEvent> upToCut = TestJournal.await(journal.log().historyAfter(id, 0,
+                e -> ((Counter.Added) e.event()).n() <= cut));
+        assertEquals(cut, upToCut.size());
+        assertEquals((long) cut, upToCut.get(cut - 1).sequenceNr());
+        List<StoredEvent> exactChunk = TestJournal.await(journal.log().historyAfter(id, events - EventLog.HISTORY_CHUNK,
+                e -> true));
+        assertEquals(EventLog.HISTORY_CHUNK, exactChunk.size(), "a last chunk that is exactly full ends the read");
+    }
+
     /** Sums numbers; snapshots every 10 events. */
     static final class Counter extends EventSourcedBehavior<Counter.Add, Counter.Added, Counter.Sum> {
         record Add(int n, ActorRef<Long> replyTo) {
