@@ -8,12 +8,10 @@ import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +53,7 @@ class HypervisorOutageTest {
                         && Files.isRegularFile(images.resolve("initrd.img")),
                 "hypervisor outage test skipped: no guest image in " + images + "; build it with deploy/guest-image.sh "
                         + images + " (bin/test does, as root)");
-        String answer = run("virsh", "-c", DAEMON_URI, "uri");
+        String answer = QemuGuests.run("virsh", "-c", DAEMON_URI, "uri");
         Assumptions.assumeTrue(answer != null && answer.contains(DAEMON_URI),
                 "hypervisor outage test skipped: no libvirt daemon answers at " + DAEMON_URI + " (virsh -c " + DAEMON_URI
                         + " uri); as root, deploy/host-setup.sh build installs and starts one");
@@ -82,8 +80,8 @@ class HypervisorOutageTest {
         }
         if (dataDir != null) {
             // whatever a failed test left running must not outlive it
-            run("virsh", "-c", DAEMON_URI, "destroy", DOMAIN);
-            run("virsh", "-c", DAEMON_URI, "undefine", DOMAIN, "--nvram");
+            QemuGuests.run("virsh", "-c", DAEMON_URI, "destroy", DOMAIN);
+            QemuGuests.run("virsh", "-c", DAEMON_URI, "undefine", DOMAIN, "--nvram");
             RunningVireo.deleteRecursively(dataDir);
         }
     }
@@ -92,9 +90,9 @@ class HypervisorOutageTest {
     void aLostLibvirtDaemonMakesTheNodeNotReadyAndItsVmUnknownAndAllRecoversWithoutAReboot() throws Exception {
         assertEquals(201, api.create(manifest()).status());
         Response running = api.awaitPhase(NAME, "Running", BOOT);
-        awaitConsole(BOOT_LINE + " hostname=" + NAME);
+        QemuGuests.awaitConsole(api, NAME, BOOT_LINE + " hostname=" + NAME, BOOT);
         long incarnation = running.incarnation();
-        List<Long> qemu = qemuPids();
+        List<Long> qemu = QemuGuests.qemuPids(DOMAIN);
         assertEquals(1, qemu.size(), "one QEMU process runs the guest: " + qemu);
         assertTrue(nodeReady(), "the node is ready while libvirt answers");
 
@@ -105,8 +103,9 @@ class HypervisorOutageTest {
         Response unknown = api.awaitPhase(NAME, "Unknown", NOTICE);
         long unknownAt = System.nanoTime();
         assertEquals(incarnation, unknown.incarnation(), unknown::toString);
-        Eventually.until("NodeUnreachable in the history of " + NAME, HISTORY, () -> types().contains("NodeUnreachable"));
-        assertEquals(qemu, qemuPids(), "the guest runs on while Vireo cannot see it");
+        Eventually.until("NodeUnreachable in the history of " + NAME, HISTORY,
+                () -> QemuGuests.eventTypes(api, NAME).contains("NodeUnreachable"));
+        assertEquals(qemu, QemuGuests.qemuPids(DOMAIN), "the guest runs on while Vireo cannot see it");
 
         long restored = System.nanoTime();
         relay = LibvirtSocketProxy.start(relaySocket);
@@ -119,11 +118,11 @@ class HypervisorOutageTest {
 
         assertEquals(incarnation, back.incarnation(), "the same incarnation: " + back);
         Eventually.until("NodeReachable after NodeUnreachable in the history of " + NAME, HISTORY, () -> {
-            List<String> types = types();
+            List<String> types = QemuGuests.eventTypes(api, NAME);
             return types.lastIndexOf("NodeReachable") > types.lastIndexOf("NodeUnreachable");
         });
-        assertEquals(qemu, qemuPids(), "the same QEMU process runs the guest");
-        String console = awaitConsole(BOOT_LINE);
+        assertEquals(qemu, QemuGuests.qemuPids(DOMAIN), "the same QEMU process runs the guest");
+        String console = QemuGuests.awaitConsole(api, NAME, BOOT_LINE, BOOT);
         assertEquals(console.indexOf(BOOT_LINE), console.lastIndexOf(BOOT_LINE), "no second boot:\n" + console);
     }
 
@@ -148,50 +147,8 @@ class HypervisorOutageTest {
         return items.get(0).path("ready").asBoolean();
     }
 
-    private static String awaitConsole(String expected) {
-        return Eventually.get("the console of " + NAME + " to show " + expected, BOOT,
-                () -> api.get(Api.vm(NAME) + "/console?follow=false"),
-                r -> r.status() == 200 && r.text().contains(expected)).text();
-    }
-
-    private static List<String> types() {
-        List<String> types = new ArrayList<>();
-        for (JsonNode e : api.history(NAME)) {
-            types.add(e.path("type").asText());
-        }
-        return types;
-    }
-
-    /** The QEMU processes running this test's domain (libvirt names the guest on QEMU's command line). */
-    private static List<Long> qemuPids() {
-        String out = run("pgrep", "-f", "guest=" + DOMAIN + ",");
-        List<Long> pids = new ArrayList<>();
-        if (out != null) {
-            out.lines().filter(l -> !l.isBlank()).forEach(l -> pids.add(Long.parseLong(l.trim())));
-        }
-        return pids;
-    }
-
     private static long ms(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
-    /** Runs a command; its standard output, or null when it failed or could not run. */
-    private static String run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.getErrorStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
-            }
-            return p.exitValue() == 0 ? out : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
 }

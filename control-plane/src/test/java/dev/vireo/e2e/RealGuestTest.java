@@ -3,7 +3,6 @@ package dev.vireo.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +66,7 @@ class RealGuestTest {
                         && Files.isRegularFile(images.resolve("disk.qcow2")),
                 "real-guest tests skipped: no guest image in " + images + "; build it with deploy/guest-image.sh "
                         + images + " (bin/test does, as root)");
-        String answer = run("virsh", "-c", HYPERVISOR, "uri");
+        String answer = QemuGuests.run("virsh", "-c", HYPERVISOR, "uri");
         Assumptions.assumeTrue(answer != null && answer.contains(HYPERVISOR),
                 "real-guest tests skipped: no libvirt daemon answers at " + HYPERVISOR + " (virsh -c " + HYPERVISOR
                         + " uri); as root, deploy/host-setup.sh build installs and starts one");
@@ -87,8 +85,8 @@ class RealGuestTest {
         }
         if (dataDir != null) {
             // whatever a failed test left running must not outlive it
-            run("virsh", "-c", HYPERVISOR, "destroy", DOMAIN);
-            run("virsh", "-c", HYPERVISOR, "undefine", DOMAIN, "--nvram");
+            QemuGuests.run("virsh", "-c", HYPERVISOR, "destroy", DOMAIN);
+            QemuGuests.run("virsh", "-c", HYPERVISOR, "undefine", DOMAIN, "--nvram");
             RunningVireo.deleteRecursively(dataDir);
         }
     }
@@ -108,12 +106,12 @@ class RealGuestTest {
         assertEquals(201, r.status(), r::toString);
         api.awaitPhase(NAME, "Running", BOOT);
         long running = System.nanoTime();
-        String console = awaitConsole(BOOT_LINE + " hostname=" + NAME);
+        String console = QemuGuests.awaitConsole(api, NAME, BOOT_LINE + " hostname=" + NAME, BOOT);
         long booted = System.nanoTime();
         System.out.printf("real guest: create -> Running %d ms, create -> console boot line %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(running - created), TimeUnit.NANOSECONDS.toMillis(booted - created));
         assertTrue(console.indexOf(BOOT_LINE) == console.lastIndexOf(BOOT_LINE), "one boot so far:\n" + console);
-        assertEquals(1, qemuPids().size(), "one QEMU process runs the guest");
+        assertEquals(1, QemuGuests.qemuPids(DOMAIN).size(), "one QEMU process runs the guest");
 
         // the CLI reads the same console
         java.io.StringWriter out = new java.io.StringWriter();
@@ -141,22 +139,22 @@ class RealGuestTest {
     @Order(2)
     void aKilledQemuIsACrashAndAlwaysBootsTheGuestAgain() {
         step(2);
-        List<Long> pids = qemuPids();
+        List<Long> pids = QemuGuests.qemuPids(DOMAIN);
         assertEquals(1, pids.size(), "one QEMU process: " + pids);
-        run("kill", "-9", String.valueOf(pids.get(0)));
+        QemuGuests.run("kill", "-9", String.valueOf(pids.get(0)));
 
         Eventually.until("DomainCrashed in the history of " + NAME, Duration.ofSeconds(60),
-                () -> types().contains("DomainCrashed"));
+                () -> QemuGuests.eventTypes(api, NAME).contains("DomainCrashed"));
         Eventually.until(NAME + " to boot again", BOOT, () -> {
-            List<String> types = types();
+            List<String> types = QemuGuests.eventTypes(api, NAME);
             int crash = types.lastIndexOf("DomainCrashed");
             return types.subList(crash, types.size()).contains("DomainStarted")
                     && "Running".equals(api.get(Api.vm(NAME)).phase());
         });
-        String console = awaitConsole(BOOT_LINE);
+        String console = QemuGuests.awaitConsole(api, NAME, BOOT_LINE, BOOT);
         // the console shows the current boot only
         assertEquals(console.indexOf(BOOT_LINE), console.lastIndexOf(BOOT_LINE), console);
-        List<Long> after = qemuPids();
+        List<Long> after = QemuGuests.qemuPids(DOMAIN);
         assertEquals(1, after.size(), "one QEMU process after the restart: " + after);
         assertTrue(!after.contains(pids.get(0)), "a new QEMU process: " + after + " (killed " + pids + ")");
         stepsDone = 2;
@@ -168,21 +166,21 @@ class RealGuestTest {
         step(3);
         Response before = api.awaitPhase(NAME, "Running", BOOT);
         incarnationBeforeRestart = before.incarnation();
-        List<Long> pids = qemuPids();
+        List<Long> pids = QemuGuests.qemuPids(DOMAIN);
         assertEquals(1, pids.size(), pids::toString);
         qemuPidBeforeRestart = pids.get(0);
-        int heartbeat = lastHeartbeat(awaitConsole(BOOT_LINE));
+        int heartbeat = lastHeartbeat(QemuGuests.awaitConsole(api, NAME, BOOT_LINE, BOOT));
 
         vireo.close();
         vireo = null;
-        assertEquals(List.of(qemuPidBeforeRestart), qemuPids(), "the guest outlives Vireo");
+        assertEquals(List.of(qemuPidBeforeRestart), QemuGuests.qemuPids(DOMAIN), "the guest outlives Vireo");
         startVireo();
 
         Response after = api.awaitPhase(NAME, "Running", Duration.ofSeconds(60));
         assertEquals(incarnationBeforeRestart, after.incarnation(), after::toString);
         // a few looks over some seconds: no second QEMU appears, the first is never replaced
         for (int i = 0; i < 5; i++) {
-            assertEquals(List.of(qemuPidBeforeRestart), qemuPids(), "exactly the one QEMU process");
+            assertEquals(List.of(qemuPidBeforeRestart), QemuGuests.qemuPids(DOMAIN), "exactly the one QEMU process");
             Thread.sleep(1000);
         }
         String console = api.get(Api.vm(NAME) + "/console?follow=false").text();
@@ -199,8 +197,9 @@ class RealGuestTest {
         Response stop = api.action(NAME, "stop");
         assertEquals(202, stop.status(), stop::toString);
         api.awaitPhase(NAME, "Stopped", Duration.ofSeconds(90));
-        Eventually.until("the QEMU process of " + NAME + " to end", Duration.ofSeconds(30), () -> qemuPids().isEmpty());
-        List<String> types = types();
+        Eventually.until("the QEMU process of " + NAME + " to end", Duration.ofSeconds(30),
+                () -> QemuGuests.qemuPids(DOMAIN).isEmpty());
+        List<String> types = QemuGuests.eventTypes(api, NAME);
         assertTrue(types.lastIndexOf("DomainStopped") > types.lastIndexOf("StopRequested"), types::toString);
         stepsDone = 4;
     }
@@ -237,12 +236,6 @@ class RealGuestTest {
                         images.resolve("disk.qcow2"));
     }
 
-    private static String awaitConsole(String expected) {
-        return Eventually.get("the console of " + NAME + " to show " + expected, BOOT,
-                () -> api.get(Api.vm(NAME) + "/console?follow=false"),
-                r -> r.status() == 200 && r.text().contains(expected)).text();
-    }
-
     /** Reads the followed console on a thread of its own, line by line, until interrupted. */
     private static Thread follow(List<String> lines) {
         Thread reader = new Thread(() -> {
@@ -273,24 +266,6 @@ class RealGuestTest {
         return last;
     }
 
-    private static List<String> types() {
-        List<String> types = new ArrayList<>();
-        for (JsonNode e : api.history(NAME)) {
-            types.add(e.path("type").asText());
-        }
-        return types;
-    }
-
-    /** The QEMU processes running this test's domain (libvirt names the guest on QEMU's command line). */
-    private static List<Long> qemuPids() {
-        String out = run("pgrep", "-f", "guest=" + DOMAIN + ",");
-        List<Long> pids = new ArrayList<>();
-        if (out != null) {
-            out.lines().filter(l -> !l.isBlank()).forEach(l -> pids.add(Long.parseLong(l.trim())));
-        }
-        return pids;
-    }
-
     private static Map<String, String> sums(Path dir) throws Exception {
         Map<String, String> sums = new TreeMap<>();
         for (String f : List.of("vmlinuz", "initrd.img", "disk.qcow2")) {
@@ -313,22 +288,4 @@ class RealGuestTest {
         return (dir != null ? dir : Path.of("").toAbsolutePath()).resolve("vireo-data/images");
     }
 
-    /** Runs a command; its standard output, or null when it failed or could not run. */
-    private static String run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.getErrorStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
-            }
-            return p.exitValue() == 0 ? out : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
 }
