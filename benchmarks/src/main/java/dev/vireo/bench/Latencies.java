@@ -23,9 +23,4 @@ record Latencies(double p50, double p95, double p99, double max, int count) {
     public String toString() {
         return String.format("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)", p50, p95, p99, max, count);
     }
-
-    static String round(double v) {
-        return Double.isNaN(v) ? "null" : String.format(java.util.Locale.ROOT, "%.2f", v);
-    }
-
 }

@@ -73,6 +73,15 @@ final class FakeVireo implements AutoCloseable {
         server.start();
     }
 
+    /** Runs the CLI against this server (its --server added). */
+    Cli cli(String... args) {
+        String[] withServer = new String[args.length + 2];
+        System.arraycopy(args, 0, withServer, 0, args.length);
+        withServer[args.length] = "--server";
+        withServer[args.length + 1] = url();
+        return Cli.run(withServer);
+    }
+
     String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }

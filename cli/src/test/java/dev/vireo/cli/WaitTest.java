@@ -30,11 +30,7 @@ class WaitTest {
     }
 
     Cli vireo(String... args) {
-        String[] withServer = new String[args.length + 2];
-        System.arraycopy(args, 0, withServer, 0, args.length);
-        withServer[args.length] = "--server";
-        withServer[args.length + 1] = vireo.url();
-        return Cli.run(withServer);
+        return vireo.cli(args);
     }
 
     @Test

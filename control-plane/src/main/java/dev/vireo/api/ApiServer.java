@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
-import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import java.time.Duration;
@@ -154,9 +153,5 @@ public final class ApiServer extends AllDirectives {
                     .withFallback(RejectionHandler.defaultHandler())
                     .mapRejectionResponse(response -> response);
         }
-    }
-
-    static void validName(String field, String value) {
-        ManifestValidator.checkName(field, value);
     }
 }

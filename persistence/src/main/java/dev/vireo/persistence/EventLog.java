@@ -52,17 +52,6 @@ public final class EventLog implements Extension {
                 .runWith(Sink.seq(), system);
     }
 
-    /**
-     * The events of {@code persistenceId} up to the first one written after {@code at}: always a
-     * prefix of the log, so replaying it gives a state that existed.
-     */
-    public CompletionStage<List<StoredEvent>> historyUntil(String persistenceId, Instant at) {
-        return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
-                .map(StoredEvent::of)
-                .takeWhile(e -> !e.timestamp().isAfter(at))
-                .runWith(Sink.seq(), system);
-    }
-
     /** An entity's state as saved by its snapshotter, and the sequence number of the last event it includes. */
     public record Snapshot(long sequenceNr, Object state) {
     }

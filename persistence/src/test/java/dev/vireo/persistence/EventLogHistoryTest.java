@@ -56,8 +56,13 @@ class EventLogHistoryTest {
         }
     }
 
+    /** The events written at or before {@code at}, as time travel asks for them. */
+    private List<StoredEvent> until(String id, Instant at) {
+        return TestJournal.await(journal.log().historyAfter(id, 0, e -> !e.timestamp().isAfter(at)));
+    }
+
     @Test
-    void historyUntilCutsAtTheInstant() throws InterruptedException {
+    void historyAfterCutsAtAnInstant() throws InterruptedException {
         String id = "VirtualMachine|default/travel";
         journal.record(id, "created");
         journal.record(id, "started");
@@ -66,15 +71,15 @@ class EventLogHistoryTest {
         Thread.sleep(20);
         journal.record(id, "stopped");
 
-        List<StoredEvent> untilBetween = TestJournal.await(journal.log().historyUntil(id, between));
+        List<StoredEvent> untilBetween = until(id, between);
         assertEquals(List.of(new Recorder.Recorded("created"), new Recorder.Recorded("started")),
                 untilBetween.stream().map(StoredEvent::event).toList());
 
         List<StoredEvent> all = TestJournal.await(journal.log().history(id));
         Instant atSecond = all.get(1).timestamp();
-        assertEquals(2, TestJournal.await(journal.log().historyUntil(id, atSecond)).size(), "the cut is inclusive");
-        assertEquals(0, TestJournal.await(journal.log().historyUntil(id, all.get(0).timestamp().minusMillis(1))).size());
-        assertEquals(3, TestJournal.await(journal.log().historyUntil(id, Instant.now())).size());
+        assertEquals(2, until(id, atSecond).size(), "the cut is inclusive");
+        assertEquals(0, until(id, all.get(0).timestamp().minusMillis(1)).size());
+        assertEquals(3, until(id, Instant.now()).size());
     }
 
     @Test

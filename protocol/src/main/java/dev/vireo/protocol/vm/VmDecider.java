@@ -251,10 +251,6 @@ public final class VmDecider {
         return List.of();
     }
 
-    VmPolicy policy() {
-        return policy;
-    }
-
     static Duration since(Instant from, Instant to) {
         return from == null ? Duration.ZERO : Duration.between(from, to);
     }
