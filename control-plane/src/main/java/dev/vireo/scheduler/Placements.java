@@ -40,6 +40,8 @@ final class Placements {
     private final Map<String, NodeInfo> nodes = new TreeMap<>();
     private final Map<VmId, Reservation> reservations = new HashMap<>();
     private final LinkedHashMap<VmId, Request> waiting = new LinkedHashMap<>();
+    /** node -> {cores, memory bytes} reserved there: placement reads it per node instead of summing all reservations. */
+    private final Map<String, long[]> used = new HashMap<>();
 
     void upsertNode(NodeInfo info) {
         nodes.put(info.name(), info);
@@ -49,13 +51,12 @@ final class Placements {
     List<VmId> removeNode(String node) {
         nodes.remove(node);
         List<VmId> lost = new ArrayList<>();
-        reservations.entrySet().removeIf(e -> {
-            if (e.getValue().node().equals(node)) {
-                lost.add(e.getKey());
-                return true;
+        reservations.forEach((vm, r) -> {
+            if (r.node().equals(node)) {
+                lost.add(vm);
             }
-            return false;
         });
+        lost.forEach(this::unreserve);
         return lost;
     }
 
@@ -66,12 +67,12 @@ final class Placements {
             return new Placed(held.node());
         }
         if (held != null && held.incarnation() < incarnation) {
-            reservations.remove(vm); // an older placement the VM has moved on from
+            unreserve(vm); // an older placement the VM has moved on from
         }
         Optional<String> node = bestFit(cores, memoryBytes, selector);
         if (node.isPresent()) {
             waiting.remove(vm);
-            reservations.put(vm, new Reservation(node.get(), incarnation, cores, memoryBytes));
+            reserve(vm, new Reservation(node.get(), incarnation, cores, memoryBytes));
             return new Placed(node.get());
         }
         waiting.put(vm, new Request(vm, incarnation, cores, memoryBytes, selector, requestId));
@@ -81,7 +82,7 @@ final class Placements {
     void claim(VmId vm, String node, long incarnation, int cores, long memoryBytes) {
         Reservation held = reservations.get(vm);
         if (held == null || held.incarnation() <= incarnation) {
-            reservations.put(vm, new Reservation(node, incarnation, cores, memoryBytes));
+            reserve(vm, new Reservation(node, incarnation, cores, memoryBytes));
         }
     }
 
@@ -93,7 +94,7 @@ final class Placements {
         }
         Reservation held = reservations.get(vm);
         if (held != null && held.incarnation() == incarnation) {
-            reservations.remove(vm);
+            unreserve(vm);
             return true;
         }
         return false;
@@ -108,7 +109,7 @@ final class Placements {
             Optional<String> node = bestFit(r.cores(), r.memoryBytes(), r.selector());
             if (node.isPresent()) {
                 it.remove();
-                reservations.put(r.vm(), new Reservation(node.get(), r.incarnation(), r.cores(), r.memoryBytes()));
+                reserve(r.vm(), new Reservation(node.get(), r.incarnation(), r.cores(), r.memoryBytes()));
                 placed.add(new Retried(r.vm(), node.get(), r.incarnation(), r.requestId()));
             }
         }
@@ -190,11 +191,30 @@ final class Placements {
         return sb.toString();
     }
 
+    /** Every change of a reservation goes through here, so the per-node totals stay the sums of the reservations. */
+    private void reserve(VmId vm, Reservation reservation) {
+        unreserve(vm);
+        reservations.put(vm, reservation);
+        used.computeIfAbsent(reservation.node(), n -> new long[2]);
+        used.get(reservation.node())[0] += reservation.cores();
+        used.get(reservation.node())[1] += reservation.memoryBytes();
+    }
+
+    private void unreserve(VmId vm) {
+        Reservation gone = reservations.remove(vm);
+        if (gone != null) {
+            used.get(gone.node())[0] -= gone.cores();
+            used.get(gone.node())[1] -= gone.memoryBytes();
+        }
+    }
+
     private int usedCores(String node) {
-        return reservations.values().stream().filter(r -> r.node().equals(node)).mapToInt(Reservation::cores).sum();
+        long[] total = used.get(node);
+        return total == null ? 0 : (int) total[0];
     }
 
     private long usedMemory(String node) {
-        return reservations.values().stream().filter(r -> r.node().equals(node)).mapToLong(Reservation::memoryBytes).sum();
+        long[] total = used.get(node);
+        return total == null ? 0 : total[1];
     }
 }
