@@ -1,0 +1,206 @@
+package dev.vireo.node;
+
+import static dev.vireo.node.LibvirtPool.rootMessage;
+
+import dev.vireo.node.Hypervisor.VireoDomain;
+import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.NodeInfo;
+import dev.vireo.protocol.node.NodeRegistration;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.libvirt.LibvirtException;
+import org.libvirt.event.DomainEventDetail;
+import org.libvirt.event.DomainEventType;
+import org.libvirt.event.LifecycleListener;
+
+/**
+ * A node's link to its hypervisor: opens the libvirt connection with the lifecycle listener on it,
+ * notices when it breaks (libvirt closes it, or a heartbeat's ping goes unanswered), opens a fresh
+ * one with backoff, and registers the node (every heartbeat) as ready only while a connection is open.
+ *
+ * <p>Part of the {@link NodeAgent} actor: its methods run on the actor's thread, its libvirt calls on
+ * the agent's {@link LibvirtPool}, and what they come to arrives at the actor as the messages below.
+ */
+final class HypervisorLink {
+
+    /** A connection is open; {@code found} are the Vireo domains it has. */
+    record Connected(Hypervisor hypervisor, NodeInfo info, List<VireoDomain> found) {
+    }
+
+    record ConnectFailed(Throwable cause) {
+    }
+
+    /** The connection {@code hypervisor} broke (libvirt closed it, or a ping failed). */
+    record ConnectionLost(Hypervisor hypervisor, String reason) {
+    }
+
+    record PingAnswered(Hypervisor hypervisor) {
+    }
+
+    /** A lifecycle event of a domain, handed over from libvirt's event loop thread. */
+    record LifecycleEvent(String domainName, String uuid, DomainEventType type, DomainEventDetail detail) {
+    }
+
+    enum Tick { CONNECT, HEARTBEAT }
+
+    private static final Duration FIRST_RECONNECT = Duration.ofSeconds(1);
+    private static final Duration MAX_RECONNECT = Duration.ofSeconds(30);
+
+    private final NodeAgentSettings settings;
+    private final ActorRef<NodeRegistration> registrations;
+    private final ActorContext<Object> context;
+    private final TimerScheduler<Object> timers;
+    private final LibvirtPool pool;
+    private final OwnedDomains owned;
+    private final LifecycleListener listener;
+    private Hypervisor hypervisor;
+    private NodeInfo info;
+    private Duration reconnectDelay = FIRST_RECONNECT;
+    private boolean pingInFlight;
+
+    HypervisorLink(NodeAgentSettings settings, ActorRef<NodeRegistration> registrations, ActorContext<Object> context,
+                   TimerScheduler<Object> timers, LibvirtPool pool, OwnedDomains owned) {
+        this.settings = settings;
+        this.registrations = registrations;
+        this.context = context;
+        this.timers = timers;
+        this.pool = pool;
+        this.owned = owned;
+        ActorRef<Object> self = context.getSelf();
+        this.listener = (domain, event) -> {
+            // Runs on libvirt's event loop thread: only hand over. Name and UUID are local reads, no RPC.
+            try {
+                self.tell(new LifecycleEvent(domain.getName(), domain.getUUIDString(), event.getType(),
+                        (DomainEventDetail) event.getDetail()));
+            } catch (LibvirtException | RuntimeException e) {
+                context.getSystem().log().warn("lifecycle event {} not handed over: {}", event, e.getMessage());
+            }
+            return 0;
+        };
+    }
+
+    /** The open connection; null while there is none. */
+    Hypervisor hypervisor() {
+        return hypervisor;
+    }
+
+    /** Opens a connection and looks up Vireo's domains on it; answered with Connected or ConnectFailed. */
+    void connect() {
+        String uri = settings.hypervisorUri();
+        ActorRef<Object> self = context.getSelf();
+        context.pipeToSelf(pool.call(() -> {
+            Hypervisor hv = Hypervisor.open(uri, settings.nodeName(), settings.dataDirectory());
+            try {
+                hv.onClose(reason -> self.tell(new ConnectionLost(hv, "libvirt closed the connection (" + reason + ")")));
+                hv.addLifecycleListener(listener);
+                org.libvirt.NodeInfo node = hv.nodeInfo();
+                List<VireoDomain> found = hv.vireoDomains();
+                for (VireoDomain d : found) {
+                    owned.put(d.name(), new Owned(d.meta(), d.uuid()));
+                }
+                return new Connected(hv, nodeInfo(hv, node), found);
+            } catch (LibvirtException | RuntimeException e) {
+                hv.closeQuietly(listener); // the retry opens a fresh connection
+                throw e;
+            }
+        }), (connected, failure) -> failure == null ? connected : new ConnectFailed(failure));
+    }
+
+    private NodeInfo nodeInfo(Hypervisor hv, org.libvirt.NodeInfo node) {
+        int cpus = settings.cpusOverride() != null ? settings.cpusOverride() : node.cpus;
+        // libvirt reports node memory in KiB.
+        long memory = settings.memoryBytesOverride() != null ? settings.memoryBytesOverride() : node.memory * 1024L;
+        return new NodeInfo(settings.nodeName(), cpus, memory, settings.labels(), hv.uri(),
+                hv.virtualization().word(), true);
+    }
+
+    /**
+     * Takes the new connection into use: {@code reconcile} hears of each Vireo domain found on it, then
+     * the node registers ready and heartbeats from now on.
+     */
+    void opened(Connected connected, Consumer<VireoDomain> reconcile) {
+        hypervisor = connected.hypervisor();
+        info = connected.info();
+        reconnectDelay = FIRST_RECONNECT;
+        pingInFlight = false;
+        context.getLog().info("node {} connected to {} ({}): {} cpus, {} bytes, {} Vireo domain(s) found",
+                info.name(), info.hypervisor(), info.virtualization(), info.cpus(), info.memoryBytes(),
+                connected.found().size());
+        connected.found().forEach(reconcile);
+        register();
+        timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
+    }
+
+    /** Tries again after a delay that doubles with every failure, up to {@link #MAX_RECONNECT}. */
+    void retryLater(ConnectFailed failed) {
+        context.getLog().error("node {} cannot open {}: {}; retrying in {}", settings.nodeName(),
+                settings.hypervisorUri(), rootMessage(failed.cause()), reconnectDelay);
+        timers.startSingleTimer(Tick.CONNECT, reconnectDelay);
+        reconnectDelay = reconnectDelay.multipliedBy(2).compareTo(MAX_RECONNECT) > 0
+                ? MAX_RECONNECT : reconnectDelay.multipliedBy(2);
+    }
+
+    /**
+     * The daemon went away: the node registers not ready and reconnects.
+     *
+     * @return false when the news is about a connection already given up (nothing changes)
+     */
+    boolean lost(ConnectionLost lost) {
+        if (lost.hypervisor() != hypervisor) {
+            return false;
+        }
+        context.getLog().error("node {} lost {}: {}; node not ready, reconnecting", settings.nodeName(),
+                settings.hypervisorUri(), lost.reason());
+        Hypervisor broken = hypervisor;
+        hypervisor = null;
+        pool.execute(() -> broken.closeQuietly(listener));
+        info = new NodeInfo(info.name(), info.cpus(), info.memoryBytes(), info.labels(), info.hypervisor(),
+                info.virtualization(), false);
+        register();
+        reconnectDelay = FIRST_RECONNECT;
+        timers.startSingleTimer(Tick.CONNECT, reconnectDelay);
+        return true;
+    }
+
+    /** Registers the node as it is (not ready while there is no connection) and checks the connection. */
+    void heartbeat() {
+        if (info != null) {
+            register(); // before the first connection there is nothing to register yet
+        }
+        ping();
+    }
+
+    /** Checks that the daemon still answers; a closed connection is not always announced. */
+    void ping() {
+        if (pingInFlight || hypervisor == null) {
+            return;
+        }
+        pingInFlight = true;
+        Hypervisor hv = hypervisor;
+        context.pipeToSelf(pool.call(() -> {
+            hv.ping();
+            return hv;
+        }), (ok, failure) -> failure == null ? new PingAnswered(hv)
+                : new ConnectionLost(hv, "libvirt does not answer: " + rootMessage(failure)));
+    }
+
+    void pingAnswered() {
+        pingInFlight = false;
+    }
+
+    /** Closes the connection, if one is open, on the pool. */
+    void close() {
+        Hypervisor hv = hypervisor;
+        if (hv != null) {
+            pool.execute(() -> hv.closeQuietly(listener));
+        }
+    }
+
+    private void register() {
+        registrations.tell(new NodeRegistration(info, context.getSelf().narrow()));
+    }
+}
