@@ -2,6 +2,7 @@ package dev.vireo.vm;
 
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.JournalWrites;
 import dev.vireo.protocol.CborSerializable;
 import dev.vireo.protocol.vm.Decision;
 import dev.vireo.protocol.vm.Effects;
@@ -75,6 +76,8 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     private final int snapshotsKept;
     private final VireoMetrics metrics;
     private final ActorRef<ClusterSharding.ShardCommand> shard;
+    /** Told after each persist, so that the event stream reads the new events at once. */
+    private final JournalWrites journalWrites;
 
     public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
                                            VireoMetrics metrics) {
@@ -113,6 +116,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         this.snapshotsKept = snapshotsKept;
         this.metrics = metrics;
         this.shard = shard;
+        this.journalWrites = JournalWrites.get(context.getSystem());
     }
 
     @Override
@@ -149,6 +153,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
             });
         }
         return Effect().persist(events).thenRun(after -> {
+            journalWrites.persisted();
             metrics.eventsPersisted(events.size());
             logTransition(state, after, events, cmd.command());
             for (VmEffect effect : Effects.of(state, events)) {

@@ -47,9 +47,7 @@ public final class EventLog implements Extension {
 
     /** All events of {@code persistenceId}, in order. */
     public CompletionStage<List<StoredEvent>> history(String persistenceId) {
-        return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
-                .map(StoredEvent::of)
-                .runWith(Sink.seq(), system);
+        return database.eventsOf(persistenceId, 1L, Long.MAX_VALUE);
     }
 
     /** An entity's state as saved by its snapshotter, and the sequence number of the last event it includes. */
@@ -82,9 +80,7 @@ public final class EventLog implements Extension {
     private CompletionStage<List<StoredEvent>> historyAfter(String persistenceId, long afterSequenceNr,
                                                             Predicate<StoredEvent> keep, List<StoredEvent> kept) {
         long to = afterSequenceNr + HISTORY_CHUNK;
-        return journal.currentEventsByPersistenceId(persistenceId, afterSequenceNr + 1, to)
-                .map(StoredEvent::of)
-                .runWith(Sink.seq(), system)
+        return database.eventsOf(persistenceId, afterSequenceNr + 1, to)
                 .thenCompose(chunk -> {
                     for (StoredEvent e : chunk) {
                         if (!keep.test(e)) {
@@ -128,8 +124,9 @@ public final class EventLog implements Extension {
             synchronized (this) {
                 if (feed == null) {
                     var config = system.settings().config();
-                    feed = new LiveEventFeed(system, journal, VM_TAG, database.maxOrdering(),
-                            config.getDuration("jdbc-read-journal.refresh-interval"),
+                    feed = new LiveEventFeed(system, database, VM_TAG, database.maxOrdering(),
+                            config.getDuration("vireo.persistence.event-stream.poll-interval"),
+                            config.getDuration("vireo.persistence.event-stream.heartbeat"),
                             config.getInt("vireo.persistence.event-stream.subscriber-buffer"),
                             config.getInt("vireo.persistence.event-stream.concurrent-catch-ups"));
                 }

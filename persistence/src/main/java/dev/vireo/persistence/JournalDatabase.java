@@ -12,6 +12,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -53,6 +56,69 @@ final class JournalDatabase {
                 return rs.getLong(1);
             }
         });
+    }
+
+    /**
+     * Up to {@code limit} events tagged {@code tag} with ordering above {@code afterOrdering}, in ordering
+     * order. Complete up to the newest committed event because the journal commits in ordering order
+     * ({@link #requireSerialWrites}): a query never sees an event while an earlier one is still missing.
+     */
+    CompletionStage<List<StoredEvent>> taggedAfter(String tag, long afterOrdering, int limit) {
+        String tags = system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
+        return events(" JOIN \"" + tags + "\" t ON t.\"event_id\" = j.\"ordering\" WHERE t.\"tag\" = ?"
+                + " AND j.\"ordering\" > ? AND j.\"deleted\" = FALSE ORDER BY j.\"ordering\" LIMIT ?", q -> {
+            q.setString(1, tag);
+            q.setLong(2, afterOrdering);
+            q.setInt(3, limit);
+        });
+    }
+
+    /** The events of {@code persistenceId} with sequence numbers in [{@code from}, {@code to}], in order. */
+    CompletionStage<List<StoredEvent>> eventsOf(String persistenceId, long from, long to) {
+        return events(" WHERE j.\"persistence_id\" = ? AND j.\"sequence_number\" BETWEEN ? AND ?"
+                + " AND j.\"deleted\" = FALSE ORDER BY j.\"sequence_number\"", q -> {
+            q.setString(1, persistenceId);
+            q.setLong(2, from);
+            q.setLong(3, to);
+        });
+    }
+
+    private interface Parameters {
+        void set(PreparedStatement query) throws SQLException;
+    }
+
+    private CompletionStage<List<StoredEvent>> events(String joinWhereOrder, Parameters parameters) {
+        String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+        Serialization serialization = SerializationExtension.get(system.classicSystem());
+        return runAsync(c -> {
+            try (PreparedStatement q = c.prepareStatement("SELECT j.\"ordering\", j.\"persistence_id\","
+                    + " j.\"sequence_number\", j.\"write_timestamp\", j.\"event_ser_id\", j.\"event_ser_manifest\","
+                    + " j.\"event_payload\" FROM \"" + journal + "\" j" + joinWhereOrder)) {
+                parameters.set(q);
+                List<StoredEvent> events = new ArrayList<>();
+                try (ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        Object event = serialization.deserialize(rs.getBytes(7), rs.getInt(5), rs.getString(6)).get();
+                        events.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getLong(3),
+                                Instant.ofEpochMilli(rs.getLong(4)), event));
+                    }
+                }
+                return events;
+            }
+        });
+    }
+
+    /**
+     * Throws unless the journal writes one batch at a time. Then orderings commit in order, and reading
+     * "everything above my offset" never skips an event whose insert is still running; with parallel
+     * writes a reader would have to wait out gaps as the plugin's own tag query does.
+     */
+    static void requireSerialWrites(com.typesafe.config.Config config) {
+        int parallelism = config.getInt("jdbc-journal.parallelism");
+        if (parallelism != 1) {
+            throw new IllegalStateException("jdbc-journal.parallelism is " + parallelism + ": the event stream"
+                    + " needs 1, so that the journal commits events in offset order (see vireo-persistence.conf)");
+        }
     }
 
     /** The newest snapshot of {@code persistenceId} whose {@code created} is below {@code beforeMillis}. */

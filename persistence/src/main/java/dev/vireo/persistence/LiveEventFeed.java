@@ -2,8 +2,7 @@ package dev.vireo.persistence;
 
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BufferOverflowException;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.RestartSettings;
@@ -14,20 +13,31 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One eventsByTag query per JVM, broadcast to every subscriber, plus the join of a subscriber's
+ * One tail of the journal per JVM, broadcast to every subscriber, plus the join of a subscriber's
  * catch-up replay onto it.
+ *
+ * <p>The tail reads the tagged events above its offset each time a local writer signals a persist
+ * ({@link JournalWrites}), and at least every {@code pollInterval}. The journal commits in offset order
+ * ({@link JournalDatabase#requireSerialWrites}), so a read returns every event up to the newest one it
+ * sees: no gap to wait out.
  *
  * <p>Why the join has no gap: the feed also broadcasts heartbeats, so a subscriber's first item
  * proves it is attached. Only then does it run one more catch-up query from its last offset. Every
- * event the feed emitted before the attachment was visible in the database, so that query (which
- * reads up to the database's max ordering at its start) returns it; everything later arrives live.
- * Overlaps are dropped by offset.
+ * event the feed emitted before the attachment was visible in the database, so that query returns
+ * it; everything later arrives live. Overlaps are dropped by offset.
  */
 final class LiveEventFeed {
+
+    /** Events per query: a tail that finds a full page reads again at once. */
+    static final int PAGE = 512;
 
     private sealed interface Item permits Event, Heartbeat {
     }
@@ -37,26 +47,34 @@ final class LiveEventFeed {
 
     private enum Heartbeat implements Item { BEAT }
 
-    private final JdbcReadJournal journal;
+    /** Where the tail is, and the signal to wait for before reading again (null: read at once). */
+    private record Tail(long offset, CompletableFuture<Void> wakeUp) {
+    }
+
+    private final JournalDatabase database;
+    private final JournalWrites writes;
     private final String tag;
+    private final Duration pollInterval;
     private final int subscriberBuffer;
     private final CatchUpGate catchUps;
     private final Source<Item, NotUsed> hub;
 
     /** @param startAfter where the feed starts (the max ordering when it is created) */
-    LiveEventFeed(ActorSystem<?> system, JdbcReadJournal journal, String tag, CompletionStage<Long> startAfter,
-                  Duration heartbeat, int subscriberBuffer, int concurrentCatchUps) {
-        this.journal = journal;
+    LiveEventFeed(ActorSystem<?> system, JournalDatabase database, String tag, CompletionStage<Long> startAfter,
+                  Duration pollInterval, Duration heartbeat, int subscriberBuffer, int concurrentCatchUps) {
+        JournalDatabase.requireSerialWrites(system.settings().config());
+        this.database = database;
+        this.writes = JournalWrites.get(system);
         this.catchUps = new CatchUpGate(concurrentCatchUps);
         this.tag = tag;
+        this.pollInterval = pollInterval;
         this.subscriberBuffer = subscriberBuffer;
         AtomicLong lastSeen = new AtomicLong(0);
         // A failed query (database hiccup) restarts where it left off; subscribers drop repeats by offset.
         Source<Item, NotUsed> events = RestartSource.onFailuresWithBackoff(
                 RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2),
                 () -> Source.completionStage(startAfter)
-                        .flatMapConcat(start -> journal.eventsByTag(tag, Offset.sequence(Math.max(start, lastSeen.get()))))
-                        .map(StoredEvent::of)
+                        .flatMapConcat(start -> tail(Math.max(start, lastSeen.get())))
                         .map(e -> {
                             lastSeen.set(e.offset());
                             return (Item) new Event(e);
@@ -67,6 +85,23 @@ final class LiveEventFeed {
                 .run(system);
         // Keeps the feed flowing while nobody listens, so that it never replays stale items.
         hub.runWith(Sink.ignore(), system);
+    }
+
+    private Source<StoredEvent, NotUsed> tail(long afterOffset) {
+        return Source.unfoldAsync(new Tail(afterOffset, null), this::readOnce).mapConcat(page -> page);
+    }
+
+    private CompletionStage<Optional<Pair<Tail, List<StoredEvent>>>> readOnce(Tail at) {
+        CompletableFuture<Void> waited = at.wakeUp() == null ? CompletableFuture.completedFuture(null)
+                : at.wakeUp().copy().completeOnTimeout(null, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+        return waited.thenCompose(ignored -> {
+            // taken before the read: a persist acknowledged during the read wakes the next one
+            CompletableFuture<Void> nextWrite = writes.next();
+            return database.taggedAfter(tag, at.offset(), PAGE).thenApply(page -> {
+                long offset = page.isEmpty() ? at.offset() : page.get(page.size() - 1).offset();
+                return Optional.of(Pair.create(new Tail(offset, page.size() < PAGE ? nextWrite : null), page));
+            });
+        });
     }
 
     /** Events tagged with the tag with offset &gt; {@code afterOffset}, then live; strictly increasing offsets. */
@@ -90,8 +125,14 @@ final class LiveEventFeed {
                                 .map(Event::event)));
     }
 
+    /** The events above {@code afterOffset} up to the newest committed one, read page by page. */
     private Source<StoredEvent, NotUsed> catchUp(long afterOffset) {
-        return catchUps.through(() -> journal.currentEventsByTag(tag, Offset.sequence(afterOffset)).map(StoredEvent::of));
+        return catchUps.through(() -> Source.unfoldAsync(Optional.of(afterOffset), from -> from.isEmpty()
+                        ? CompletableFuture.completedFuture(Optional.<Pair<Optional<Long>, List<StoredEvent>>>empty())
+                        : database.taggedAfter(tag, from.get(), PAGE).thenApply(page -> Optional.of(Pair.create(
+                                page.size() < PAGE ? Optional.<Long>empty() : Optional.of(page.get(page.size() - 1).offset()),
+                                page))))
+                .mapConcat(page -> page));
     }
 
     private static boolean advance(AtomicLong cursor, StoredEvent e) {

@@ -28,7 +28,7 @@ public final class DurabilityWriter {
         System.out.println("READY");
         for (int w = 0; w < WRITERS; w++) {
             String id = "VirtualMachine|durability/vm-" + w;
-            ActorRef<Recorder.Record> recorder = system.systemActorOf(Recorder.create(id), "recorder-" + w,
+            ActorRef<Recorder.Record> recorder = system.systemActorOf(Recorder.create(id, null), "recorder-" + w,
                     org.apache.pekko.actor.typed.Props.empty());
             writeNext(system, recorder, id, 0);
         }

@@ -1,5 +1,6 @@
 package dev.vireo.persistence;
 
+import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -64,6 +65,28 @@ class EventStreamTest {
                     subscriber.received.stream().map(StoredEvent::event).toList());
             assertStrictlyIncreasing(subscriber.offsets());
         }
+    }
+
+    @Test
+    void aSignalledPersistReachesSubscribersWithoutWaitingForThePoll(@TempDir Path otherDir) {
+        journal.close();
+        journal = new TestJournal(otherDir, ConfigFactory.parseString(
+                "vireo.persistence.event-stream.poll-interval = 1h"), true);
+        try (var subscriber = new Subscriber(journal.log().stream(0), journal.system())) {
+            for (int i = 0; i < 20; i++) {
+                journal.record("VirtualMachine|default/signalled", "s" + i);
+                subscriber.awaitAtLeast(i + 1, PATIENCE);
+            }
+            assertStrictlyIncreasing(subscriber.offsets());
+        }
+    }
+
+    @Test
+    void theStreamRefusesAJournalThatWritesInParallel() {
+        var parallel = ConfigFactory.parseString("jdbc-journal.parallelism = 8");
+        var refused = assertThrows(IllegalStateException.class, () -> JournalDatabase.requireSerialWrites(parallel));
+        assertTrue(refused.getMessage().contains("jdbc-journal.parallelism is 8"), refused.getMessage());
+        JournalDatabase.requireSerialWrites(journal.system().settings().config());
     }
 
     @Test

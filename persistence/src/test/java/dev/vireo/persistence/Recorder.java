@@ -22,12 +22,16 @@ final class Recorder extends EventSourcedBehavior<Recorder.Record, Recorder.Reco
     record Count(long value) implements CborSerializable {
     }
 
-    static Behavior<Record> create(String persistenceId) {
-        return new Recorder(persistenceId);
+    private final JournalWrites writes;
+
+    /** @param writes signalled after each persist, as VM entities do; null: the event stream finds the events by polling */
+    static Behavior<Record> create(String persistenceId, JournalWrites writes) {
+        return new Recorder(persistenceId, writes);
     }
 
-    private Recorder(String persistenceId) {
+    private Recorder(String persistenceId, JournalWrites writes) {
         super(PersistenceId.ofUniqueId(persistenceId));
+        this.writes = writes;
     }
 
     @Override
@@ -39,6 +43,11 @@ final class Recorder extends EventSourcedBehavior<Recorder.Record, Recorder.Reco
     public CommandHandler<Record, Recorded, Count> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Record.class, (state, cmd) -> Effect().persist(new Recorded(cmd.text()))
+                        .thenRun(s -> {
+                            if (writes != null) {
+                                writes.persisted();
+                            }
+                        })
                         .thenReply(cmd.replyTo(), Count::value))
                 .build();
     }

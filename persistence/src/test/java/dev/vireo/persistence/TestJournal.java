@@ -19,14 +19,21 @@ final class TestJournal implements AutoCloseable {
 
     final ActorTestKit kit;
     private final Map<String, ActorRef<Recorder.Record>> recorders = new ConcurrentHashMap<>();
+    private final JournalWrites writes;
 
     TestJournal(Path dataDir) {
         this(dataDir, ConfigFactory.empty());
     }
 
     TestJournal(Path dataDir, Config overrides) {
+        this(dataDir, overrides, false);
+    }
+
+    /** @param signalWrites recorders signal {@link JournalWrites} after each persist, as VM entities do */
+    TestJournal(Path dataDir, Config overrides, boolean signalWrites) {
         kit = ActorTestKit.create("journal-test", JournalConfig.forDataDir(dataDir, overrides));
         JournalSchema.ensure(kit.system());
+        this.writes = signalWrites ? JournalWrites.get(kit.system()) : null;
     }
 
     ActorSystem<Void> system() {
@@ -40,7 +47,7 @@ final class TestJournal implements AutoCloseable {
     /** Persists one event; completes with its sequence number once the journal acknowledged it. */
     CompletionStage<Long> recordAsync(String persistenceId, String text) {
         ActorRef<Recorder.Record> recorder = recorders.computeIfAbsent(persistenceId,
-                id -> kit.spawn(Recorder.create(id), "recorder-" + Math.abs(id.hashCode()) + "-" + recorders.size()));
+                id -> kit.spawn(Recorder.create(id, writes), "recorder-" + Math.abs(id.hashCode()) + "-" + recorders.size()));
         return AskPattern.ask(recorder, (ActorRef<Long> replyTo) -> new Recorder.Record(text, replyTo),
                 Duration.ofSeconds(10), kit.scheduler());
     }
