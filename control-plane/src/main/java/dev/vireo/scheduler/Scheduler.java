@@ -47,8 +47,8 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record ToNode(NodeAgentCommand command) implements Command {
     }
 
-    /** The VM is deleted: every registered node deletes the files it keeps for it. */
-    public record DeleteVmFiles(VmId vm, String requestId) implements Command {
+    /** The VM {@code uid} is deleted: every registered node deletes the files it keeps for that VM. */
+    public record DeleteVmFiles(VmId vm, String uid, String requestId) implements Command {
     }
 
     public record GetNodes(ActorRef<NodeList> replyTo) implements Command {
@@ -105,7 +105,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                 .onMessage(ToNode.class, this::toNode)
                 .onMessage(DeleteVmFiles.class, d -> {
                     mailboxes.registered().forEach(node ->
-                            mailboxes.deliver(new NodeAgentCommand.DeleteVmFiles(node, d.vm(), d.requestId())));
+                            mailboxes.deliver(new NodeAgentCommand.DeleteVmFiles(node, d.vm(), d.uid(), d.requestId())));
                     return this;
                 })
                 .onMessage(GetNodes.class, g -> {

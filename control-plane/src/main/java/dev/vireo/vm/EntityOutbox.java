@@ -35,7 +35,7 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
         } else if (effect instanceof VmEffect.ToNode e) {
             scheduler.tell(new Scheduler.ToNode(e.command()));
         } else if (effect instanceof VmEffect.DeleteFilesOnNodes e) {
-            scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.requestId()));
+            scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.uid(), e.requestId()));
         } else if (effect instanceof VmEffect.WakeAt e) {
             Duration delay = Duration.between(clock.instant(), e.at());
             VmCommand wake = new VmCommand.BackoffExpired("backoff-" + e.at().toEpochMilli(), e.at());

@@ -15,6 +15,8 @@ import java.util.Optional;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 import org.libvirt.event.DomainEventType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The libvirt side of each {@link NodeAgentCommand}, as blocking {@link DomainStep}s. Before each call
@@ -24,6 +26,8 @@ import org.libvirt.event.DomainEventType;
 final class DomainOperations {
 
     static final Duration SHUTDOWN_POLL = Duration.ofMillis(200);
+
+    private static final Logger log = LoggerFactory.getLogger(DomainOperations.class);
 
     private final String node;
     private final OwnedDomains owned;
@@ -224,17 +228,27 @@ final class DomainOperations {
     }
 
     /**
-     * Removes the VM's files (overlays, console log) after the VM was deleted. A domain of the VM that
-     * still runs keeps them: its QEMU has them open.
+     * Removes the files (overlays, console log) of the deleted VM {@code c.uid()}. The files of a VM created
+     * again under the same name are its own and stay; so does its domain, which is none of this command's
+     * business. A domain of the deleted VM that still runs keeps the files: its QEMU has them open.
      */
     private Done deleteFiles(Hypervisor hv, NodeAgentCommand.DeleteVmFiles c) throws LibvirtException, IOException {
         VireoDomain d = hv.lookupVireo(c.vm().domainName()).vireo();
-        if (d != null && d.meta().vm().equals(c.vm()) && d.state().active()) {
+        if (d != null && d.meta().vm().equals(c.vm()) && d.state().active() && !otherVm(d.meta().uid(), c.uid())) {
             return failed(c, "domain '" + d.name() + "' of incarnation " + d.meta().incarnation() + " still runs on node "
                     + node + "; its files stay until it is removed (RemoveDomain), then send DeleteVmFiles again");
         }
-        VmFiles.of(dataDirectory, c.vm()).delete();
+        VmFiles files = VmFiles.of(dataDirectory, c.vm());
+        if (!files.deleteIfOwnedBy(c.uid())) {
+            log.info("{} of VM {} uid {} (request {}): {} belongs to a VM created again under that name; kept",
+                    actionName(c), c.vm(), c.uid(), c.requestId(), files);
+        }
         return new Done(List.of());
+    }
+
+    /** Both uids are known and differ: a VM deleted and created again under its name is another VM. */
+    private static boolean otherVm(String uid, String otherUid) {
+        return uid != null && otherUid != null && !uid.equals(otherUid);
     }
 
     /** After a guest shut itself down: undefine it, unless it has been started again meanwhile. */

@@ -2,7 +2,6 @@ package dev.vireo.node;
 
 import dev.vireo.protocol.vm.VirtualMachineSpec;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +62,7 @@ final class GuestFiles {
 
     /** Overlays left by an earlier VM of the same name (deleted, created again) are not this VM's disks. */
     private static void forgetEarlierVm(VmFiles files, String uid) throws IOException {
-        Path uidFile = files.directory().resolve(VmFiles.UID_FILE);
-        String previous = Files.exists(uidFile) ? Files.readString(uidFile, StandardCharsets.UTF_8).trim() : null;
+        String previous = files.owner().orElse(null);
         if (uid == null || uid.equals(previous)) {
             return;
         }
@@ -75,6 +73,6 @@ final class GuestFiles {
                 }
             }
         }
-        Files.writeString(uidFile, uid, StandardCharsets.UTF_8);
+        files.recordOwner(uid);
     }
 }

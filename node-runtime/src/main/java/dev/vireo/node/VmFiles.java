@@ -2,26 +2,29 @@ package dev.vireo.node;
 
 import dev.vireo.protocol.vm.VmId;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Where a VM's files live on its node: {@code <data>/vms/<namespace>_<name>/} holds the serial
- * console's log ({@code console.log}) and one qcow2 overlay per disk ({@code disk-<name>.qcow2}).
- * The control plane reads the console log through the same paths.
+ * console's log ({@code console.log}) and one qcow2 overlay per disk ({@code disk-<name>.qcow2}),
+ * and records the uid of the VM they belong to ({@code uid}): a VM deleted and created again under the
+ * same name has the same directory. The control plane reads the console log through the same paths.
  */
 public final class VmFiles {
 
     /** Disk names are DNS-1123 labels (the manifest validator says so); anything else never becomes a path. */
     private static final Pattern DISK_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-    /** Which VM (uid) the overlays in the directory belong to: a VM re-created under the name gets fresh disks. */
-    static final String UID_FILE = "uid";
+    /** Which VM (uid) the files in the directory belong to. */
+    private static final String UID_FILE = "uid";
 
     private final Path directory;
 
@@ -63,8 +66,37 @@ public final class VmFiles {
         }
     }
 
+    /** The uid of the VM the files belong to; empty when none is recorded (or there are no files). */
+    Optional<String> owner() throws IOException {
+        Path uidFile = directory.resolve(UID_FILE);
+        return Files.exists(uidFile) ? Optional.of(Files.readString(uidFile, StandardCharsets.UTF_8).trim())
+                : Optional.empty();
+    }
+
+    /** Records that the files are the VM {@code uid}'s from now on; the directory must exist. */
+    void recordOwner(String uid) throws IOException {
+        Files.writeString(directory.resolve(UID_FILE), uid, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Removes the directory with everything in it, unless it belongs to another VM than {@code uid}: a
+     * late delete of a deleted VM must not take the files of the VM created again under its name. Files
+     * without a recorded owner were never claimed by a VM with a uid and are removed. A missing directory
+     * is fine.
+     *
+     * @return false when the files are another VM's and were kept
+     */
+    boolean deleteIfOwnedBy(String uid) throws IOException {
+        Optional<String> owner = owner();
+        if (owner.isPresent() && !owner.get().equals(uid)) {
+            return false;
+        }
+        delete();
+        return true;
+    }
+
     /** Removes the directory with everything in it; a missing directory is fine. */
-    void delete() throws IOException {
+    private void delete() throws IOException {
         if (!Files.exists(directory)) {
             return;
         }

@@ -178,7 +178,7 @@ class RealGuestTest {
 
         again.tell(new RemoveDomain(again.node(), vm, -1, "remove"));
         again.expect(vm, NodeReport.DomainStopped.class, ACTION);
-        again.tell(new DeleteVmFiles(again.node(), vm, "delete-files"));
+        again.tell(new DeleteVmFiles(again.node(), vm, uid, "delete-files"));
         awaitGone(files.directory());
         assertEquals(baseSum, sha256(base), "the base image is never written");
     }

@@ -70,11 +70,12 @@ public sealed interface NodeAgentCommand extends CborSerializable {
     }
 
     /**
-     * Sent after {@code VmDeleted}: remove the VM's files on the node (disk overlays, console log). The
-     * base images are never touched. Nothing is reported on success; a failure is reported as
-     * {@link NodeReport.ActionFailed} with incarnation 0. A domain of the VM that still exists keeps
-     * its files: remove the domain first.
+     * Sent after {@code VmDeleted}: remove the files (disk overlays, console log) of the VM {@code uid} on
+     * the node. The base images are never touched. Fenced by the uid: files that a VM created again under
+     * the same name has made its own stay, however late this command arrives. Nothing is reported on
+     * success, nor when the files are another VM's; a failure is reported as {@link NodeReport.ActionFailed}
+     * with incarnation 0. A domain of the VM that still runs keeps its files: remove the domain first.
      */
-    record DeleteVmFiles(String node, VmId vm, String requestId) implements NodeAgentCommand {
+    record DeleteVmFiles(String node, VmId vm, String uid, String requestId) implements NodeAgentCommand {
     }
 }

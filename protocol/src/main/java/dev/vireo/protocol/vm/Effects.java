@@ -43,9 +43,9 @@ public final class Effects {
         if (event instanceof RestartRequested || (event instanceof DeleteRequested && before.phase() != Phase.Stopping)) {
             return List.of(stopDomain(before, false, rid));
         }
-        if (event instanceof VmDeleted) {
+        if (event instanceof VmDeleted e) {
             List<VmEffect> effects = new ArrayList<>(withdrawPlacement(before));
-            effects.add(new DeleteFilesOnNodes(vm, rid));
+            effects.add(new DeleteFilesOnNodes(vm, e.uid(), rid));
             return effects;
         }
         if (event instanceof Paused e && !e.reportedByNode()) {

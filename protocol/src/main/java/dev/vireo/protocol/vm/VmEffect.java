@@ -23,8 +23,11 @@ public sealed interface VmEffect {
     record ToNode(NodeAgentCommand command) implements VmEffect {
     }
 
-    /** The VM is gone: every node deletes what it keeps for it (disk overlays, console log). */
-    record DeleteFilesOnNodes(VmId vm, String requestId) implements VmEffect {
+    /**
+     * The VM {@code uid} is gone: every node deletes what it keeps for it (disk overlays, console log), but
+     * not what a VM created again under the same name already has.
+     */
+    record DeleteFilesOnNodes(VmId vm, String uid, String requestId) implements VmEffect {
     }
 
     /** Wake the entity at {@code at} to end a CrashLoopBackOff. */

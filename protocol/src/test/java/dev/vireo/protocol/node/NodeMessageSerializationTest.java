@@ -39,7 +39,8 @@ class NodeMessageSerializationTest {
                 new NodeAgentCommand.PauseDomain("n", VM, 3, "r"),
                 new NodeAgentCommand.ResumeDomain("n", VM, 3, "r"),
                 new NodeAgentCommand.EnsureDomain("n", VM, 3, "r"),
-                new NodeAgentCommand.RemoveDomain("n", VM, -1, "r"))) {
+                new NodeAgentCommand.RemoveDomain("n", VM, -1, "r"),
+                new NodeAgentCommand.DeleteVmFiles("n", VM, "uid", "r"))) {
             assertEquals(command, roundTrip(command, NodeAgentCommand.class));
         }
     }

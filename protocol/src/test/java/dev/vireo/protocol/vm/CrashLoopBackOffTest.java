@@ -89,9 +89,10 @@ class CrashLoopBackOffTest {
     void deleteDuringBackOffDeletesAtOnce() {
         VmFixture f = VmFixture.running(RunStrategy.Always);
         f.run(f.crashed());
+        String uid = f.state.uid();
         assertEquals(List.of(VmDeleted.class), types(f.run(f.delete())));
-        assertEquals(List.of(new VmEffect.DeleteFilesOnNodes(VmFixture.ID, f.lastEvents.get(0).meta().requestId())),
-                f.lastEffects);
+        assertEquals(List.of(new VmEffect.DeleteFilesOnNodes(VmFixture.ID, uid,
+                f.lastEvents.get(0).meta().requestId())), f.lastEffects);
     }
 
     @Test

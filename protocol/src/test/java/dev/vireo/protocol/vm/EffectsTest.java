@@ -56,8 +56,9 @@ class EffectsTest {
     void deleteBeforePlacementWithdrawsTheRequestAndDeletesTheVmsFiles() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Always);
+        String uid = f.state.uid();
         f.run(f.delete());
-        assertEquals(List.of(new ReleasePlacement(ID, 1), new DeleteFilesOnNodes(ID, rid(f))), f.lastEffects);
+        assertEquals(List.of(new ReleasePlacement(ID, 1), new DeleteFilesOnNodes(ID, uid, rid(f))), f.lastEffects);
     }
 
     @Test
