@@ -5,10 +5,12 @@ import com.typesafe.config.ConfigFactory;
 import dev.vireo.api.ApiServer;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.cluster.NodeLink;
+import dev.vireo.cluster.ShardPreallocation;
 import dev.vireo.node.HypervisorChoice;
 import dev.vireo.node.NodeAgent;
 import dev.vireo.node.NodeAgentSettings;
 import dev.vireo.persistence.JournalConfig;
+import dev.vireo.persistence.JournalLayout;
 import dev.vireo.persistence.JournalSchema;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
@@ -26,11 +28,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -97,10 +101,15 @@ public final class Vireo implements AutoCloseable {
             VireoMetrics metrics = new VireoMetrics();
             int snapshotEvery = vireo.getInt("vm.snapshot-every");
             int snapshotsKept = vireo.getInt("vm.snapshots-kept");
+            int shards = JournalLayout.numberOfShards(system,
+                    system.settings().config().getInt("pekko.cluster.sharding.number-of-shards"));
             sharding.init(Entity.of(VirtualMachineEntity.TYPE_KEY, ctx -> VirtualMachineEntity.create(
                     VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, snapshotsKept, metrics,
                     ctx.getShard()))
+                    .withMessageExtractor(new HashCodeMessageExtractor<>(shards))
                     .withRole("control-plane"));
+            ((ExtendedActorSystem) system.classicSystem()).systemActorOf(ShardPreallocation.props(VirtualMachineEntity.TYPE_KEY.name(), shards),
+                    "shard-preallocation");
 
             startNode(system, vireo, scheduler, sharding);
             ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);
