@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -67,6 +68,11 @@ public final class Vireo implements AutoCloseable {
         Files.createDirectories(dataDir);
         HypervisorChoice.Choice choice = HypervisorChoice.pick(settings.hypervisor());
         log.info("hypervisor {} ({})", choice.uri(), choice.why());
+        if (ForkJoinPool.getCommonPoolParallelism() < 2) {
+            log.warn("the common fork-join pool has {} thread: every future callback starts a thread of its own;"
+                    + " start the JVM with -D{}=2 (bin/vireo does)", ForkJoinPool.getCommonPoolParallelism(),
+                    Main.COMMON_POOL_PARALLELISM);
+        }
 
         Map<String, Object> overrides = new HashMap<>(settings.config());
         overrides.put("vireo.http.address", settings.address());
