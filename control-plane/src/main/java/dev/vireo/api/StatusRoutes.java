@@ -83,6 +83,10 @@ final class StatusRoutes extends AllDirectives {
         sb.append("# HELP vireo_commands_refused_total Commands refused (invalid, not found, illegal transition).\n");
         sb.append("# TYPE vireo_commands_refused_total counter\n");
         sb.append("vireo_commands_refused_total ").append(metrics.commandsRefused()).append('\n');
+        sb.append("# HELP vireo_vm_recoveries_total VM entities rebuilt from their log by this process (a restart"
+                + " recovers every VM: compare with the count of VMs to follow it).\n");
+        sb.append("# TYPE vireo_vm_recoveries_total counter\n");
+        sb.append("vireo_vm_recoveries_total ").append(metrics.vmsRecovered()).append('\n');
         sb.append("# HELP vireo_http_responses_total HTTP responses by status code.\n");
         sb.append("# TYPE vireo_http_responses_total counter\n");
         metrics.httpResponses().forEach((code, count) ->

@@ -9,6 +9,7 @@ public final class VireoMetrics {
 
     private final LongAdder eventsPersisted = new LongAdder();
     private final LongAdder commandsRefused = new LongAdder();
+    private final LongAdder vmsRecovered = new LongAdder();
     private final Map<Integer, LongAdder> httpResponses = new ConcurrentHashMap<>();
 
     public void eventsPersisted(int count) {
@@ -17,6 +18,15 @@ public final class VireoMetrics {
 
     public void commandRefused() {
         commandsRefused.increment();
+    }
+
+    /** A VM entity that exists finished replaying its log (at start, or when it was woken again). */
+    public void vmRecovered() {
+        vmsRecovered.increment();
+    }
+
+    public long vmsRecovered() {
+        return vmsRecovered.sum();
     }
 
     public void httpResponse(int status) {

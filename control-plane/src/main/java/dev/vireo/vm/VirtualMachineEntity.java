@@ -201,6 +201,9 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     public SignalHandler<VmState> signalHandler() {
         return newSignalHandlerBuilder()
                 .onSignal(RecoveryCompleted.instance(), state -> {
+                    if (state.exists()) {
+                        metrics.vmRecovered();
+                    }
                     List<VmEffect> effects = Effects.onRecovery(state, "recovery-" + UUID.randomUUID().toString().substring(0, 8));
                     if (!effects.isEmpty()) {
                         context.getLog().info("{} recovered as {} at incarnation {} on {}: resuming its work", id,
