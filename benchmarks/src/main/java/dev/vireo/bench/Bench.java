@@ -70,6 +70,7 @@ public final class Bench {
         }
         System.out.printf("starting Vireo (data %s, log %s, hypervisor %s)%n", data, log, hypervisor);
         long eventsInJournal;
+        int vmsInJournal;
         VireoProcess vireo = VireoProcess.start(data, hypervisor, log, jvm.toArray(String[]::new));
         try {
             ApiClient api = new ApiClient(vireo.base());
@@ -80,10 +81,17 @@ public final class Bench {
                 System.out.printf("burst: %d VMs created at once%n", burstVms);
                 BurstScenario.Result burst = BurstScenario.run(api, "burst", burstVms);
                 System.out.println("  " + burst.latencies());
+                // a second burst of other new VMs: what a cluster that has run a while sees (its shards
+                // allocated and remembered, its JIT warm), as opposed to the first burst on a new journal
+                System.out.printf("burst again: %d other VMs created at once%n", burstVms);
+                BurstScenario.Result again = BurstScenario.run(api, "burst-again", burstVms);
+                System.out.println("  " + again.latencies());
                 results.put("burst", ordered("vms", burstVms, "p50_ms", burst.latencies().p50(),
                         "p95_ms", burst.latencies().p95(), "p99_ms", burst.latencies().p99(),
                         "max_ms", burst.latencies().max(), "events", burst.events(),
-                        "events_per_s", burst.events() / burst.seconds()));
+                        "events_per_s", burst.events() / burst.seconds(),
+                        "again_p50_ms", again.latencies().p50(), "again_p95_ms", again.latencies().p95(),
+                        "again_p99_ms", again.latencies().p99()));
             }
             if (only.contains("throughput")) {
                 int cycling = Math.min(burstVms, 100);
@@ -118,6 +126,7 @@ public final class Bench {
                         "creates_per_s", fp.createsPerSecond()));
             }
             eventsInJournal = api.metric("vireo_events_persisted_total");
+            vmsInJournal = countVms(api, footprintVms);
         } finally {
             vireo.close();
         }
@@ -132,9 +141,9 @@ public final class Bench {
             }
             VireoProcess again = VireoProcess.launch(data, hypervisor, log, jvm.toArray(String[]::new));
             try {
-                RecoveryScenario.Result r = RecoveryScenario.measure(again, names, counts);
-                results.put("recovery", ordered("vms", r.vms(), "events", eventsInJournal, "seconds", r.seconds(),
-                        "ready_seconds", r.readySeconds()));
+                RecoveryScenario.Result r = RecoveryScenario.measure(again, vmsInJournal, names, counts);
+                results.put("recovery", ordered("vms", r.vms(), "footprint_vms", footprintVms, "events", eventsInJournal, "seconds", r.seconds(),
+                        "ready_seconds", r.readySeconds(), "listed_seconds", r.listedSeconds()));
             } finally {
                 again.close();
             }
@@ -143,6 +152,25 @@ public final class Bench {
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
         System.out.println("results written to " + out);
+    }
+
+    /** The VMs that exist in every namespace the scenarios write to (the footprint's and the others'). */
+    private static int countVms(ApiClient api, int footprintVms) throws Exception {
+        Set<String> namespaces = new java.util.TreeSet<>(List.of("warmup", "burst", "burst-again", "sse", "timetravel",
+                "fp-warmup"));
+        for (int i = 0; i < footprintVms; i += FootprintScenario.PER_NAMESPACE) {
+            namespaces.add(FootprintScenario.namespace(i));
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int vms = 0;
+        for (String ns : namespaces) {
+            var r = api.get("/api/v1/namespaces/" + ns + "/virtualmachines");
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("list " + ns + ": " + r.statusCode() + " " + r.body());
+            }
+            vms += json.readTree(r.body()).get("items").size();
+        }
+        return vms;
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues) {
