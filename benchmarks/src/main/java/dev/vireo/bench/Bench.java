@@ -63,6 +63,11 @@ public final class Bench {
         Path log = data.resolveSibling(data.getFileName() + ".log");
         List<String> jvm = new ArrayList<>(List.of(quick ? "-Xmx2g" : "-Xmx6g"));
         jvm.addAll(serverJvm);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> machine = (Map<String, Object>) results.get("machine");
+        List<String> serverOptions = new ArrayList<>(VireoProcess.launcherJitOptions());
+        serverOptions.addAll(jvm);
+        machine.put("server_jvm_options", String.join(" ", serverOptions));
         if (jfr != null) {
             Files.createDirectories(jfr);
             jvm.add("-XX:FlightRecorderOptions:stackdepth=256");

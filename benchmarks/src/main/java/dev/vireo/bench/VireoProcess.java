@@ -38,6 +38,7 @@ final class VireoProcess implements AutoCloseable {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(launcherJitOptions());
         cmd.addAll(List.of(jvmOptions));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vireo.Main", "up",
                 "--port", Integer.toString(port), "--data", dataDir.toString(), "--hypervisor", hypervisor,
@@ -46,6 +47,11 @@ final class VireoProcess implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         return new VireoProcess(p, port, dataDir);
+    }
+
+    /** What bin/vireo gives the JVM on this machine (C1 only on 2 cores or fewer), so that the server runs as it would there. */
+    static List<String> launcherJitOptions() {
+        return Runtime.getRuntime().availableProcessors() <= 2 ? List.of("-XX:TieredStopAtLevel=1") : List.of();
     }
 
     double secondsSinceLaunch() {
