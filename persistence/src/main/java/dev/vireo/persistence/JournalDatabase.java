@@ -64,13 +64,21 @@ final class JournalDatabase {
      * ({@link #requireSerialWrites}): a query never sees an event while an earlier one is still missing.
      */
     CompletionStage<List<StoredEvent>> taggedAfter(String tag, long afterOrdering, int limit) {
-        String tags = system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
-        return events(" JOIN \"" + tags + "\" t ON t.\"event_id\" = j.\"ordering\" WHERE t.\"tag\" = ?"
-                + " AND j.\"ordering\" > ? AND j.\"deleted\" = FALSE ORDER BY j.\"ordering\" LIMIT ?", q -> {
-            q.setString(1, tag);
-            q.setLong(2, afterOrdering);
+        return events(taggedAfterCondition(), q -> {
+            q.setLong(1, afterOrdering);
+            q.setString(2, tag);
             q.setInt(3, limit);
         });
+    }
+
+    /**
+     * Written so that H2 walks the journal's ordering index from the offset and looks each row's tag up:
+     * as a join, H2 scanned the whole tag table first (0.5 s a query at 100k events).
+     */
+    String taggedAfterCondition() {
+        String tags = system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
+        return " WHERE j.\"ordering\" > ? AND j.\"deleted\" = FALSE AND EXISTS (SELECT 1 FROM \"" + tags + "\" t"
+                + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?) ORDER BY j.\"ordering\" LIMIT ?";
     }
 
     /** The events of {@code persistenceId} with sequence numbers in [{@code from}, {@code to}], in order. */
@@ -87,13 +95,17 @@ final class JournalDatabase {
         void set(PreparedStatement query) throws SQLException;
     }
 
-    private CompletionStage<List<StoredEvent>> events(String joinWhereOrder, Parameters parameters) {
+    /** The columns of a {@link StoredEvent} from the journal table, as {@code j}, for a condition to follow. */
+    String selectEvents() {
         String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+        return "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\", j.\"write_timestamp\","
+                + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\" FROM \"" + journal + "\" j";
+    }
+
+    private CompletionStage<List<StoredEvent>> events(String condition, Parameters parameters) {
         Serialization serialization = SerializationExtension.get(system.classicSystem());
         return runAsync(c -> {
-            try (PreparedStatement q = c.prepareStatement("SELECT j.\"ordering\", j.\"persistence_id\","
-                    + " j.\"sequence_number\", j.\"write_timestamp\", j.\"event_ser_id\", j.\"event_ser_manifest\","
-                    + " j.\"event_payload\" FROM \"" + journal + "\" j" + joinWhereOrder)) {
+            try (PreparedStatement q = c.prepareStatement(selectEvents() + condition)) {
                 parameters.set(q);
                 List<StoredEvent> events = new ArrayList<>();
                 try (ResultSet rs = q.executeQuery()) {
