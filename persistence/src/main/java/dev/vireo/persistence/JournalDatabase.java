@@ -48,7 +48,7 @@ final class JournalDatabase {
 
     /** The highest ordering in the journal, 0 when empty. */
     CompletionStage<Long> maxOrdering() {
-        String table = system.settings().config().getString("jdbc-read-journal.tables.event_journal.tableName");
+        String table = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
         return runAsync(c -> {
             try (var statement = c.createStatement();
                  ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \"" + table + "\"")) {

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -217,7 +218,7 @@ class EventStreamTest {
         JdbcReadJournal read = PersistenceQuery.get(journal.system())
                 .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
         return TestJournal.await(read.currentEventsByTag(EventLog.VM_TAG, Offset.noOffset())
-                .map(e -> StoredEvent.of(e).offset())
+                .map(e -> ((Sequence) e.offset()).value())
                 .runWith(Sink.seq(), journal.system()));
     }
 
