@@ -39,13 +39,11 @@ final class VirtualMachines {
 
     /** The VMs that exist in {@code namespace} (all namespaces when null), sorted by namespace and name. */
     CompletionStage<List<VmState>> list(String namespace) {
-        return eventLog.persistenceIds().thenCompose(ids -> {
+        var ids = namespace == null ? eventLog.persistenceIds() : eventLog.persistenceIds(namespace);
+        return ids.thenCompose(pids -> {
             List<CompletableFuture<VmState>> states = new ArrayList<>();
-            for (String pid : ids) {
-                VmId id = VmId.fromPersistenceId(pid);
-                if (namespace == null || namespace.equals(id.namespace())) {
-                    states.add(get(id).toCompletableFuture());
-                }
+            for (String pid : pids) {
+                states.add(get(VmId.fromPersistenceId(pid)).toCompletableFuture());
             }
             return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
                     .thenApply(done -> states.stream().map(CompletableFuture::join).filter(VmState::exists)

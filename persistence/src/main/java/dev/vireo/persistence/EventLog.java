@@ -5,12 +5,8 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
-import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -31,13 +27,11 @@ public final class EventLog implements Extension {
     public static final long FROM_NOW = -1L;
 
     private final ActorSystem<?> system;
-    private final JdbcReadJournal journal;
     private final JournalDatabase database;
     private volatile LiveEventFeed feed;
 
     private EventLog(ActorSystem<?> system) {
         this.system = system;
-        this.journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
         this.database = new JournalDatabase(system);
     }
 
@@ -112,10 +106,15 @@ public final class EventLog implements Extension {
 
     /** The persistence ids of all VMs, sorted (without sharding's internal ids). */
     public CompletionStage<List<String>> persistenceIds() {
-        return journal.currentPersistenceIds()
-                .filter(id -> id.startsWith(VmId.PERSISTENCE_PREFIX))
-                .runWith(Sink.seq(), system)
-                .thenApply(ids -> ids.stream().sorted().toList());
+        return database.persistenceIdsStartingWith(VmId.PERSISTENCE_PREFIX);
+    }
+
+    /**
+     * The persistence ids of the VMs of {@code namespace}, sorted: read from the journal's key range of that
+     * namespace, so that listing a small namespace does not read the ids of every VM.
+     */
+    public CompletionStage<List<String>> persistenceIds(String namespace) {
+        return database.persistenceIdsStartingWith(VmId.PERSISTENCE_PREFIX + namespace + "/");
     }
 
     private LiveEventFeed liveFeed() {

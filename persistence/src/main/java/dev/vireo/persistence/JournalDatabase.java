@@ -133,6 +133,26 @@ final class JournalDatabase {
         }
     }
 
+    /** The persistence ids that start with {@code prefix}, sorted: a range of the journal's primary key. */
+    CompletionStage<List<String>> persistenceIdsStartingWith(String prefix) {
+        String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+        String end = prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1);
+        return runAsync(c -> {
+            try (PreparedStatement q = c.prepareStatement("SELECT DISTINCT \"persistence_id\" FROM \"" + journal + "\""
+                    + " WHERE \"persistence_id\" >= ? AND \"persistence_id\" < ? ORDER BY \"persistence_id\"")) {
+                q.setString(1, prefix);
+                q.setString(2, end);
+                List<String> ids = new ArrayList<>();
+                try (ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+                return ids;
+            }
+        });
+    }
+
     /** The newest snapshot of {@code persistenceId} whose {@code created} is below {@code beforeMillis}. */
     CompletionStage<Optional<EventLog.Snapshot>> newestSnapshotBefore(String persistenceId, long beforeMillis) {
         String table = system.settings().config().getString("jdbc-snapshot-store.tables.snapshot.tableName");

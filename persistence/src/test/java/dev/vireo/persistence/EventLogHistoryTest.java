@@ -99,4 +99,18 @@ class EventLogHistoryTest {
         assertTrue(ids.stream().allMatch(id -> id.startsWith("VirtualMachine|")), ids.toString());
         assertEquals(ids.stream().sorted().toList(), ids);
     }
+
+    @Test
+    void persistenceIdsOfANamespaceAreThoseOfItsVmsOnly() {
+        journal.record("VirtualMachine|team/b", "created");
+        journal.record("VirtualMachine|team/a", "created");
+        journal.record("VirtualMachine|team/a", "started");
+        journal.record("VirtualMachine|team-2/c", "created");
+        journal.record("VirtualMachine|teams/d", "created");
+        journal.record("VirtualMachine|tea/e", "created");
+
+        assertEquals(List.of("VirtualMachine|team/a", "VirtualMachine|team/b"),
+                TestJournal.await(journal.log().persistenceIds("team")));
+        assertEquals(List.of(), TestJournal.await(journal.log().persistenceIds("nobody")));
+    }
 }
