@@ -48,10 +48,9 @@ final class JournalDatabase {
 
     /** The highest ordering in the journal, 0 when empty. */
     CompletionStage<Long> maxOrdering() {
-        String table = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
         return runAsync(c -> {
             try (var statement = c.createStatement();
-                 ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \"" + table + "\"")) {
+                 ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \"" + journalTable() + "\"")) {
                 rs.next();
                 return rs.getLong(1);
             }
@@ -97,9 +96,8 @@ final class JournalDatabase {
 
     /** The columns of a {@link StoredEvent} from the journal table, as {@code j}, for a condition to follow. */
     String selectEvents() {
-        String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
         return "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\", j.\"write_timestamp\","
-                + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\" FROM \"" + journal + "\" j";
+                + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\" FROM \"" + journalTable() + "\" j";
     }
 
     private CompletionStage<List<StoredEvent>> events(String condition, Parameters parameters) {
@@ -135,10 +133,9 @@ final class JournalDatabase {
 
     /** The persistence ids that start with {@code prefix}, sorted: a range of the journal's primary key. */
     CompletionStage<List<String>> persistenceIdsStartingWith(String prefix) {
-        String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
         String end = prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1);
         return runAsync(c -> {
-            try (PreparedStatement q = c.prepareStatement("SELECT DISTINCT \"persistence_id\" FROM \"" + journal + "\""
+            try (PreparedStatement q = c.prepareStatement("SELECT DISTINCT \"persistence_id\" FROM \"" + journalTable() + "\""
                     + " WHERE \"persistence_id\" >= ? AND \"persistence_id\" < ? ORDER BY \"persistence_id\"")) {
                 q.setString(1, prefix);
                 q.setString(2, end);
@@ -172,6 +169,11 @@ final class JournalDatabase {
                 }
             }
         });
+    }
+
+    /** The journal's event table, as the plugin is configured to write it. */
+    String journalTable() {
+        return system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
     }
 
     String url() {

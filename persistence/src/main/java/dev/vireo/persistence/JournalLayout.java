@@ -29,7 +29,7 @@ public final class JournalLayout {
     /** The journal's number of shards: recorded, or {@code configured} recorded now for a new journal. Blocking. */
     public static int numberOfShards(ActorSystem<?> system, int configured) {
         var db = new JournalDatabase(system);
-        String journal = system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+        String journal = db.journalTable();
         int recorded = db.run(c -> {
             createTable(c);
             String value = read(c, SHARDS);
