@@ -47,8 +47,11 @@ final class LiveEventFeed {
 
     private enum Heartbeat implements Item { BEAT }
 
-    /** Where the tail is, and the signal to wait for before reading again (null: read at once). */
-    private record Tail(long offset, CompletableFuture<Void> wakeUp) {
+    /**
+     * Where a reader of pages is: the signal to wait for before reading again (null: read at once), or
+     * {@code ended} once a catch-up has read up to the newest committed event.
+     */
+    private record Page(long offset, CompletableFuture<Void> wakeUp, boolean ended) {
     }
 
     private final JournalDatabase database;
@@ -87,11 +90,28 @@ final class LiveEventFeed {
         hub.runWith(Sink.ignore(), system);
     }
 
+    /** Follows the journal: read, and after a short page wait for a persist or the poll interval, forever. */
     private Source<StoredEvent, NotUsed> tail(long afterOffset) {
-        return Source.unfoldAsync(new Tail(afterOffset, null), this::readOnce).mapConcat(page -> page);
+        return pages(afterOffset, true);
     }
 
-    private CompletionStage<Optional<Pair<Tail, List<StoredEvent>>>> readOnce(Tail at) {
+    /** The events above {@code afterOffset} up to the newest committed one, read page by page. */
+    private Source<StoredEvent, NotUsed> catchUp(long afterOffset) {
+        return catchUps.through(() -> pages(afterOffset, false));
+    }
+
+    /**
+     * Tagged events above {@code afterOffset}, a page at a time. A short page means the newest committed
+     * event was reached: without {@code follow} the source ends there.
+     */
+    private Source<StoredEvent, NotUsed> pages(long afterOffset, boolean follow) {
+        return Source.unfoldAsync(new Page(afterOffset, null, false), at -> at.ended()
+                        ? CompletableFuture.completedFuture(Optional.<Pair<Page, List<StoredEvent>>>empty())
+                        : readOnce(at, follow))
+                .mapConcat(page -> page);
+    }
+
+    private CompletionStage<Optional<Pair<Page, List<StoredEvent>>>> readOnce(Page at, boolean follow) {
         CompletableFuture<Void> waited = at.wakeUp() == null ? CompletableFuture.completedFuture(null)
                 : at.wakeUp().copy().completeOnTimeout(null, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
         return waited.thenCompose(ignored -> {
@@ -99,7 +119,9 @@ final class LiveEventFeed {
             CompletableFuture<Void> nextWrite = writes.next();
             return database.taggedAfter(tag, at.offset(), PAGE).thenApply(page -> {
                 long offset = page.isEmpty() ? at.offset() : page.get(page.size() - 1).offset();
-                return Optional.of(Pair.create(new Tail(offset, page.size() < PAGE ? nextWrite : null), page));
+                boolean caughtUp = page.size() < PAGE;
+                Page next = new Page(offset, caughtUp && follow ? nextWrite : null, caughtUp && !follow);
+                return Optional.of(Pair.create(next, page));
             });
         });
     }
@@ -123,16 +145,6 @@ final class LiveEventFeed {
                         .concat(Source.from(attached.first()).concat(attached.second())
                                 .collectType(Event.class)
                                 .map(Event::event)));
-    }
-
-    /** The events above {@code afterOffset} up to the newest committed one, read page by page. */
-    private Source<StoredEvent, NotUsed> catchUp(long afterOffset) {
-        return catchUps.through(() -> Source.unfoldAsync(Optional.of(afterOffset), from -> from.isEmpty()
-                        ? CompletableFuture.completedFuture(Optional.<Pair<Optional<Long>, List<StoredEvent>>>empty())
-                        : database.taggedAfter(tag, from.get(), PAGE).thenApply(page -> Optional.of(Pair.create(
-                                page.size() < PAGE ? Optional.<Long>empty() : Optional.of(page.get(page.size() - 1).offset()),
-                                page))))
-                .mapConcat(page -> page));
     }
 
     private static boolean advance(AtomicLong cursor, StoredEvent e) {
