@@ -81,7 +81,8 @@ fi
 
 skip_real_guests() {
   echo "host-setup: $1" >&2
-  echo "host-setup: real guests (qemu:///system) are not available: the real-guest tests will be skipped;" \
+  echo "host-setup: real guests (qemu:///system) are not available: the real-guest tests will be skipped" \
+    "(with CI=true they fail);" \
     "Vireo and the other tests run on libvirt's test driver (test:///default)" >&2
   exit 0
 }
@@ -134,7 +135,7 @@ fi
 if [ "$purpose" = build ]; then
   # the image the real-guest tests boot (control-plane RealGuestTest reads it from here)
   if ! "$repo/deploy/guest-image.sh" "$repo/vireo-data/images" >&2; then
-    echo "host-setup: the guest image could not be built (see above): the real-guest tests will be skipped" >&2
+    echo "host-setup: the guest image could not be built (see above): the real-guest tests will be skipped (with CI=true they fail)" >&2
   fi
 fi
 exit 0

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
+import dev.vireo.testkit.LibvirtSocketProxy;
+import dev.vireo.testkit.Prerequisite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,12 +50,12 @@ class HypervisorOutageTest {
     @BeforeAll
     static void startVireoBehindARelay() throws Exception {
         images = RealGuestTest.imagesDir();
-        Assumptions.assumeTrue(Files.isRegularFile(images.resolve("vmlinuz"))
+        Prerequisite.require(Files.isRegularFile(images.resolve("vmlinuz"))
                         && Files.isRegularFile(images.resolve("initrd.img")),
                 "hypervisor outage test skipped: no guest image in " + images + "; build it with deploy/guest-image.sh "
                         + images + " (bin/test does, as root)");
         String answer = QemuGuests.run("virsh", "-c", DAEMON_URI, "uri");
-        Assumptions.assumeTrue(answer != null && answer.contains(DAEMON_URI),
+        Prerequisite.require(answer != null && answer.contains(DAEMON_URI),
                 "hypervisor outage test skipped: no libvirt daemon answers at " + DAEMON_URI + " (virsh -c " + DAEMON_URI
                         + " uri); as root, deploy/host-setup.sh build installs and starts one");
         // QEMU runs as libvirt's own user: it must reach the overlay and console log under the data dir

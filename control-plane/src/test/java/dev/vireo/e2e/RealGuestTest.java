@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
+import dev.vireo.testkit.Prerequisite;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,13 +62,13 @@ class RealGuestTest {
     @BeforeAll
     static void startVireoOnQemu() throws Exception {
         images = imagesDir();
-        Assumptions.assumeTrue(Files.isRegularFile(images.resolve("vmlinuz"))
+        Prerequisite.require(Files.isRegularFile(images.resolve("vmlinuz"))
                         && Files.isRegularFile(images.resolve("initrd.img"))
                         && Files.isRegularFile(images.resolve("disk.qcow2")),
                 "real-guest tests skipped: no guest image in " + images + "; build it with deploy/guest-image.sh "
                         + images + " (bin/test does, as root)");
         String answer = QemuGuests.run("virsh", "-c", HYPERVISOR, "uri");
-        Assumptions.assumeTrue(answer != null && answer.contains(HYPERVISOR),
+        Prerequisite.require(answer != null && answer.contains(HYPERVISOR),
                 "real-guest tests skipped: no libvirt daemon answers at " + HYPERVISOR + " (virsh -c " + HYPERVISOR
                         + " uri); as root, deploy/host-setup.sh build installs and starts one");
         baseImageSums = sums(images);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vireo.testkit.Prerequisite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -68,7 +68,7 @@ class KubectlEndToEndTest {
 
     @Test
     void kubectlDrivesAVmThroughItsLifeAcrossARestartOfVireo() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(KUBECTL), "no kubectl at " + KUBECTL);
+        Prerequisite.require(Files.isExecutable(KUBECTL), "no kubectl at " + KUBECTL);
         Path dir = Files.createTempDirectory("vireo-kubectl-");
         cacheDir = Files.createDirectories(dir.resolve("kube-cache"));
         try (KubernetesApiMock kube = new KubernetesApiMock()) {

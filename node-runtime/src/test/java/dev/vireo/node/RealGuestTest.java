@@ -15,6 +15,8 @@ import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmId;
+import dev.vireo.testkit.LibvirtSocketProxy;
+import dev.vireo.testkit.Prerequisite;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +37,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.libvirt.Connect;
@@ -65,7 +66,7 @@ class RealGuestTest {
     @BeforeAll
     static void start() throws Exception {
         String why = daemonAnswers();
-        Assumptions.assumeTrue(why == null, "no libvirt daemon answers at " + URI + " (" + why + "): real-guest tests"
+        Prerequisite.require(why == null, "no libvirt daemon answers at " + URI + " (" + why + "): real-guest tests"
                 + " skipped; start one with `virtlogd -d; libvirtd -d` (bin/test does) to run them");
         guest = buildTestGuest();
         data = Files.createTempDirectory(Path.of("/var/tmp"), "vireo-node-test-");

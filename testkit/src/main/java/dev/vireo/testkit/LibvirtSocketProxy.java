@@ -1,4 +1,4 @@
-package dev.vireo.node;
+package dev.vireo.testkit;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -15,7 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A unix-socket relay in front of the real libvirt daemon: closing it makes the daemon unreachable for
  * whoever connected through it, without disturbing the daemon (other tests and engineers use it).
  */
-final class LibvirtSocketProxy implements AutoCloseable {
+public final class LibvirtSocketProxy implements AutoCloseable {
 
     private static final Path DAEMON = Path.of("/run/libvirt/libvirt-sock");
 
@@ -28,7 +28,7 @@ final class LibvirtSocketProxy implements AutoCloseable {
         this.socket = socket;
     }
 
-    static LibvirtSocketProxy start(Path socket) throws IOException {
+    public static LibvirtSocketProxy start(Path socket) throws IOException {
         Files.deleteIfExists(socket);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
