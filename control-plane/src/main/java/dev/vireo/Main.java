@@ -3,7 +3,10 @@ package dev.vireo;
 import dev.vireo.cli.VireoCli;
 import picocli.CommandLine;
 
-/** The one runnable: {@code vireo up} runs Vireo, every other command is a client of its API. */
+/**
+ * The one runnable: {@code vireo up} runs a one-machine Vireo, {@code vireo control-plane} and {@code vireo node}
+ * the parts of a cluster; every other command is a client of the API.
+ */
 public final class Main {
 
     private Main() {
@@ -24,10 +27,8 @@ public final class Main {
         }
         CommandLine cli = VireoCli.commandLine();
         cli.addSubcommand("up", new UpCommand());
-        int exit = cli.execute(args);
-        if (args.length == 0 || !"up".equals(args[0]) || exit != 0) {
-            System.exit(exit);
-        }
-        System.exit(0);
+        cli.addSubcommand("control-plane", new ControlPlaneCommand());
+        cli.addSubcommand("node", new NodeCommand());
+        System.exit(cli.execute(args));
     }
 }

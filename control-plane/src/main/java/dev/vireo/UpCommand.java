@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code vireo up}: a whole single-machine Vireo in the foreground, until SIGTERM or Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = "Start Vireo on this machine (control plane and one node) in the foreground.")
+        description = "Start Vireo on this machine (control plane and one node) in the foreground; more nodes may"
+                + " join it with vireo node --seed 127.0.0.1:CLUSTER_PORT.")
 final class UpCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8080", description = "HTTP API port (default ${DEFAULT-VALUE}).")
@@ -33,6 +34,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--cluster-port", defaultValue = "0",
             description = "Pekko cluster port, for extra nodes to join (default: any free port).")
     int clusterPort;
+
+    @Option(names = "--cluster-address", defaultValue = "127.0.0.1",
+            description = "Address other members reach this one by (default ${DEFAULT-VALUE}).")
+    String clusterAddress;
 
     @Option(names = "--node-name", defaultValue = "local", description = "Name of this machine's node (default ${DEFAULT-VALUE}).")
     String nodeName;
@@ -65,8 +70,8 @@ final class UpCommand implements Callable<Integer> {
             }
             config.put("vireo.node.memory", nodeMemory);
         }
-        VireoSettings settings = new VireoSettings(address, port, data, hypervisor, images, clusterPort, nodeName,
-                config);
+        VireoSettings settings = new VireoSettings(address, port, data, hypervisor, images, clusterAddress, clusterPort,
+                java.util.List.of(), nodeName, Map.of(), config);
         Vireo vireo;
         try {
             vireo = Vireo.start(settings);
@@ -83,7 +88,7 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

@@ -4,16 +4,15 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.vireo.api.ApiServer;
 import dev.vireo.metrics.VireoMetrics;
-import dev.vireo.cluster.NodeLink;
+import dev.vireo.cluster.ClusterBoot;
+import dev.vireo.cluster.NodeRuntimeActors;
+import dev.vireo.cluster.SchedulerSingleton;
 import dev.vireo.cluster.ShardPreallocation;
 import dev.vireo.node.HypervisorChoice;
-import dev.vireo.node.NodeAgent;
 import dev.vireo.node.NodeAgentSettings;
 import dev.vireo.persistence.JournalConfig;
 import dev.vireo.persistence.JournalLayout;
 import dev.vireo.persistence.JournalSchema;
-import dev.vireo.protocol.node.NodeRegistration;
-import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmDecider;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.protocol.vm.VmPolicy;
@@ -26,28 +25,25 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.ClusterSingleton;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.cluster.typed.SingletonActor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A whole single-machine Vireo in one JVM: a one-member Pekko cluster that is both control plane (VM
- * entities, scheduler, HTTP API) and node (one node agent over libvirt), on the embedded journal.
+ * A Vireo control plane (VM entities, scheduler, HTTP API, Kubernetes sync) on the embedded journal, as a
+ * member of a Pekko cluster that node runtimes join ({@code vireo control-plane}); in the one-machine mode
+ * ({@code vireo up}) the same JVM is also this machine's node.
  */
 public final class Vireo implements AutoCloseable {
 
@@ -66,8 +62,10 @@ public final class Vireo implements AutoCloseable {
     public static Vireo start(VireoSettings settings) throws Exception {
         Path dataDir = settings.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
-        HypervisorChoice.Choice choice = HypervisorChoice.pick(settings.hypervisor());
-        log.info("hypervisor {} ({})", choice.uri(), choice.why());
+        HypervisorChoice.Choice choice = settings.withNode() ? HypervisorChoice.pick(settings.hypervisor()) : null;
+        if (choice != null) {
+            log.info("hypervisor {} ({})", choice.uri(), choice.why());
+        }
         if (ForkJoinPool.getCommonPoolParallelism() < 2) {
             log.warn("the common fork-join pool has {} thread: every future callback starts a thread of its own;"
                     + " start the JVM with -D{}=2 (bin/vireo does)", ForkJoinPool.getCommonPoolParallelism(),
@@ -77,30 +75,29 @@ public final class Vireo implements AutoCloseable {
         Map<String, Object> overrides = new HashMap<>(settings.config());
         overrides.put("vireo.http.address", settings.address());
         overrides.put("vireo.http.port", settings.port());
-        overrides.put("vireo.node.name", settings.nodeName());
-        overrides.put("vireo.node.hypervisor", choice.uri());
-        overrides.put("vireo.images-dir", settings.images().toAbsolutePath().toString());
-        overrides.put("pekko.remote.artery.canonical.port", settings.clusterPort());
+        overrides.putAll(ClusterBoot.member(settings.withNode()
+                        ? List.of(ClusterBoot.CONTROL_PLANE, ClusterBoot.NODE) : List.of(ClusterBoot.CONTROL_PLANE),
+                settings.clusterAddress(), settings.clusterPort()));
+        if (choice != null) {
+            overrides.put("vireo.node.name", settings.nodeName());
+            overrides.put("vireo.node.hypervisor", choice.uri());
+        }
         overrides.put(JournalConfig.DATA_DIR, dataDir.toString());
         // resolved only now, with the data dir in place: ConfigFactory.load() alone would have fixed the
         // journal's URL to the default ./vireo-data
         Config config = JournalConfig.forDataDir(dataDir,
                 ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication())));
 
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "vireo", config);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME, config);
         try {
             JournalSchema.ensure(system);
-            Cluster cluster = Cluster.get(system);
-            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            ClusterBoot.join(system, settings.seeds());
 
             Config vireo = system.settings().config().getConfig("vireo");
             VmPolicy policy = new VmPolicy(vireo.getDuration("vm.backoff-base"), vireo.getDuration("vm.backoff-max"),
                     vireo.getDuration("vm.stable-run"));
             ClusterSharding sharding = ClusterSharding.get(system);
-            ActorRef<Scheduler.Command> scheduler = ClusterSingleton.get(system).init(SingletonActor.of(
-                    Scheduler.create((vm, command) -> sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY,
-                            vm.entityId()).tell(new VirtualMachineEntity.Execute(command, null)),
-                            vireo.getInt("scheduler.cpu-allocation-ratio")), "scheduler"));
+            ActorRef<Scheduler.Command> scheduler = SchedulerSingleton.init(system, sharding);
             Clock clock = Clock.systemUTC();
             VmDecider decider = new VmDecider(policy);
             EntityOutbox outbox = new EntityOutbox(scheduler, clock);
@@ -113,16 +110,25 @@ public final class Vireo implements AutoCloseable {
                     VmId.parse(ctx.getEntityId()), decider, outbox, clock, snapshotEvery, snapshotsKept, metrics,
                     ctx.getShard()))
                     .withMessageExtractor(new HashCodeMessageExtractor<>(shards))
-                    .withRole("control-plane"));
+                    .withRole(ClusterBoot.CONTROL_PLANE));
             ((ExtendedActorSystem) system.classicSystem()).systemActorOf(ShardPreallocation.props(VirtualMachineEntity.TYPE_KEY.name(), shards),
                     "shard-preallocation");
 
-            startNode(system, vireo, scheduler, sharding);
+            if (choice != null) {
+                startNode(system, vireo, scheduler, settings, dataDir, choice.uri());
+            }
             ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);
-            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, vireo);
-            log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {})", settings.address(),
-                    api.port(), dataDir, settings.nodeName(), choice.uri());
-            return new Vireo(system, api, choice.uri());
+            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, api.images(), vireo);
+            if (choice != null) {
+                log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {}, cluster {}:{})",
+                        settings.address(), api.port(), dataDir, settings.nodeName(), choice.uri(),
+                        settings.clusterAddress(), Cluster.get(system).selfMember().address().getPort().orElse(0));
+            } else {
+                log.info("Vireo control plane is up: http://{}:{}/api/v1 (data {}, cluster {}:{}, seeds {})",
+                        settings.address(), api.port(), dataDir, settings.clusterAddress(),
+                        Cluster.get(system).selfMember().address().getPort().orElse(0), settings.seeds());
+            }
+            return new Vireo(system, api, choice == null ? null : choice.uri());
         } catch (Exception | Error e) {
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -130,26 +136,20 @@ public final class Vireo implements AutoCloseable {
         }
     }
 
+    /** This machine's node, in the control plane's JVM: its lease cannot outlive the control plane, so no watchdog. */
     private static void startNode(ActorSystem<Void> system, Config vireo, ActorRef<Scheduler.Command> scheduler,
-                                  ClusterSharding sharding) {
-        String name = vireo.getString("node.name");
-        Map<String, String> labels = new HashMap<>();
+                                  VireoSettings settings, Path dataDir, String hypervisor) {
+        Map<String, String> labels = new HashMap<>(settings.nodeLabels());
         vireo.getConfig("node.labels").entrySet().forEach(e -> labels.put(e.getKey(), e.getValue().unwrapped().toString()));
-        ActorRef<Object> link = system.systemActorOf(NodeLink.create(scheduler, sharding, name), "node-link-" + name,
-                Props.empty());
-        ActorRef<NodeReport> reports = link.narrow();
-        ActorRef<NodeRegistration> registrations = link.narrow();
         String cpus = vireo.getString("node.cpus");
         String memory = vireo.getString("node.memory");
-        NodeAgentSettings agent = NodeAgentSettings.of(name, vireo.getString("node.hypervisor"), labels)
+        NodeAgentSettings agent = NodeAgentSettings.of(settings.nodeName(), hypervisor, labels)
                 .withCapacity(cpus.isBlank() ? null : Integer.valueOf(cpus),
                         memory.isBlank() ? null : Quantity.parseBytes(memory))
-                // the VMs' overlays and console logs under --data, where the console route reads them
-                .withDataDirectory(Path.of(vireo.getString("data-dir")));
-        // a failing agent is started again (it reconciles at start): the node must not stay lost
-        system.systemActorOf(Behaviors.supervise(NodeAgent.create(agent, reports, registrations))
-                        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500), Duration.ofSeconds(30), 0.2)),
-                "node-agent-" + name, Props.empty());
+                // the VMs' overlays and console logs under --data
+                .withDataDirectory(dataDir)
+                .withImagesDirectory(settings.images().toAbsolutePath());
+        NodeRuntimeActors.start(system, scheduler, agent, false);
     }
 
     public int port() {

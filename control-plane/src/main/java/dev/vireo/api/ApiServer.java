@@ -32,9 +32,11 @@ public final class ApiServer extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
     private final ServerBinding binding;
+    private final ImagePaths images;
 
-    private ApiServer(ServerBinding binding) {
+    private ApiServer(ServerBinding binding, ImagePaths images) {
         this.binding = binding;
+        this.images = images;
     }
 
     public static ApiServer start(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
@@ -42,17 +44,21 @@ public final class ApiServer extends AllDirectives {
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
         VirtualMachines vms = new VirtualMachines(system, sharding, timeout);
-        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics,
-                new ImagePaths(java.nio.file.Path.of(vireo.getString("images-dir")))),
-                new HistoryRoutes(eventLog), new ConsoleRoute(vms, java.nio.file.Path.of(vireo.getString("data-dir")),
-                        vireo.getString("node.hypervisor")),
-                new EventStreamRoute(eventLog),
-                new StatusRoutes(system, scheduler, metrics, timeout), metrics);
+        StatusRoutes status = new StatusRoutes(system, scheduler, metrics, timeout);
+        ImagePaths images = new ImagePaths(status::nodes);
+        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
+                new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
                 .bind(routes.route())
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        return new ApiServer(binding);
+        return new ApiServer(binding, images);
+    }
+
+    /** How specs are checked against the nodes' images (the Kubernetes sync checks the same way). */
+    public ImagePaths images() {
+        return images;
     }
 
     public int port() {
@@ -74,15 +80,17 @@ public final class ApiServer extends AllDirectives {
         private final ConsoleRoute console;
         private final EventStreamRoute events;
         private final StatusRoutes status;
+        private final NodeRoutes nodes;
         private final VireoMetrics metrics;
 
         Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, VireoMetrics metrics) {
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
             this.vms = vms;
             this.history = history;
             this.console = console;
             this.events = events;
             this.status = status;
+            this.nodes = nodes;
             this.metrics = metrics;
         }
 
@@ -100,7 +108,7 @@ public final class ApiServer extends AllDirectives {
                                                 pathPrefix("virtualmachines", () ->
                                                         vms.route(namespace, requestId, this::perVm)))),
                                         path("events", events::route),
-                                        path("nodes", status::nodesRoute)))),
+                                        pathPrefix("nodes", () -> nodes.route(requestId))))),
                                 status.healthRoutes()));
                     }))));
         }

@@ -17,9 +17,10 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /api/v1/events}: every VM event as server-sent events. The {@code id:} of each is its
- * offset; {@code Last-Event-ID} or {@code ?since=} resumes after it, {@code ?since=0} replays everything,
- * neither streams new events only. Filters: namespace, name, type (comma-separated).
+ * {@code GET /api/v1/events}: every VM event, and the nodes' events (joined, not ready, lost, cordoned), as
+ * server-sent events. The {@code id:} of each is its offset; {@code Last-Event-ID} or {@code ?since=} resumes
+ * after it, {@code ?since=0} replays everything, neither streams new events only. Filters: namespace and name
+ * (VM events only), type (comma-separated).
  */
 final class EventStreamRoute extends AllDirectives {
 
@@ -47,7 +48,7 @@ final class EventStreamRoute extends AllDirectives {
                             long after = offset(lastEventId.or(() -> since));
                             Set<String> types = type.map(t -> Arrays.stream(t.split(",")).map(String::trim)
                                     .filter(s -> !s.isEmpty()).collect(Collectors.toSet())).orElse(Set.of());
-                            var events = eventLog.stream(after)
+                            var events = eventLog.streamWithNodes(after)
                                     .filter(e -> matches(e, namespace, name, types))
                                     .map(this::encoded)
                                     .keepAlive(KEEP_ALIVE, ServerSentEvent::heartbeat);
@@ -72,6 +73,10 @@ final class EventStreamRoute extends AllDirectives {
     }
 
     private static boolean matches(StoredEvent e, Optional<String> namespace, Optional<String> name, Set<String> types) {
+        if (!e.persistenceId().startsWith(VmId.PERSISTENCE_PREFIX)) {
+            return namespace.isEmpty() && name.isEmpty()
+                    && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
+        }
         VmId id = VmId.fromPersistenceId(e.persistenceId());
         return namespace.map(id.namespace()::equals).orElse(true)
                 && name.map(id.name()::equals).orElse(true)

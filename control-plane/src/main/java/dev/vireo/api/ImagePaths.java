@@ -1,87 +1,111 @@
 package dev.vireo.api;
 
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.node.NodeImages;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
+import dev.vireo.scheduler.NodeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * Kernels, initrds and disk images may come only from the images directory ({@code --images}): a path
- * that resolves (links followed) anywhere else would hand a host file to the guest (KubeVirt had
- * advisories for exactly this). Relative paths are taken relative to the images directory.
+ * Kernels, initrds and disk images come only from the nodes' images directories ({@code vireo node --images}):
+ * each node reports what it holds there, and a spec may name only files that some node holds, relative to the
+ * images directory or absolute inside it. A path that names nothing there (a {@code ..} out of it, another
+ * directory, a file no node has, or one only reachable through a link that leaves the directory, which nodes
+ * do not list) is refused with 400 naming the field. The control plane reads no node's disk: the node checks
+ * the file again, links followed, where it opens it, and the scheduler places the VM only on a node that holds
+ * all of its files.
  */
 public final class ImagePaths {
 
-    private final Path imagesDir;
+    private static final int LISTED = 12;
 
-    public ImagePaths(Path imagesDir) {
-        this.imagesDir = imagesDir.toAbsolutePath().normalize();
+    private final Supplier<CompletionStage<List<NodeView>>> nodes;
+
+    public ImagePaths(Supplier<CompletionStage<List<NodeView>>> nodes) {
+        this.nodes = nodes;
     }
 
-    /** @throws InvalidManifestException naming the first field whose path is not an image of the images directory */
-    public void check(VirtualMachineSpec spec) {
-        checked(spec);
+    /** {@code spec} once checked against the nodes' images; fails with {@link InvalidManifestException}. */
+    public CompletionStage<VirtualMachineSpec> checked(VirtualMachineSpec spec) {
+        if (spec.imageFiles().isEmpty()) {
+            return CompletableFuture.completedFuture(spec);
+        }
+        return nodes.get().thenApply(known -> {
+            check(spec, known);
+            return spec;
+        });
     }
 
-    /**
-     * Checks {@code spec} as {@link #check} does and returns it with every image path absolute (a relative path
-     * is taken inside the images directory): the node opens what the spec says, wherever it runs.
-     */
-    public VirtualMachineSpec checked(VirtualMachineSpec spec) {
+    /** {@link #checked}, waiting for the answer (for callers on a blocking thread). */
+    public VirtualMachineSpec checkedNow(VirtualMachineSpec spec) {
+        try {
+            return checked(spec).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+            if (e.getCause() instanceof InvalidManifestException invalid) {
+                throw invalid;
+            }
+            throw new IllegalStateException("the nodes' images could not be looked at: " + e.getCause(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the scheduler did not say which images the nodes hold within 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @throws InvalidManifestException naming the first field whose file no node (that is not lost) holds */
+    static void check(VirtualMachineSpec spec, List<NodeView> nodes) {
         VirtualMachineSpec.Boot boot = spec.boot();
         if (boot != null) {
-            boot = new VirtualMachineSpec.Boot(check("spec.boot.kernel", boot.kernel()),
-                    check("spec.boot.initrd", boot.initrd()), boot.cmdline());
+            check("spec.boot.kernel", boot.kernel(), nodes);
+            check("spec.boot.initrd", boot.initrd(), nodes);
         }
-        java.util.List<VirtualMachineSpec.Disk> disks = spec.disks();
-        if (disks != null) {
-            java.util.List<VirtualMachineSpec.Disk> absolute = new java.util.ArrayList<>();
-            for (int i = 0; i < disks.size(); i++) {
-                VirtualMachineSpec.Disk disk = disks.get(i);
-                absolute.add(new VirtualMachineSpec.Disk(disk.name(), check("spec.disks[" + i + "].image", disk.image())));
+        if (spec.disks() != null) {
+            for (int i = 0; i < spec.disks().size(); i++) {
+                check("spec.disks[" + i + "].image", spec.disks().get(i).image(), nodes);
             }
-            disks = java.util.List.copyOf(absolute);
         }
-        return new VirtualMachineSpec(spec.runStrategy(), spec.cpu(), spec.memory(), boot, disks, spec.nodeSelector(),
-                spec.evictionStrategy(), spec.terminationGracePeriodSeconds());
     }
 
-    /** The absolute form of {@code path} (as given, not with links resolved), once it is checked. */
-    private String check(String field, String path) {
+    private static void check(String field, String path, List<NodeView> nodes) {
         if (path == null || path.isBlank()) {
-            return path;
+            return;
         }
-        Path realImages;
-        try {
-            realImages = imagesDir.toRealPath();
-        } catch (IOException e) {
-            throw invalid(field, path, "cannot be used: the images directory " + imagesDir + " does not exist");
+        if (!path.startsWith("/") && NodeImages.relative(null, path).isEmpty()) {
+            throw invalid(field, path, "leaves the images directory");
         }
-        Path real;
-        try {
-            real = imagesDir.resolve(path).toRealPath();
-        } catch (InvalidPathException e) {
-            throw invalid(field, path, "is not a valid path");
-        } catch (IOException e) {
-            throw invalid(field, path, "does not exist");
+        List<String> holding = new ArrayList<>();
+        List<String> offered = new ArrayList<>();
+        for (NodeView node : nodes) {
+            if ("Lost".equals(node.state()) || node.imagesDirectory() == null) {
+                continue;
+            }
+            NodeImages images = new NodeImages(node.imagesDirectory(), node.images());
+            if (images.holds(path)) {
+                holding.add(node.name());
+            }
+            List<String> held = images.files().stream().map(NodeImages.ImageFile::path).limit(LISTED).toList();
+            offered.add(node.name() + " (" + node.imagesDirectory() + ") holds " + held
+                    + (images.files().size() > LISTED ? " and " + (images.files().size() - LISTED) + " more" : ""));
         }
-        if (!real.startsWith(realImages)) {
-            throw invalid(field, path, "resolves to " + real + ", outside the images directory");
+        if (!holding.isEmpty()) {
+            return;
         }
-        if (!Files.isRegularFile(real)) {
-            throw invalid(field, path, "is not a regular file");
+        if (offered.isEmpty()) {
+            throw invalid(field, path, "is held by no node: no node with an images directory has registered yet");
         }
-        if (!Files.isReadable(real)) {
-            throw invalid(field, path, "is not readable by Vireo");
-        }
-        return imagesDir.resolve(path).normalize().toString();
+        throw invalid(field, path, "is held by no node: " + String.join("; ", offered));
     }
 
-    private InvalidManifestException invalid(String field, String path, String problem) {
-        return new InvalidManifestException(field, field + " " + path + " " + problem + "; kernels, initrds and"
-                + " disk images may only come from the images directory " + imagesDir
-                + " (bin/vireo up --images DIR; links are followed and must stay inside it)");
+    private static InvalidManifestException invalid(String field, String path, String problem) {
+        return new InvalidManifestException(field, field + " " + path + " " + problem + "; kernels, initrds and disk"
+                + " images must be files of a node's images directory (vireo node --images DIR), named relative to it"
+                + " or absolute inside it (links are followed and must stay inside it)");
     }
 }

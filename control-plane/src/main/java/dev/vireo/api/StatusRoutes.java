@@ -41,9 +41,17 @@ final class StatusRoutes extends AllDirectives {
                 system.scheduler()).thenApply(Scheduler.NodeList::items);
     }
 
-    Route nodesRoute() {
-        return get(() -> completeWithFuture(nodes().thenApply(nodes ->
-                ApiResponses.json(StatusCodes.OK, Map.of("items", nodes)))));
+    /** The nodes and where each one's consoles are read. */
+    CompletionStage<Scheduler.NodeList> nodeList() {
+        return AskPattern.<Scheduler.Command, Scheduler.NodeList>ask(scheduler, Scheduler.GetNodes::new, timeout,
+                system.scheduler());
+    }
+
+    /** Cordons or uncordons {@code node}; completes with null when there is no such node. */
+    CompletionStage<NodeView> cordon(String node, boolean cordon, String requestId, String principal) {
+        return AskPattern.<Scheduler.Command, Scheduler.NodeAnswer>ask(scheduler,
+                replyTo -> new Scheduler.SetCordon(node, cordon, requestId, principal, replyTo), timeout,
+                system.scheduler()).thenApply(Scheduler.NodeAnswer::node);
     }
 
     Route healthRoutes() {
@@ -56,7 +64,7 @@ final class StatusRoutes extends AllDirectives {
                                 ContentTypes.TEXT_PLAIN_UTF8, prometheus(nodes)))))));
     }
 
-    /** Ready: this member is Up in the cluster, the journal answers, and at least one node has registered. */
+    /** Ready: this member is Up in the cluster, the journal answers, and at least one node is Ready. */
     private CompletionStage<HttpResponse> readiness() {
         boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
         CompletableFuture<Boolean> journal = CompletableFuture.supplyAsync(() -> {
@@ -68,9 +76,10 @@ final class StatusRoutes extends AllDirectives {
             }
         });
         return journal.thenCombine(nodes().toCompletableFuture().exceptionally(e -> List.of()), (journalOk, nodes) -> {
-            boolean ready = up && journalOk && !nodes.isEmpty();
+            long readyNodes = nodes.stream().filter(NodeView::ready).count();
+            boolean ready = up && journalOk && readyNodes > 0;
             Map<String, Object> body = Map.of("status", ready ? "ready" : "not ready", "clusterMemberUp", up,
-                    "journal", journalOk, "nodes", nodes.size());
+                    "journal", journalOk, "nodes", nodes.size(), "readyNodes", readyNodes);
             return ApiResponses.json(ready ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
         });
     }
@@ -91,8 +100,12 @@ final class StatusRoutes extends AllDirectives {
         sb.append("# TYPE vireo_http_responses_total counter\n");
         metrics.httpResponses().forEach((code, count) ->
                 sb.append("vireo_http_responses_total{code=\"").append(code).append("\"} ").append(count.sum()).append('\n'));
-        sb.append("# HELP vireo_nodes Registered nodes.\n# TYPE vireo_nodes gauge\n");
+        sb.append("# HELP vireo_nodes Known nodes.\n# TYPE vireo_nodes gauge\n");
         sb.append("vireo_nodes ").append(nodes.size()).append('\n');
+        sb.append("# HELP vireo_node_ready Whether a node takes new VMs (1) or not (0: NotReady or Lost).\n");
+        sb.append("# TYPE vireo_node_ready gauge\n");
+        nodes.forEach(n -> sb.append("vireo_node_ready{node=\"").append(n.name()).append("\",state=\"")
+                .append(n.state()).append("\"} ").append(n.ready() ? 1 : 0).append('\n'));
         sb.append("# HELP vireo_node_virtual_machines VMs placed on a node.\n# TYPE vireo_node_virtual_machines gauge\n");
         nodes.forEach(n -> sb.append("vireo_node_virtual_machines{node=\"").append(n.name()).append("\"} ")
                 .append(n.virtualMachines().size()).append('\n'));

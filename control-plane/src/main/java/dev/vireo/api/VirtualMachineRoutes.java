@@ -69,19 +69,19 @@ final class VirtualMachineRoutes extends AllDirectives {
     private Route create(String namespace, byte[] body, String contentType, String requestId) {
         ManifestValidator.checkName("metadata.namespace", namespace);
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
-        VirtualMachineSpec spec = images.checked(ManifestValidator.validate(manifest, namespace, null));
+        VirtualMachineSpec validated = ManifestValidator.validate(manifest, namespace, null);
         VmId id = new VmId(namespace, manifest.metadata().name());
-        VmCommand.Create create = new VmCommand.Create(requestId, PRINCIPAL, UUID.randomUUID().toString(),
-                labels(manifest), spec);
-        return completeWithFuture(reply(vms.execute(id, create), StatusCodes.CREATED));
+        return completeWithFuture(images.checked(validated).thenCompose(spec -> reply(vms.execute(id,
+                new VmCommand.Create(requestId, PRINCIPAL, UUID.randomUUID().toString(), labels(manifest), spec)),
+                StatusCodes.CREATED)));
     }
 
     private Route replace(VmId id, byte[] body, String contentType, String requestId) {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
-        VirtualMachineSpec spec = images.checked(ManifestValidator.validate(manifest, id.namespace(), id.name()));
-        VmCommand.UpdateSpec update = new VmCommand.UpdateSpec(requestId, PRINCIPAL, labels(manifest), spec,
-                manifest.metadata().resourceVersion());
-        return completeWithFuture(reply(vms.execute(id, update), StatusCodes.OK));
+        VirtualMachineSpec validated = ManifestValidator.validate(manifest, id.namespace(), id.name());
+        return completeWithFuture(images.checked(validated).thenCompose(spec -> reply(vms.execute(id,
+                new VmCommand.UpdateSpec(requestId, PRINCIPAL, labels(manifest), spec,
+                        manifest.metadata().resourceVersion())), StatusCodes.OK)));
     }
 
     private Route action(VmId id, String action, String requestId) {

@@ -55,8 +55,8 @@ public final class KubernetesSync implements AutoCloseable {
      * control-plane members there are, one of them writes the CRs. A kubeconfig that cannot be read fails
      * here, at start; an API server that cannot be reached is tried again with back-off.
      */
-    public static void startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, Config vireo)
-            throws IOException {
+    public static void startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, ImagePaths images,
+                                         Config vireo) throws IOException {
         Config kube = vireo.getConfig("kubernetes");
         String kubeconfig = kube.getString("kubeconfig");
         boolean inCluster = kube.getBoolean("in-cluster");
@@ -75,7 +75,7 @@ public final class KubernetesSync implements AutoCloseable {
         }
         String source = kubeconfig.isBlank() ? "in-cluster config" : "kubeconfig " + kubeconfig;
         Behavior<Void> singleton = Behaviors.<Void>supervise(Behaviors.setup(context -> {
-            KubernetesSync sync = start(system, sharding, vireo, config);
+            KubernetesSync sync = start(system, sharding, images, vireo, config);
             log.info("Kubernetes sync on {} ({})", sync.client.getMasterUrl(), source);
             // stop before the shard regions do, or the last reconciles ask entities that are gone
             var early = CoordinatedShutdown.get(system.classicSystem()).addCancellableTask(
@@ -95,15 +95,15 @@ public final class KubernetesSync implements AutoCloseable {
                 .withProps(DispatcherSelector.blocking()));
     }
 
-    private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding, Config vireo,
-                                        io.fabric8.kubernetes.client.Config config) {
+    private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding, ImagePaths images,
+                                        Config vireo, io.fabric8.kubernetes.client.Config config) {
         Config kube = vireo.getConfig("kubernetes");
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         ReconcileQueue queue = null;
         try {
             VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client,
                     VirtualMachineGateway.of(sharding, vireo.getDuration("http.ask-timeout")),
-                    new ImagePaths(Path.of(vireo.getString("images-dir"))), Clock.systemUTC());
+                    images, Clock.systemUTC());
             queue = new ReconcileQueue(reconciler::reconcile, kube.getDuration("retry-base"),
                     kube.getDuration("retry-max"));
             SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(

@@ -126,7 +126,7 @@ final class VirtualMachineReconciler {
         VirtualMachineSpec spec;
         try {
             ManifestValidator.checkName("metadata.name", id.name());
-            spec = images.checked(ManifestValidator.validate(VirtualMachineResource.spec(cr)));
+            spec = images.checkedNow(ManifestValidator.validate(VirtualMachineResource.spec(cr)));
         } catch (InvalidManifestException e) {
             log.info("{}: generation {} not applied: {}", id, generation, e.getMessage());
             writeStatus(cr, state, generation, VirtualMachineStatus.failure(VirtualMachineStatus.INVALID_SPEC,

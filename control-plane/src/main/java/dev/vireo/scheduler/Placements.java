@@ -34,34 +34,54 @@ final class Placements {
     }
 
     private record Request(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
-                           String requestId) {
+                           List<String> files, String requestId) {
     }
 
     private final Map<String, NodeInfo> nodes = new TreeMap<>();
+    private final java.util.Set<String> cordoned = new java.util.HashSet<>();
     private final Map<VmId, Reservation> reservations = new HashMap<>();
     private final LinkedHashMap<VmId, Request> waiting = new LinkedHashMap<>();
-    /** node -> {cores, memory bytes} reserved there: placement reads it per node instead of summing all reservations. */
+    /** node -> {cores, memory bytes, VMs} reserved there: placement reads it per node instead of summing all reservations. */
     private final Map<String, long[]> used = new HashMap<>();
 
     void upsertNode(NodeInfo info) {
         nodes.put(info.name(), info);
     }
 
-    /** Forgets a node; returns the VMs that were placed on it. */
-    List<VmId> removeNode(String node) {
+    /** A cordoned node gets no new VMs; those it has stay. */
+    void cordon(String node, boolean cordon) {
+        if (cordon) {
+            cordoned.add(node);
+        } else {
+            cordoned.remove(node);
+        }
+    }
+
+    boolean isCordoned(String node) {
+        return cordoned.contains(node);
+    }
+
+    /** Forgets a node; returns the VMs that were placed on it, with the incarnation of their placement. */
+    Map<VmId, Long> removeNode(String node) {
         nodes.remove(node);
-        List<VmId> lost = new ArrayList<>();
+        Map<VmId, Long> lost = new TreeMap<>();
         reservations.forEach((vm, r) -> {
             if (r.node().equals(node)) {
-                lost.add(vm);
+                lost.put(vm, r.incarnation());
             }
         });
-        lost.forEach(this::unreserve);
+        lost.keySet().forEach(this::unreserve);
         return lost;
     }
 
     Outcome place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
                   String requestId) {
+        return place(vm, incarnation, cores, memoryBytes, selector, List.of(), requestId);
+    }
+
+    /** Places the VM on the least loaded node that fits it and holds all its {@code files}, or says why none does. */
+    Outcome place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
+                  List<String> files, String requestId) {
         Reservation held = reservations.get(vm);
         if (held != null && held.incarnation() == incarnation) {
             return new Placed(held.node());
@@ -69,14 +89,15 @@ final class Placements {
         if (held != null && held.incarnation() < incarnation) {
             unreserve(vm); // an older placement the VM has moved on from
         }
-        Optional<String> node = bestFit(cores, memoryBytes, selector);
+        List<String> needed = files == null ? List.of() : files;
+        Optional<String> node = bestFit(cores, memoryBytes, selector, needed);
         if (node.isPresent()) {
             waiting.remove(vm);
             reserve(vm, new Reservation(node.get(), incarnation, cores, memoryBytes));
             return new Placed(node.get());
         }
-        waiting.put(vm, new Request(vm, incarnation, cores, memoryBytes, selector, requestId));
-        return new Waiting(whyNot(cores, memoryBytes, selector));
+        waiting.put(vm, new Request(vm, incarnation, cores, memoryBytes, selector, needed, requestId));
+        return new Waiting(whyNot(cores, memoryBytes, selector, needed));
     }
 
     void claim(VmId vm, String node, long incarnation, int cores, long memoryBytes) {
@@ -106,7 +127,7 @@ final class Placements {
         Iterator<Request> it = waiting.values().iterator();
         while (it.hasNext()) {
             Request r = it.next();
-            Optional<String> node = bestFit(r.cores(), r.memoryBytes(), r.selector());
+            Optional<String> node = bestFit(r.cores(), r.memoryBytes(), r.selector(), r.files());
             if (node.isPresent()) {
                 it.remove();
                 reserve(r.vm(), new Reservation(node.get(), r.incarnation(), r.cores(), r.memoryBytes()));
@@ -138,28 +159,46 @@ final class Placements {
     List<NodeView> views() {
         List<NodeView> views = new ArrayList<>();
         for (NodeInfo n : nodes.values()) {
-            List<String> vms = reservations.entrySet().stream().filter(e -> e.getValue().node().equals(n.name()))
-                    .map(e -> e.getKey().entityId()).sorted().toList();
             views.add(new NodeView(n.name(), n.ready(), n.hypervisor(), n.virtualization(), n.labels(),
-                    new NodeView.Resources(n.cpus(), n.memoryBytes()),
-                    new NodeView.Resources(usedCores(n.name()), usedMemory(n.name())), vms));
+                    new NodeView.Resources(n.cpus(), n.memoryBytes()), allocated(n.name()),
+                    vmsOn(n.name()).stream().map(VmId::entityId).toList()));
         }
         return views;
     }
 
-    /** The fitting node with the most free memory (spreads VMs), ties broken by name. */
-    private Optional<String> bestFit(int cores, long memoryBytes, Map<String, String> selector) {
+    NodeView.Resources allocated(String node) {
+        return new NodeView.Resources(usedCores(node), usedMemory(node));
+    }
+
+    /**
+     * The least loaded fitting node: the lowest share of its vCPUs or memory (whichever is higher) already
+     * reserved, then the fewest VMs, then the name. Spreads VMs over nodes of any size.
+     */
+    private Optional<String> bestFit(int cores, long memoryBytes, Map<String, String> selector, List<String> files) {
         return nodes.values().stream()
-                .filter(n -> fits(n, cores, memoryBytes, selector))
-                .max(Comparator.comparingLong((NodeInfo n) -> n.memoryBytes() - usedMemory(n.name()))
-                        .thenComparing(NodeInfo::name, Comparator.reverseOrder()))
+                .filter(n -> fits(n, cores, memoryBytes, selector, files))
+                .min(Comparator.comparingDouble(this::load)
+                        .thenComparingLong(n -> vmCount(n.name()))
+                        .thenComparing(NodeInfo::name))
                 .map(NodeInfo::name);
     }
 
-    private boolean fits(NodeInfo n, int cores, long memoryBytes, Map<String, String> selector) {
-        return n.ready() && matches(n, selector)
+    private double load(NodeInfo n) {
+        double cpu = n.cpus() <= 0 ? 1 : (double) usedCores(n.name()) / n.cpus();
+        double memory = n.memoryBytes() <= 0 ? 1 : (double) usedMemory(n.name()) / n.memoryBytes();
+        return Math.max(cpu, memory);
+    }
+
+    private long vmCount(String node) {
+        long[] total = used.get(node);
+        return total == null ? 0 : total[2];
+    }
+
+    private boolean fits(NodeInfo n, int cores, long memoryBytes, Map<String, String> selector, List<String> files) {
+        return n.ready() && !cordoned.contains(n.name()) && matches(n, selector)
                 && n.cpus() - usedCores(n.name()) >= cores
-                && n.memoryBytes() - usedMemory(n.name()) >= memoryBytes;
+                && n.memoryBytes() - usedMemory(n.name()) >= memoryBytes
+                && n.images().holdsAll(files);
     }
 
     private static boolean matches(NodeInfo n, Map<String, String> selector) {
@@ -167,7 +206,7 @@ final class Placements {
                 .allMatch(e -> e.getValue().equals(n.labels().get(e.getKey())));
     }
 
-    private String whyNot(int cores, long memoryBytes, Map<String, String> selector) {
+    private String whyNot(int cores, long memoryBytes, Map<String, String> selector, List<String> files) {
         if (nodes.isEmpty()) {
             return "no node has registered yet";
         }
@@ -181,8 +220,13 @@ final class Placements {
             sb.append(" node ").append(n.name()).append(' ');
             if (!n.ready()) {
                 sb.append("is not ready;");
+            } else if (cordoned.contains(n.name())) {
+                sb.append("is cordoned;");
             } else if (!matches(n, selector)) {
                 sb.append("does not match the nodeSelector;");
+            } else if (!n.images().holdsAll(files)) {
+                sb.append("does not hold ").append(files.stream().filter(f -> !n.images().holds(f)).toList())
+                        .append(" in its images directory;");
             } else {
                 sb.append("has ").append(n.cpus() - usedCores(n.name())).append(" vCPU(s) and ")
                         .append((n.memoryBytes() - usedMemory(n.name())) >> 20).append(" MiB free;");
@@ -195,9 +239,10 @@ final class Placements {
     private void reserve(VmId vm, Reservation reservation) {
         unreserve(vm);
         reservations.put(vm, reservation);
-        used.computeIfAbsent(reservation.node(), n -> new long[2]);
+        used.computeIfAbsent(reservation.node(), n -> new long[3]);
         used.get(reservation.node())[0] += reservation.cores();
         used.get(reservation.node())[1] += reservation.memoryBytes();
+        used.get(reservation.node())[2]++;
     }
 
     private void unreserve(VmId vm) {
@@ -205,6 +250,7 @@ final class Placements {
         if (gone != null) {
             used.get(gone.node())[0] -= gone.cores();
             used.get(gone.node())[1] -= gone.memoryBytes();
+            used.get(gone.node())[2]--;
         }
     }
 

@@ -2,26 +2,34 @@ package dev.vireo.scheduler;
 
 import dev.vireo.protocol.CborSerializable;
 import dev.vireo.protocol.node.NodeAgentCommand;
-import dev.vireo.protocol.node.NodeInfo;
+import dev.vireo.protocol.node.NodeConsole;
+import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeRegistration;
+import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmState;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * The cluster singleton that places VMs on nodes and knows where each node agent is. Capacity is reserved
- * at placement, so concurrent placements never overcommit; requests that do not fit wait and are tried
- * again whenever capacity frees or a node joins. Decisions are made by {@link Placements} (plain code).
+ * The cluster singleton that places VMs on nodes and keeps the nodes: their registrations, their leases,
+ * and the loss of a node whose lease ran out ({@link Nodes}). Capacity is reserved at placement, so
+ * concurrent placements never overcommit; requests that do not fit wait and are tried again whenever
+ * capacity frees or a node becomes Ready. Decisions are made by {@link Placements} and {@link NodeRoster}
+ * (plain code).
  */
 public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
 
@@ -31,9 +39,19 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record RegisterNode(NodeRegistration registration) implements Command {
     }
 
+    /** A node's report about a domain, for the VM's entity. */
+    public record Report(NodeReport report, String requestId) implements Command {
+    }
+
+    public record RenewLease(NodeLease.Renew renew) implements Command {
+    }
+
+    public record ReconcileNode(NodeLease.Reconcile reconcile) implements Command {
+    }
+
     /** Find a node for placement {@code incarnation} of {@code vm}; answered to the VM entity. */
     public record Place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> nodeSelector,
-                        String requestId) implements Command {
+                        List<String> imageFiles, String requestId) implements Command {
     }
 
     /** A recovered VM says it holds this placement. */
@@ -54,45 +72,153 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record GetNodes(ActorRef<NodeList> replyTo) implements Command {
     }
 
-    public record NodeList(List<NodeView> items) implements CborSerializable {
+    /** The nodes, and where to read each one's consoles. */
+    public record NodeList(List<NodeView> items, Map<String, ActorRef<NodeConsole.Read>> consoles)
+            implements CborSerializable {
     }
 
-    private record AgentTerminated(String node) implements Command {
+    /** Cordon ({@code cordon}) or uncordon a node; answered with the node, or without one when it is unknown. */
+    public record SetCordon(String node, boolean cordon, String requestId, String principal,
+                            ActorRef<NodeAnswer> replyTo) implements Command {
+    }
+
+    public record NodeAnswer(NodeView node) implements CborSerializable {
+    }
+
+    enum Tick implements Command { CHECK_LEASES }
+
+    record AgentTerminated(String node, ActorRef<NodeAgentCommand> agent) implements Command {
+    }
+
+    record LogRecovered(NodeLog.State state) implements Command {
+    }
+
+    record OwnershipDecided(NodeLease.Reconcile reconcile, Map<NodeLease.Held, Boolean> answers) implements Command {
+    }
+
+    /** How nodes are kept: the lease timing, and how often leases are checked. */
+    public record NodeSettings(NodeRoster.Timing timing, Duration checkInterval) {
+
+        public static NodeSettings of(Duration ttl, Duration renewInterval, Duration margin, Duration rejoinGrace,
+                                      Duration checkInterval) {
+            return new NodeSettings(new NodeRoster.Timing(ttl, renewInterval, margin, rejoinGrace), checkInterval);
+        }
+
+        public static final NodeSettings DEFAULT = of(Duration.ofSeconds(6), Duration.ofSeconds(1),
+                Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMillis(250));
     }
 
     private final ActorContext<Command> context;
+    private final StashBuffer<Command> stash;
     private final BiConsumer<VmId, VmCommand> toVm;
     private final Placements placements = new Placements();
     private final NodeMailboxes mailboxes;
-    private final int cpuAllocationRatio;
+    private final Nodes nodes;
 
     /** @param toVm delivers a system command to a VM entity (through sharding) */
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm) {
-        return create(toVm, 1);
+        return create(toVm, vm -> java.util.concurrent.CompletableFuture.failedFuture(
+                new IllegalStateException("no VM states here")), 1, NodeSettings.DEFAULT);
     }
 
     /**
+     * @param vmState            a VM entity's state (asked when a node reconciles its domains)
      * @param cpuAllocationRatio vCPUs placed per host CPU (KubeVirt's cpuAllocationRatio): a guest rarely keeps its
      *                           vCPUs busy, so a node offers {@code cpus * ratio}; memory is never overcommitted
      */
-    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm, int cpuAllocationRatio) {
-        return Behaviors.setup(context -> new Scheduler(context, toVm, cpuAllocationRatio));
+    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
+                                           Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
+                                           NodeSettings settings) {
+        return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers ->
+                new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings).recovering())));
     }
 
-    private Scheduler(ActorContext<Command> context, BiConsumer<VmId, VmCommand> toVm, int cpuAllocationRatio) {
+    private Scheduler(ActorContext<Command> context, StashBuffer<Command> stash, TimerScheduler<Command> timers,
+                      BiConsumer<VmId, VmCommand> toVm, Function<VmId, CompletionStage<VmState>> vmState,
+                      int cpuAllocationRatio, NodeSettings settings) {
         super(context);
-        this.cpuAllocationRatio = Math.max(1, cpuAllocationRatio);
         this.context = context;
+        this.stash = stash;
         this.toVm = toVm;
         this.mailboxes = new NodeMailboxes(context.getLog());
+        ActorRef<NodeLog.Command> log = context.spawn(NodeLog.create(
+                context.messageAdapter(NodeLog.State.class, LogRecovered::new)), "node-log");
+        this.nodes = new Nodes(context, settings.timing(), placements, mailboxes, log, toVm, vmState,
+                Math.max(1, cpuAllocationRatio), this::retryWaiting);
+        timers.startTimerAtFixedRate(Tick.CHECK_LEASES, settings.checkInterval());
+    }
+
+    /**
+     * Until the node log has recovered (which nodes exist, which are cordoned) placements and cordons wait;
+     * nodes register and renew their leases meanwhile.
+     */
+    private Behavior<Command> recovering() {
+        return Behaviors.receive(Command.class)
+                .onMessage(LogRecovered.class, recovered -> {
+                    nodes.recovered(recovered.state());
+                    return stash.unstashAll(this);
+                })
+                .onMessage(Place.class, this::stashed)
+                .onMessage(SetCordon.class, this::stashed)
+                .onMessage(GetNodes.class, this::stashed)
+                .onAnyMessage(message -> {
+                    handlers().receive(context, message);
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private Behavior<Command> stashed(Command command) {
+        if (!stash.isFull()) {
+            stash.stash(command);
+        }
+        return Behaviors.same();
+    }
+
+    private Receive<Command> handlers;
+
+    private Receive<Command> handlers() {
+        if (handlers == null) {
+            handlers = createReceive();
+        }
+        return handlers;
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(RegisterNode.class, this::register)
+                .onMessage(RegisterNode.class, r -> {
+                    nodes.register(r.registration());
+                    return this;
+                })
+                .onMessage(RenewLease.class, r -> {
+                    nodes.renew(r.renew());
+                    return this;
+                })
+                .onMessage(ReconcileNode.class, r -> {
+                    nodes.reconcile(r.reconcile());
+                    return this;
+                })
+                .onMessage(OwnershipDecided.class, d -> {
+                    nodes.ownershipDecided(d);
+                    return this;
+                })
+                .onMessage(Report.class, r -> {
+                    toVm.accept(r.report().vm(), new VmCommand.ReportFromNode(r.requestId(), r.report()));
+                    return this;
+                })
+                .onMessageEquals(Tick.CHECK_LEASES, () -> {
+                    nodes.checkLeases();
+                    return this;
+                })
+                .onMessage(AgentTerminated.class, t -> {
+                    nodes.agentTerminated(t);
+                    return this;
+                })
+                .onMessage(LogRecovered.class, r -> this)
                 .onMessage(Place.class, this::place)
                 .onMessage(Claim.class, c -> {
+                    nodes.claimed(c.node());
                     placements.claim(c.vm(), c.node(), c.incarnation(), c.cores(), c.memoryBytes());
                     return this;
                 })
@@ -109,46 +235,19 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     return this;
                 })
                 .onMessage(GetNodes.class, g -> {
-                    g.replyTo().tell(new NodeList(placements.views()));
+                    g.replyTo().tell(new NodeList(nodes.views(), nodes.consoles()));
                     return this;
                 })
-                .onMessage(AgentTerminated.class, this::nodeLost)
+                .onMessage(SetCordon.class, c -> {
+                    c.replyTo().tell(new NodeAnswer(nodes.cordon(c.node(), c.cordon(), c.requestId(), c.principal())));
+                    return this;
+                })
                 .build();
-    }
-
-    private Behavior<Command> register(RegisterNode r) {
-        NodeRegistration reg = r.registration();
-        boolean known = mailboxes.agent(reg.info().name()) != null;
-        boolean wasReady = placements.isReady(reg.info().name());
-        if (!reg.agent().equals(mailboxes.agent(reg.info().name()))) {
-            context.watchWith(reg.agent(), new AgentTerminated(reg.info().name()));
-        }
-        NodeInfo offered = reg.info();
-        placements.upsertNode(new NodeInfo(offered.name(), offered.cpus() * cpuAllocationRatio, offered.memoryBytes(),
-                offered.labels(), offered.hypervisor(), offered.virtualization(), offered.ready()));
-        mailboxes.register(reg.info().name(), reg.agent());
-        if (!known) {
-            context.getLog().info("node {} joined: {} vCPUs ({} CPUs x {}), {} MiB, hypervisor {} ({}), labels {}",
-                    reg.info().name(), reg.info().cpus() * cpuAllocationRatio, reg.info().cpus(), cpuAllocationRatio,
-                    reg.info().memoryBytes() >> 20, reg.info().hypervisor(),
-                    reg.info().virtualization(), reg.info().labels());
-            retryWaiting();
-        } else if (wasReady && !reg.info().ready()) {
-            List<VmId> vms = placements.vmsOn(reg.info().name());
-            context.getLog().warn("node {} is not ready (its hypervisor does not answer); {} VM(s) there are Unknown",
-                    reg.info().name(), vms.size());
-            String requestId = "node-not-ready-" + UUID.randomUUID().toString().substring(0, 8);
-            vms.forEach(vm -> toVm.accept(vm, new VmCommand.NodeNotReady(requestId, reg.info().name())));
-        } else if (!wasReady && reg.info().ready()) {
-            context.getLog().info("node {} is ready again", reg.info().name());
-            retryWaiting();
-        }
-        return this;
     }
 
     private Behavior<Command> place(Place p) {
         Placements.Outcome outcome = placements.place(p.vm(), p.incarnation(), p.cores(), p.memoryBytes(),
-                p.nodeSelector(), p.requestId());
+                p.nodeSelector(), p.imageFiles(), p.requestId());
         if (outcome instanceof Placements.Placed placed) {
             context.getLog().info("{} placed on node {} (incarnation {}) [request {}]", p.vm(), placed.node(),
                     p.incarnation(), p.requestId());
@@ -178,15 +277,6 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
             return this;
         }
         mailboxes.deliver(t.command());
-        return this;
-    }
-
-    private Behavior<Command> nodeLost(AgentTerminated t) {
-        List<VmId> vms = placements.removeNode(t.node());
-        mailboxes.remove(t.node());
-        context.getLog().warn("node {} lost; {} VM(s) were placed there", t.node(), vms.size());
-        String requestId = "node-lost-" + UUID.randomUUID().toString().substring(0, 8);
-        vms.forEach(vm -> toVm.accept(vm, new VmCommand.LoseNode(requestId, t.node())));
         return this;
     }
 }

@@ -27,7 +27,7 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
                          TimerScheduler<VirtualMachineEntity.Command> timers) {
         if (effect instanceof VmEffect.RequestPlacement e) {
             scheduler.tell(new Scheduler.Place(e.vm(), e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(),
-                    e.requestId()));
+                    e.imageFiles(), e.requestId()));
         } else if (effect instanceof VmEffect.ClaimPlacement e) {
             scheduler.tell(new Scheduler.Claim(e.vm(), e.node(), e.incarnation(), e.cores(), e.memoryBytes()));
         } else if (effect instanceof VmEffect.ReleasePlacement e) {

@@ -112,7 +112,62 @@ class PlacementsTest {
         placements.upsertNode(node("a", 4, 4 * GIB, Map.of()));
         placements.place(vm(1), 1, 1, GIB, Map.of(), "r");
         placements.place(vm(2), 1, 1, GIB, Map.of(), "r");
-        assertEquals(List.of(vm(1), vm(2)), placements.removeNode("a").stream().sorted().toList());
+        assertEquals(Map.of(vm(1), 1L, vm(2), 1L), placements.removeNode("a"));
         assertTrue(placements.views().isEmpty());
+    }
+
+    @Test
+    void vmsSpreadToTheLeastLoadedNodeWhateverItsSize() {
+        placements.upsertNode(node("big", 64, 64 * GIB, Map.of()));
+        placements.upsertNode(node("small", 8, 8 * GIB, Map.of()));
+        List<String> order = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(((Placements.Placed) placements.place(vm(i), 1, 1, GIB, Map.of(), "r")).node());
+        }
+        // big is 1/64 loaded after its first VM, small 1/8 after its first: big takes the next ones
+        assertEquals(List.of("big", "small", "big", "big"), order);
+    }
+
+    @Test
+    void aCordonedNodeGetsNoNewVmsAndSaysSo() {
+        placements.upsertNode(node("a", 4, 4 * GIB, Map.of()));
+        placements.upsertNode(node("b", 4, 4 * GIB, Map.of()));
+        placements.cordon("a", true);
+        for (int i = 0; i < 3; i++) {
+            assertEquals("b", ((Placements.Placed) placements.place(vm(i), 1, 1, GIB, Map.of(), "r")).node());
+        }
+        placements.cordon("b", true);
+        Placements.Waiting waiting = assertInstanceOf(Placements.Waiting.class,
+                placements.place(vm(9), 1, 1, GIB, Map.of(), "r"));
+        assertTrue(waiting.reason().contains("node a is cordoned"), waiting.reason());
+        placements.cordon("a", false);
+        assertEquals(List.of(new Placements.Retried(vm(9), "a", 1, "r")), placements.retryWaiting());
+    }
+
+    @Test
+    void aVmGoesOnlyWhereAllItsFilesAre() {
+        placements.upsertNode(node("a", 4, 4 * GIB, Map.of()).withImages(images("/i", "vmlinuz")));
+        placements.upsertNode(node("b", 4, 4 * GIB, Map.of()).withImages(images("/i", "vmlinuz", "disk.qcow2")));
+        for (int i = 0; i < 3; i++) {
+            assertEquals("b", ((Placements.Placed) placements.place(vm(i), 1, 1, GIB, Map.of(),
+                    List.of("vmlinuz", "/i/disk.qcow2"), "r")).node());
+        }
+        Placements.Waiting waiting = assertInstanceOf(Placements.Waiting.class, placements.place(vm(5), 1, 1, GIB,
+                Map.of(), List.of("initrd.img"), "r"));
+        assertTrue(waiting.reason().contains("node a does not hold [initrd.img]"), waiting.reason());
+    }
+
+    @Test
+    void aNodeSelectorPicksTheLabelledNode() {
+        placements.upsertNode(node("a", 8, 8 * GIB, Map.of("zone", "a")));
+        placements.upsertNode(node("b", 8, 8 * GIB, Map.of("zone", "b")));
+        for (int i = 0; i < 3; i++) {
+            assertEquals("b", ((Placements.Placed) placements.place(vm(i), 1, 1, GIB, Map.of("zone", "b"), "r")).node());
+        }
+    }
+
+    private static dev.vireo.protocol.node.NodeImages images(String directory, String... files) {
+        return new dev.vireo.protocol.node.NodeImages(directory, java.util.Arrays.stream(files)
+                .map(f -> new dev.vireo.protocol.node.NodeImages.ImageFile(f, 1, null)).toList());
     }
 }

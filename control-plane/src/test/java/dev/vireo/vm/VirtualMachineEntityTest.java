@@ -76,7 +76,7 @@ class VirtualMachineEntityTest {
                 result.events().stream().map(e -> e.getClass().getSimpleName()).toList());
         VirtualMachineEntity.Accepted reply = assertInstanceOf(VirtualMachineEntity.Accepted.class, result.reply());
         assertEquals(Phase.Scheduling, reply.state().phase());
-        assertEquals(List.of(new VmEffect.RequestPlacement(ID, 1, 1, 128L << 20, Map.of(), "r1")), effects);
+        assertEquals(List.of(new VmEffect.RequestPlacement(ID, 1, 1, 128L << 20, Map.of(), List.of(), "r1")), effects);
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,11 +33,21 @@ final class DomainOperations {
     private final String node;
     private final OwnedDomains owned;
     private final Path dataDirectory;
+    private final Lease lease;
+    private final ImageFiles images;
 
-    DomainOperations(String node, OwnedDomains owned, Path dataDirectory) {
+    DomainOperations(String node, OwnedDomains owned, Path dataDirectory, Lease lease, ImageFiles images) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
+        this.lease = lease;
+        this.images = images;
+    }
+
+    /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
+    private String withoutLease() {
+        return "node " + node + " holds no valid lease right now (it cannot reach the control plane, or was"
+                + " declared lost): it runs nothing until the lease is renewed";
     }
 
     DomainStep stepFor(NodeAgentCommand command) {
@@ -84,16 +95,25 @@ final class DomainOperations {
         }
         VireoMetadata meta = new VireoMetadata(c.vm(), c.uid(), c.incarnation());
         Virtualization virt = hv.virtualization();
+        VirtualMachineSpec spec;
+        try {
+            spec = images.confine(c.spec(), node); // the real paths, checked here where QEMU opens them
+        } catch (IOException e) {
+            return failed(c, e.getMessage());
+        }
         VmFiles files = null;
         List<GuestFiles.DiskFile> disks = List.of();
         if (virt.runsGuests()) {
             files = VmFiles.of(dataDirectory, c.vm());
-            disks = GuestFiles.prepare(files, c.uid(), c.spec());
+            disks = GuestFiles.prepare(files, c.uid(), spec);
         }
-        Domain domain = hv.define(DomainXml.build(meta, c.spec(), virt, uuid, files, disks));
+        Domain domain = hv.define(DomainXml.build(meta, spec, virt, uuid, files, disks));
         String definedUuid = domain.getUUIDString();
         owned.put(name, new Owned(meta, definedUuid));
         owned.clearExpectations(definedUuid);
+        if (!lease.valid()) {
+            return failed(c, withoutLease());
+        }
         owned.expect(definedUuid, DomainEventType.STARTED);
         try {
             domain.create();
@@ -190,6 +210,9 @@ final class DomainOperations {
         }
         VireoDomain d = found.get();
         if (d.state() == DomainState.Paused) {
+            if (!lease.valid()) {
+                return failed(c, withoutLease());
+            }
             owned.expect(d.uuid(), DomainEventType.RESUMED);
             try {
                 d.domain().resume();

@@ -78,6 +78,22 @@ final class Hypervisor {
         return uri;
     }
 
+    /**
+     * Which hypervisor host this is: libvirt's host UUID (each daemon of deploy/libvirt-node.sh has its own)
+     * with the URI. The test driver's domains live in this JVM only, so its host is this JVM.
+     */
+    String hostId() throws LibvirtException {
+        if (kind == HypervisorKind.TEST) {
+            return "test:" + TEST_HOST;
+        }
+        java.util.regex.Matcher m = HOST_UUID.matcher(connect.getCapabilities());
+        return (m.find() ? m.group(1) : "unknown") + "@" + uri;
+    }
+
+    private static final String TEST_HOST = java.util.UUID.randomUUID().toString();
+    private static final java.util.regex.Pattern HOST_UUID =
+            java.util.regex.Pattern.compile("<host>\\s*<uuid>([^<]+)</uuid>");
+
     NodeInfo nodeInfo() throws LibvirtException {
         return connect.nodeInfo();
     }

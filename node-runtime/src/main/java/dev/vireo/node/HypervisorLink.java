@@ -4,6 +4,7 @@ import static dev.vireo.node.LibvirtPool.rootMessage;
 
 import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.NodeImages;
 import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeRegistration;
 import java.time.Duration;
@@ -31,6 +32,10 @@ final class HypervisorLink {
     record Connected(Hypervisor hypervisor, NodeInfo info, List<VireoDomain> found) {
     }
 
+    /** What the images directory holds now. */
+    record ImagesScanned(NodeImages images) {
+    }
+
     record ConnectFailed(Throwable cause) {
     }
 
@@ -51,7 +56,8 @@ final class HypervisorLink {
     private static final Duration MAX_RECONNECT = Duration.ofSeconds(30);
 
     private final NodeAgentSettings settings;
-    private final ActorRef<NodeRegistration> registrations;
+    private final NodeAgent.Uplink uplink;
+    private final ImageCatalog images;
     private final ActorContext<Object> context;
     private final TimerScheduler<Object> timers;
     private final LibvirtPool pool;
@@ -62,10 +68,11 @@ final class HypervisorLink {
     private Duration reconnectDelay = FIRST_RECONNECT;
     private boolean pingInFlight;
 
-    HypervisorLink(NodeAgentSettings settings, ActorRef<NodeRegistration> registrations, ActorContext<Object> context,
+    HypervisorLink(NodeAgentSettings settings, NodeAgent.Uplink uplink, ActorContext<Object> context,
                    TimerScheduler<Object> timers, LibvirtPool pool, OwnedDomains owned) {
         this.settings = settings;
-        this.registrations = registrations;
+        this.uplink = uplink;
+        this.images = new ImageCatalog(settings.imagesDirectory());
         this.context = context;
         this.timers = timers;
         this.pool = pool;
@@ -102,7 +109,7 @@ final class HypervisorLink {
                 for (VireoDomain d : found) {
                     owned.put(d.name(), new Owned(d.meta(), d.uuid()));
                 }
-                return new Connected(hv, nodeInfo(hv, node), found);
+                return new Connected(hv, nodeInfo(hv, node).withImages(images.scan()), found);
             } catch (LibvirtException | RuntimeException e) {
                 hv.closeQuietly(listener); // the retry opens a fresh connection
                 throw e;
@@ -110,12 +117,12 @@ final class HypervisorLink {
         }), (connected, failure) -> failure == null ? connected : new ConnectFailed(failure));
     }
 
-    private NodeInfo nodeInfo(Hypervisor hv, org.libvirt.NodeInfo node) {
+    private NodeInfo nodeInfo(Hypervisor hv, org.libvirt.NodeInfo node) throws LibvirtException {
         int cpus = settings.cpusOverride() != null ? settings.cpusOverride() : node.cpus;
         // libvirt reports node memory in KiB.
         long memory = settings.memoryBytesOverride() != null ? settings.memoryBytesOverride() : node.memory * 1024L;
         return new NodeInfo(settings.nodeName(), cpus, memory, settings.labels(), hv.uri(),
-                hv.virtualization().word(), true);
+                hv.virtualization().word(), true, hv.hostId(), settings.advertisedUri(), NodeImages.NONE);
     }
 
     /**
@@ -158,20 +165,38 @@ final class HypervisorLink {
         Hypervisor broken = hypervisor;
         hypervisor = null;
         pool.execute(() -> broken.closeQuietly(listener));
-        info = new NodeInfo(info.name(), info.cpus(), info.memoryBytes(), info.labels(), info.hypervisor(),
-                info.virtualization(), false);
+        info = info.withReady(false);
         register();
         reconnectDelay = FIRST_RECONNECT;
         timers.startSingleTimer(Tick.CONNECT, reconnectDelay);
         return true;
     }
 
-    /** Registers the node as it is (not ready while there is no connection) and checks the connection. */
+    /** Registers the node as it is (not ready while there is no connection), checks the connection, looks at the images. */
     void heartbeat() {
         if (info != null) {
             register(); // before the first connection there is nothing to register yet
         }
         ping();
+        if (settings.imagesDirectory() != null) {
+            context.pipeToSelf(pool.call(images::scan), (scanned, failure) ->
+                    new ImagesScanned(failure == null ? scanned : info == null ? NodeImages.NONE : info.images()));
+        }
+    }
+
+    /** Registers again at once (the control plane lost track of this node runtime). */
+    void registerNow() {
+        if (info != null) {
+            register();
+        }
+    }
+
+    /** New contents of the images directory are registered at once; the same contents wait for the heartbeat. */
+    void imagesScanned(ImagesScanned scanned) {
+        if (info != null && !scanned.images().equals(info.images())) {
+            info = info.withImages(scanned.images());
+            register();
+        }
     }
 
     /** Checks that the daemon still answers; a closed connection is not always announced. */
@@ -198,9 +223,11 @@ final class HypervisorLink {
         if (hv != null) {
             pool.execute(() -> hv.closeQuietly(listener));
         }
+        images.close();
     }
 
     private void register() {
-        registrations.tell(new NodeRegistration(info, context.getSelf().narrow()));
+        uplink.registrations().tell(new NodeRegistration(info, context.getSelf().narrow(), uplink.console(),
+                uplink.session(), context.getSelf().narrow()));
     }
 }

@@ -9,11 +9,13 @@ import java.util.Objects;
 /**
  * How one node agent runs: its node name, the libvirt URI it drives, the labels it registers with,
  * optional capacity overrides ({@code null} means: what libvirt's nodeInfo says), and the data
- * directory that holds the VMs' files ({@link VmFiles}).
+ * directory that holds the VMs' files ({@link VmFiles}), the images directory kernels and disk images must come
+ * from ({@code null}: no confinement, for an agent tested on its own), and the libvirt URI other nodes reach
+ * this node's daemon by ({@code null}: the hypervisor URI).
  */
 public record NodeAgentSettings(String nodeName, String hypervisorUri, Map<String, String> labels,
                                 Integer cpusOverride, Long memoryBytesOverride, Duration heartbeatInterval,
-                                Path dataDirectory) {
+                                Path dataDirectory, Path imagesDirectory, String advertisedUri) {
 
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
     /** Where {@link #of} puts the VMs' files unless told otherwise (vireo up's default --data). */
@@ -28,6 +30,16 @@ public record NodeAgentSettings(String nodeName, String hypervisorUri, Map<Strin
             throw new IllegalArgumentException("heartbeatInterval must be positive, was " + heartbeatInterval);
         }
         dataDirectory = (dataDirectory == null ? DEFAULT_DATA_DIRECTORY : dataDirectory).toAbsolutePath().normalize();
+        imagesDirectory = imagesDirectory == null ? null : imagesDirectory.toAbsolutePath().normalize();
+        advertisedUri = advertisedUri == null || advertisedUri.isBlank() ? hypervisorUri : advertisedUri;
+    }
+
+    /** The settings as they were before images and the advertised URI. */
+    public NodeAgentSettings(String nodeName, String hypervisorUri, Map<String, String> labels,
+                             Integer cpusOverride, Long memoryBytesOverride, Duration heartbeatInterval,
+                             Path dataDirectory) {
+        this(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride, heartbeatInterval, dataDirectory,
+                null, null);
     }
 
     /** The settings as they were before the data directory: files go to {@link #DEFAULT_DATA_DIRECTORY}. */
@@ -43,18 +55,30 @@ public record NodeAgentSettings(String nodeName, String hypervisorUri, Map<Strin
 
     public NodeAgentSettings withCapacity(Integer cpus, Long memoryBytes) {
         return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpus, memoryBytes, heartbeatInterval,
-                dataDirectory);
+                dataDirectory, imagesDirectory, advertisedUri);
     }
 
     public NodeAgentSettings withHeartbeat(Duration interval) {
         return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride, interval,
-                dataDirectory);
+                dataDirectory, imagesDirectory, advertisedUri);
     }
 
     /** The directory under which the VMs' overlays and console logs live ({@code <data>/vms/...}). */
     public NodeAgentSettings withDataDirectory(Path directory) {
         return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride,
-                heartbeatInterval, directory);
+                heartbeatInterval, directory, imagesDirectory, advertisedUri);
+    }
+
+    /** The only directory kernels, initrds and disk images may come from; the node reports what it holds. */
+    public NodeAgentSettings withImagesDirectory(Path directory) {
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride,
+                heartbeatInterval, dataDirectory, directory, advertisedUri);
+    }
+
+    /** The libvirt URI other nodes reach this node's daemon by (live migration). */
+    public NodeAgentSettings withAdvertisedUri(String uri) {
+        return new NodeAgentSettings(nodeName, hypervisorUri, labels, cpusOverride, memoryBytesOverride,
+                heartbeatInterval, dataDirectory, imagesDirectory, uri);
     }
 
     public VmFiles files(VmId vm) {

@@ -43,7 +43,7 @@ class VmFilesTest {
     @BeforeEach
     void open() throws Exception {
         hypervisor = Hypervisor.open("test:///default", NODE, data);
-        operations = new DomainOperations(NODE, new OwnedDomains(), data);
+        operations = new DomainOperations(NODE, new OwnedDomains(), data, Lease.unlimited(), new ImageFiles(null));
     }
 
     @AfterEach

@@ -21,8 +21,13 @@ import java.util.function.Predicate;
  */
 public final class EventLog implements Extension {
 
-    /** Every VM event carries this tag: the global stream reads it. */
+    /**
+     * Every event of the global stream carries this tag: each VM's events, and the nodes' events (persistence id
+     * {@link #NODES_PERSISTENCE_ID}), told apart by persistence id.
+     */
     public static final String VM_TAG = "vm";
+    /** The log of the cluster's nodes (joined, not ready, lost, cordoned), on the global stream beside the VMs. */
+    public static final String NODES_PERSISTENCE_ID = "Nodes";
     /** For {@link #stream(long)}: only events persisted from now on. */
     public static final long FROM_NOW = -1L;
 
@@ -97,6 +102,11 @@ public final class EventLog implements Extension {
      * is failed with {@link SubscriberTooSlow}; it resumes from its last offset.
      */
     public Source<StoredEvent, NotUsed> stream(long afterOffset) {
+        return streamWithNodes(afterOffset).filter(e -> e.persistenceId().startsWith(VmId.PERSISTENCE_PREFIX));
+    }
+
+    /** {@link #stream}, with the nodes' events ({@link #NODES_PERSISTENCE_ID}) in their place among the VMs' events. */
+    public Source<StoredEvent, NotUsed> streamWithNodes(long afterOffset) {
         if (afterOffset < 0) {
             return Source.completionStageSource(database.maxOrdering().thenApply(now -> liveFeed().from(now)))
                     .mapMaterializedValue(m -> NotUsed.getInstance());

@@ -20,7 +20,7 @@ import dev.vireo.protocol.vm.VmId;
         @JsonSubTypes.Type(value = NodeReport.DomainMissing.class, name = "DomainMissing"),
         @JsonSubTypes.Type(value = NodeReport.ActionFailed.class, name = "ActionFailed")
 })
-public sealed interface NodeReport extends CborSerializable {
+public sealed interface NodeReport extends FromNode {
 
     VmId vm();
 

@@ -114,7 +114,7 @@ public final class Effects {
     private static RequestPlacement requestPlacement(VmState state, String requestId) {
         VirtualMachineSpec spec = state.spec();
         return new RequestPlacement(state.id(), state.incarnation() + 1, spec.cores(), spec.memoryBytes(),
-                spec.nodeSelector(), requestId);
+                spec.nodeSelector(), spec.imageFiles(), requestId);
     }
 
     private static List<VmEffect> withdrawPlacement(VmState before) {

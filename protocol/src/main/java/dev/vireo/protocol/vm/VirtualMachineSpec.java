@@ -59,6 +59,23 @@ public record VirtualMachineSpec(
         return cpu == null ? 1 : cpu.cores();
     }
 
+    /** The files of the images directory the VM boots from: kernel, initrd and disk images, as the spec names them. */
+    public List<String> imageFiles() {
+        List<String> files = new java.util.ArrayList<>();
+        if (boot != null) {
+            if (boot.kernel() != null && !boot.kernel().isBlank()) {
+                files.add(boot.kernel());
+            }
+            if (boot.initrd() != null && !boot.initrd().isBlank()) {
+                files.add(boot.initrd());
+            }
+        }
+        if (disks != null) {
+            disks.stream().map(Disk::image).filter(i -> i != null && !i.isBlank()).forEach(files::add);
+        }
+        return List.copyOf(files);
+    }
+
     public int gracePeriodSeconds() {
         return terminationGracePeriodSeconds == null ? DEFAULT_GRACE_PERIOD_SECONDS : terminationGracePeriodSeconds;
     }

@@ -7,9 +7,12 @@ import java.util.Map;
 /** What must happen outside the entity once its events are persisted. The entity only carries these out. */
 public sealed interface VmEffect {
 
-    /** Ask the scheduler for a node for placement {@code incarnation}. */
+    /**
+     * Ask the scheduler for a node for placement {@code incarnation}: one that matches {@code nodeSelector}, has
+     * room and holds every one of {@code imageFiles}.
+     */
     record RequestPlacement(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> nodeSelector,
-                            String requestId) implements VmEffect {
+                            java.util.List<String> imageFiles, String requestId) implements VmEffect {
     }
 
     /** Tell the scheduler that this placement exists (after a recovery, the scheduler may not know it). */

@@ -23,7 +23,7 @@ class EffectsTest {
     void startRequestedAsksTheSchedulerForTheNextIncarnation() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Always);
-        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), rid(f))), f.lastEffects);
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), rid(f))), f.lastEffects);
     }
 
     @Test
@@ -73,7 +73,7 @@ class EffectsTest {
     void guestShutdownOnAlwaysReleasesThenAsksForTheNextPlacement() {
         VmFixture f = VmFixture.running(RunStrategy.Always);
         f.run(f.stopped("Shutdown"));
-        assertEquals(List.of(new ReleasePlacement(ID, 1), new RequestPlacement(ID, 2, 1, MI128, Map.of(), rid(f))),
+        assertEquals(List.of(new ReleasePlacement(ID, 1), new RequestPlacement(ID, 2, 1, MI128, Map.of(), List.of(), rid(f))),
                 f.lastEffects);
     }
 
@@ -146,9 +146,9 @@ class EffectsTest {
     void onRecoveryWhileSchedulingAsksAgain() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Always);
-        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), Effects.onRecovery(f.state, "rec"));
         f.run(f.placementFailed());
-        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), Effects.onRecovery(f.state, "rec"));
     }
 
     @Test

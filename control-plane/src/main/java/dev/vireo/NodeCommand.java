@@ -1,0 +1,147 @@
+package dev.vireo;
+
+import dev.vireo.protocol.vm.Quantity;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code vireo node}: one node runtime, joining a control plane. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run a Vireo node runtime (a node agent over this host's libvirt) in the foreground, joined to"
+                + " the control plane at --seed.")
+final class NodeCommand implements Callable<Integer> {
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern LABEL_KEY = Pattern.compile("([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+
+    @Option(names = "--name", required = true, description = "The node's name (a DNS-1123 label), unique in the cluster.")
+    String name;
+
+    @Option(names = "--hypervisor", description = "libvirt URI; default qemu:///system when a libvirt daemon"
+            + " answers, else test:///default.")
+    String hypervisor;
+
+    @Option(names = "--cluster-port", required = true, description = "Pekko cluster port of this node runtime.")
+    int clusterPort;
+
+    @Option(names = "--cluster-address", defaultValue = "127.0.0.1",
+            description = "Address other members reach this one by (default ${DEFAULT-VALUE}).")
+    String clusterAddress;
+
+    @Option(names = "--seed", paramLabel = "HOST:PORT", required = true,
+            description = "A control plane's --cluster-port to join (repeatable).")
+    List<String> seeds = new ArrayList<>();
+
+    @Option(names = "--data", defaultValue = "./vireo-data",
+            description = "Data directory: the VMs' overlays and console logs, the lease file (default ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--images", description = "The only directory kernels, initrds and disk images may come from"
+            + " (default <data>/images); the node reports what it holds there.")
+    Path images;
+
+    @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label the node registers with (repeatable).")
+    List<String> labels = new ArrayList<>();
+
+    @Option(names = "--cpus", description = "vCPUs this node offers (default: what libvirt reports).")
+    Integer cpus;
+
+    @Option(names = "--memory", description = "Memory this node offers, e.g. 8Gi (default: what libvirt reports).")
+    String memory;
+
+    @Option(names = "--advertise-uri", description = "The libvirt URI other nodes reach this node's daemon by"
+            + " (default: --hypervisor).")
+    String advertiseUri;
+
+    @Option(names = "--port", defaultValue = "-1",
+            description = "Port for /healthz and /readyz (default: none).")
+    int port;
+
+    @Option(names = "--address", defaultValue = "127.0.0.1",
+            description = "Address /healthz and /readyz listen on (default ${DEFAULT-VALUE}).")
+    String address;
+
+    @Option(names = "--watchdog", paramLabel = "on|off", description = "Start the watchdog process that pauses this"
+            + " node's domains when its lease expires (default: on, except on the test driver).")
+    String watchdog;
+
+    @Override
+    public Integer call() throws Exception {
+        String problem = problem();
+        if (problem != null) {
+            System.err.println("error: " + problem);
+            return 64;
+        }
+        Map<String, String> labelMap = new LinkedHashMap<>();
+        for (String label : labels) {
+            int eq = label.indexOf('=');
+            labelMap.put(label.substring(0, eq), label.substring(eq + 1));
+        }
+        NodeRuntime.Settings settings = new NodeRuntime.Settings(name, hypervisor, clusterAddress, clusterPort, seeds,
+                data.toAbsolutePath().normalize(), (images != null ? images : data.resolve("images")).toAbsolutePath()
+                .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
+                address, port, watchdog == null ? null : watchdog.equals("on"), Map.of());
+        NodeRuntime runtime;
+        try {
+            runtime = NodeRuntime.start(settings);
+        } catch (Exception e) {
+            System.err.println("error: node " + name + " could not start: " + UpCommand.rootMessage(e));
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            runtime.close();
+            stopped.countDown();
+        }, "vireo-node-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** What is wrong with the flags, in a sentence; null when nothing is. */
+    private String problem() {
+        if (!NAME.matcher(name).matches()) {
+            return "--name " + name + " must be a DNS-1123 label: lower-case letters, digits and '-', at most 63";
+        }
+        if (clusterPort < 0 || clusterPort > 65535) {
+            return "--cluster-port must be 0-65535";
+        }
+        for (String seed : seeds) {
+            try {
+                dev.vireo.cluster.ClusterBoot.seedAddress(seed);
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+        }
+        for (String label : labels) {
+            int eq = label.indexOf('=');
+            if (eq <= 0 || !LABEL_KEY.matcher(label.substring(0, eq)).matches()
+                    || !LABEL_VALUE.matcher(label.substring(eq + 1)).matches()) {
+                return "--label " + label + " is not KEY=VALUE with a Kubernetes label key and value";
+            }
+        }
+        if (cpus != null && cpus <= 0) {
+            return "--cpus must be at least 1";
+        }
+        if (memory != null) {
+            try {
+                if (Quantity.parseBytes(memory) <= 0) {
+                    return "--memory must be more than 0";
+                }
+            } catch (IllegalArgumentException e) {
+                return "--memory: " + e.getMessage();
+            }
+        }
+        if (watchdog != null && !watchdog.equals("on") && !watchdog.equals("off")) {
+            return "--watchdog is on or off, not " + watchdog;
+        }
+        return null;
+    }
+}
