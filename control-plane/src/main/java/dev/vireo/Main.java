@@ -25,10 +25,16 @@ public final class Main {
             System.setProperty(COMMON_POOL_PARALLELISM,
                     Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
         }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Every command of the one jar: the CLI's, and the launchers of the server's parts. */
+    public static CommandLine commandLine() {
         CommandLine cli = VireoCli.commandLine();
         cli.addSubcommand("up", new UpCommand());
         cli.addSubcommand("control-plane", new ControlPlaneCommand());
         cli.addSubcommand("node", new NodeCommand());
-        System.exit(cli.execute(args));
+        cli.addSubcommand("watchdog", new WatchdogCommand());
+        return cli;
     }
 }

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,7 +28,9 @@ final class NodeCommand implements Callable<Integer> {
             + " answers, else test:///default.")
     String hypervisor;
 
-    @Option(names = "--cluster-port", required = true, description = "Pekko cluster port of this node runtime.")
+    @Option(names = "--cluster-port", defaultValue = "0", description = "Pekko cluster port of this node runtime"
+            + " (default: any free port, so that a node runtime that restarts rejoins at once as a new member; at a"
+            + " fixed port it waits until the cluster removed its previous self, see docs/cluster.md).")
     int clusterPort;
 
     @Option(names = "--cluster-address", defaultValue = "127.0.0.1",
@@ -69,8 +70,9 @@ final class NodeCommand implements Callable<Integer> {
             description = "Address /healthz and /readyz listen on (default ${DEFAULT-VALUE}).")
     String address;
 
-    @Option(names = "--watchdog", paramLabel = "on|off", description = "Start the watchdog process that pauses this"
-            + " node's domains when its lease expires (default: on, except on the test driver).")
+    @Option(names = "--watchdog", paramLabel = "on|off|external", description = "on: start the watchdog process that"
+            + " pauses this node's domains when its lease expires (default, except on the test driver); external:"
+            + " another process runs it (vireo watchdog, e.g. a container of its own); off: none.")
     String watchdog;
 
     @Override
@@ -88,21 +90,9 @@ final class NodeCommand implements Callable<Integer> {
         NodeRuntime.Settings settings = new NodeRuntime.Settings(name, hypervisor, clusterAddress, clusterPort, seeds,
                 data.toAbsolutePath().normalize(), (images != null ? images : data.resolve("images")).toAbsolutePath()
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
-                address, port, watchdog == null ? null : watchdog.equals("on"), Map.of());
-        NodeRuntime runtime;
-        try {
-            runtime = NodeRuntime.start(settings);
-        } catch (Exception e) {
-            System.err.println("error: node " + name + " could not start: " + UpCommand.rootMessage(e));
-            return 1;
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            runtime.close();
-            stopped.countDown();
-        }, "vireo-node-shutdown"));
-        stopped.await();
-        return 0;
+                address, port, watchdog == null ? null
+                : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()), Map.of());
+        return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
     /** What is wrong with the flags, in a sentence; null when nothing is. */
@@ -139,8 +129,8 @@ final class NodeCommand implements Callable<Integer> {
                 return "--memory: " + e.getMessage();
             }
         }
-        if (watchdog != null && !watchdog.equals("on") && !watchdog.equals("off")) {
-            return "--watchdog is on or off, not " + watchdog;
+        if (watchdog != null && !List.of("on", "off", "external").contains(watchdog)) {
+            return "--watchdog is on, off or external, not " + watchdog;
         }
         return null;
     }

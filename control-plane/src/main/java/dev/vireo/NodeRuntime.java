@@ -46,13 +46,13 @@ public final class NodeRuntime implements AutoCloseable {
     /** How a node runtime runs; {@code httpPort} negative: no health endpoint. */
     public record Settings(String name, String hypervisor, String clusterAddress, int clusterPort, List<String> seeds,
                            Path dataDir, Path imagesDir, Map<String, String> labels, Integer cpus, Long memoryBytes,
-                           String advertiseUri, String httpAddress, int httpPort, Boolean watchdog,
-                           Map<String, Object> config) {
+                           String advertiseUri, String httpAddress, int httpPort,
+                           NodeRuntimeActors.Watchdog watchdog, Map<String, Object> config) {
     }
 
     private final Settings settings;
     private final String hypervisor;
-    private final boolean watchdog;
+    private final NodeRuntimeActors.Watchdog watchdog;
     private volatile boolean closing;
     private volatile Generation current;
     private final Thread keeper;
@@ -60,7 +60,7 @@ public final class NodeRuntime implements AutoCloseable {
     private record Generation(ActorSystem<Void> system, NodeRuntimeActors.Started node, int httpPort) {
     }
 
-    private NodeRuntime(Settings settings, String hypervisor, boolean watchdog) {
+    private NodeRuntime(Settings settings, String hypervisor, NodeRuntimeActors.Watchdog watchdog) {
         this.settings = settings;
         this.hypervisor = hypervisor;
         this.watchdog = watchdog;
@@ -71,10 +71,13 @@ public final class NodeRuntime implements AutoCloseable {
     public static NodeRuntime start(Settings settings) throws Exception {
         HypervisorChoice.Choice choice = HypervisorChoice.pick(settings.hypervisor());
         boolean test = HypervisorKind.fromUri(choice.uri()) == HypervisorKind.TEST;
-        boolean watchdog = settings.watchdog() != null ? settings.watchdog() : !test;
-        log.info("node {}: hypervisor {} ({}); {}", settings.name(), choice.uri(), choice.why(), watchdog
-                ? "a watchdog process fences its domains when its lease expires"
-                : "no watchdog (" + (test ? "the test driver's domains live in this JVM" : "--watchdog off") + ")");
+        NodeRuntimeActors.Watchdog watchdog = settings.watchdog() != null ? settings.watchdog()
+                : test ? NodeRuntimeActors.Watchdog.OFF : NodeRuntimeActors.Watchdog.ON;
+        log.info("node {}: hypervisor {} ({}); {}", settings.name(), choice.uri(), choice.why(), switch (watchdog) {
+            case ON -> "a watchdog process fences its domains when its lease expires";
+            case EXTERNAL -> "a watchdog process of its own (vireo watchdog) fences its domains when its lease expires";
+            case OFF -> "no watchdog (" + (test ? "the test driver's domains live in this JVM" : "--watchdog off") + ")";
+        });
         Files.createDirectories(settings.dataDir());
         NodeRuntime runtime = new NodeRuntime(settings, choice.uri(), watchdog);
         runtime.current = runtime.startGeneration();

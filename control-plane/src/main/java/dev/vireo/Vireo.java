@@ -149,7 +149,7 @@ public final class Vireo implements AutoCloseable {
                 // the VMs' overlays and console logs under --data
                 .withDataDirectory(dataDir)
                 .withImagesDirectory(settings.images().toAbsolutePath());
-        NodeRuntimeActors.start(system, scheduler, agent, false);
+        NodeRuntimeActors.start(system, scheduler, agent, NodeRuntimeActors.Watchdog.OFF);
     }
 
     public int port() {

@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code bin/bench [--quick] [--out FILE.json] [--hypervisor URI] [--only a,b] [--jfr DIR] [--server-jvm OPT]}:
- * starts Vireo as
- * its own process on a fresh embedded journal, runs the scenarios against its HTTP API, prints a table
- * with the goals and writes JSON.
+ * {@code bin/bench [failover] [--quick] [--out FILE.json] [--hypervisor URI] [--only a,b] [--jfr DIR]
+ * [--server-jvm OPT]}: starts Vireo as its own process on a fresh embedded journal, runs the scenarios against its
+ * HTTP API, prints a table with the goals and writes JSON. {@code failover} starts a cluster of processes of its own
+ * (a control plane and three nodes); {@code bin/bench failover} runs it alone.
  */
 public final class Bench {
 
@@ -25,8 +25,10 @@ public final class Bench {
             "footprint.heap_bytes_per_vm", "<= 10240",
             "recovery.seconds", "< 30 (100k VMs)",
             "time_travel.p99_ms", "< 20 (10k events)",
-            "sse.p99_ms", "< 50 (200 subscribers)");
-    static final List<String> SCENARIOS = List.of("burst", "throughput", "sse", "time_travel", "footprint", "recovery");
+            "sse.p99_ms", "< 50 (200 subscribers)",
+            "failover.p99_seconds", "< 15 (kill -9 of a node to Running elsewhere)");
+    static final List<String> SCENARIOS = List.of("burst", "throughput", "sse", "time_travel", "footprint", "recovery",
+            "failover");
 
     private Bench() {
     }
@@ -43,6 +45,7 @@ public final class Bench {
         List<String> serverJvm = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "failover" -> only = Set.of("failover");
                 case "--quick" -> quick = true;
                 case "--out" -> out = Path.of(args[++i]);
                 case "--hypervisor" -> hypervisor = args[++i];
@@ -50,7 +53,7 @@ public final class Bench {
                 case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
                 case "--server-jvm" -> serverJvm.add(args[++i]);
                 default -> {
-                    System.err.println("usage: bin/bench [--quick] [--out FILE.json] [--hypervisor URI]"
+                    System.err.println("usage: bin/bench [failover] [--quick] [--out FILE.json] [--hypervisor URI]"
                             + " [--only " + String.join(",", SCENARIOS) + "] [--jfr DIR] [--server-jvm OPTION]...");
                     System.exit(64);
                 }
@@ -61,6 +64,26 @@ public final class Bench {
         int footprintVms = quick ? 10_000 : 100_000;
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("machine", machine());
+
+        if (only.contains("failover")) {
+            Path clusterDir = Files.createTempDirectory("vireo-bench-failover-");
+            int vms = quick ? 12 : 30;
+            int rounds = quick ? 1 : 3;
+            System.out.printf("failover: 3 nodes, %d VMs, %d round(s) of kill -9 of the busiest node (logs in %s)%n",
+                    vms, rounds, clusterDir);
+            FailoverScenario.Result f = FailoverScenario.run(clusterDir, 3, vms, rounds);
+            results.put("failover", ordered("nodes", f.nodes(), "vms", f.vms(), "rounds", f.rounds(),
+                    "affected_vms", f.seconds().count(), "p50_seconds", f.seconds().p50(),
+                    "p99_seconds", f.seconds().p99(), "max_seconds", f.seconds().max(),
+                    "lease_ttl_ms", f.leaseTtlMillis(), "lease_margin_ms", f.leaseMarginMillis()));
+            if (only.equals(Set.of("failover"))) {
+                printTable(results);
+                Files.createDirectories(out.toAbsolutePath().getParent());
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
+                System.out.println("results written to " + out);
+                return;
+            }
+        }
 
         Path data = Files.createTempDirectory("vireo-bench-");
         Path log = data.resolveSibling(data.getFileName() + ".log");

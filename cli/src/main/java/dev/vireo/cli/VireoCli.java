@@ -28,6 +28,8 @@ import picocli.CommandLine.Spec;
                 StateCommand.class,
                 EventsCommand.class,
                 ConsoleCommand.class,
+                NodeCommands.Cordon.class,
+                NodeCommands.Uncordon.class,
                 CommandLine.HelpCommand.class})
 public final class VireoCli implements Runnable {
     /** Exit code of a command line picocli could not parse (sysexits' EX_USAGE), so 2 stays "unreachable". */

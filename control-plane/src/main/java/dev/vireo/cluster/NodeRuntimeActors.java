@@ -34,9 +34,18 @@ public final class NodeRuntimeActors {
     private NodeRuntimeActors() {
     }
 
-    /** @param watchdog whether a watchdog guards the domains ({@link NodeFiles} under the node's data directory) */
+    /** Who guards the node's domains when its lease expires and its JVM cannot. */
+    public enum Watchdog {
+        /** Nobody: the domains live in this JVM (the test driver), or the node shares its JVM with the control plane. */
+        OFF,
+        /** The node runtime starts the watchdog process itself, detached, so that it outlives the JVM. */
+        ON,
+        /** Another process runs it ({@code vireo watchdog}, e.g. a container of its own beside the node's). */
+        EXTERNAL
+    }
+
     public static Started start(ActorSystem<?> system, ActorRef<Scheduler.Command> scheduler,
-                                NodeAgentSettings agentSettings, boolean watchdog) {
+                                NodeAgentSettings agentSettings, Watchdog watchdog) {
         Config lease = system.settings().config().getConfig("vireo.node.lease");
         String name = agentSettings.nodeName();
         String session = UUID.randomUUID().toString();
@@ -45,7 +54,7 @@ public final class NodeRuntimeActors {
         ActorRef<NodeConsole.Read> console = system.systemActorOf(
                 ConsoleReader.create(name, agentSettings.dataDirectory()), "node-console-" + name, Props.empty());
         Lease held = Lease.required();
-        NodeFiles files = watchdog ? new NodeFiles(agentSettings.dataDirectory()) : null;
+        NodeFiles files = watchdog == Watchdog.OFF ? null : new NodeFiles(agentSettings.dataDirectory());
         NodeAgent.Uplink uplink = new NodeAgent.Uplink(link.narrow(), link.narrow(), link.narrow(), console, session);
         // a failing agent is started again (it reconciles at start): the node must not stay lost
         ActorRef<Object> agent = system.systemActorOf(Behaviors.supervise(NodeAgent.create(agentSettings, uplink, held,
@@ -54,7 +63,8 @@ public final class NodeRuntimeActors {
         system.systemActorOf(LeaseKeeper.create(name, session, held, link.narrow(), agent,
                 new LeaseKeeper.Settings(lease.getDuration("renew-interval"), lease.getDuration("ask-timeout"),
                         lease.getDuration("node-check-interval"), files, agentSettings.hypervisorUri(),
-                        lease.getDuration("watchdog-interval"))), "node-lease-" + name, Props.empty());
+                        lease.getDuration("watchdog-interval"), watchdog == Watchdog.ON)), "node-lease-" + name,
+                Props.empty());
         return new Started(session, held, agent);
     }
 }

@@ -1,6 +1,7 @@
 package dev.vireo.scheduler;
 
 import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.NodeDelivery;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -11,12 +12,14 @@ import org.slf4j.Logger;
 /**
  * Where each node agent is. Commands for a node that has not registered (yet: after a restart the entities
  * recover before the agents report in) are held, a bounded number per node, and delivered on registration.
+ * Every delivery is numbered ({@link NodeDelivery}), from the clock on, so that numbers grow across restarts.
  */
 final class NodeMailboxes {
 
     static final int HELD_PER_NODE = 10_000;
 
-    private final Map<String, ActorRef<NodeAgentCommand>> agents = new HashMap<>();
+    private final Map<String, ActorRef<NodeDelivery>> agents = new HashMap<>();
+    private long sequence = System.currentTimeMillis() * 1000;
     private final Map<String, Deque<NodeAgentCommand>> held = new HashMap<>();
     private final Logger log;
 
@@ -24,17 +27,27 @@ final class NodeMailboxes {
         this.log = log;
     }
 
-    ActorRef<NodeAgentCommand> agent(String node) {
+    ActorRef<NodeDelivery> agent(String node) {
         return agents.get(node);
     }
 
-    void register(String node, ActorRef<NodeAgentCommand> agent) {
+    /** The number the next delivery gets: every command delivered so far is numbered below it. */
+    long nextSequence() {
+        return sequence + 1;
+    }
+
+    void register(String node, ActorRef<NodeDelivery> agent) {
         agents.put(node, agent);
         Deque<NodeAgentCommand> queue = held.remove(node);
         if (queue != null) {
             log.info("delivering {} held command(s) to node {}", queue.size(), node);
-            queue.forEach(agent::tell);
+            queue.forEach(command -> send(agent, command));
         }
+    }
+
+    private void send(ActorRef<NodeDelivery> agent, NodeAgentCommand command) {
+        sequence = Math.max(sequence + 1, System.currentTimeMillis() * 1000);
+        agent.tell(new NodeDelivery(sequence, command));
     }
 
     java.util.Set<String> registered() {
@@ -46,9 +59,9 @@ final class NodeMailboxes {
     }
 
     void deliver(NodeAgentCommand command) {
-        ActorRef<NodeAgentCommand> agent = agents.get(command.node());
+        ActorRef<NodeDelivery> agent = agents.get(command.node());
         if (agent != null) {
-            agent.tell(command);
+            send(agent, command);
             return;
         }
         Deque<NodeAgentCommand> queue = held.computeIfAbsent(command.node(), n -> new ArrayDeque<>());

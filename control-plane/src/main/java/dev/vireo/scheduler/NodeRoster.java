@@ -1,7 +1,7 @@
 package dev.vireo.scheduler;
 
-import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeConsole;
+import dev.vireo.protocol.node.NodeDelivery;
 import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeRegistration;
@@ -53,13 +53,14 @@ final class NodeRoster {
     static final class Entry {
         final String name;
         NodeInfo info;
-        ActorRef<NodeAgentCommand> agent;
+        ActorRef<NodeDelivery> agent;
         ActorRef<NodeConsole.Read> console;
         String session;
         String address;
         State state = State.NotReady;
         String notReadyReason = "it has not renewed its lease yet";
-        boolean memberGone;
+        /** Its domains are reconciled with the control plane since this session joined: it may get new VMs. */
+        boolean reconciled;
         /** When the last renewal arrived; before the first one, when the deadline for one started. */
         long lastRenewal;
         boolean renewed;
@@ -68,8 +69,8 @@ final class NodeRoster {
         /** The VMs the node had when it was declared lost: never its own again, whatever it says. */
         final Map<VmId, Long> lostVms = new HashMap<>();
         java.time.Instant lostAt;
-        /** Declared lost since the node last reconciled: what it was told before is void. */
-        boolean lostSinceReconcile;
+        /** Deliveries numbered below this were sent before the node was declared lost: void (0: none). */
+        long voidBefore;
 
         Entry(String name) {
             this.name = name;
@@ -148,6 +149,7 @@ final class NodeRoster {
         if (e.state == State.Lost || !e.registered()) {
             boolean rejoined = e.registered() || e.state == State.Lost;
             if (e.state == State.Lost) {
+                e.reconciled = false;
                 e.state = State.NotReady;
                 e.notReadyReason = "it has not renewed its lease yet";
                 e.renewed = false;
@@ -156,7 +158,7 @@ final class NodeRoster {
             take(e, reg, address);
             return new Joined(e, rejoined);
         }
-        boolean alive = !e.memberGone && now - e.lastRenewal < timing.aliveNanos();
+        boolean alive = now - e.lastRenewal < timing.aliveNanos();
         if (alive) {
             return new Refused("node name " + name + " is in use by the node runtime at " + e.address
                     + ", which renews its lease; stop that one first, or give this one another --name", false);
@@ -173,12 +175,14 @@ final class NodeRoster {
     }
 
     private static void take(Entry e, NodeRegistration reg, String address) {
+        if (!Objects.equals(e.session, reg.session())) {
+            e.reconciled = false; // a new run of the node runtime: it reconciles before it gets VMs
+        }
         e.info = reg.info();
         e.agent = reg.agent();
         e.console = reg.console();
         e.session = reg.session();
         e.address = address;
-        e.memberGone = false;
     }
 
     /** A renewal of {@code node}'s lease by {@code session}, received {@code now}. */
@@ -205,7 +209,6 @@ final class NodeRoster {
             if (e.state != State.Lost && now - e.lastRenewal - timing.lostAfterNanos() > 0) {
                 e.state = State.Lost;
                 e.lostAt = at;
-                e.lostSinceReconcile = true;
                 e.notReadyReason = "lost";
                 lost.add(e);
             }
@@ -214,8 +217,8 @@ final class NodeRoster {
     }
 
     /**
-     * Whether {@code e} should take new VMs now: registered, its hypervisor answering, its member in the
-     * cluster and its lease renewed lately. Sets its state and reason; returns true when Ready changed.
+     * Whether {@code e} should take new VMs now: registered, reconciled, its hypervisor answering and its lease
+     * renewed lately. Sets its state and reason; returns true when Ready changed.
      */
     boolean refreshReadiness(Entry e, long now) {
         if (e.state == State.Lost) {
@@ -226,8 +229,8 @@ final class NodeRoster {
             reason = "it has not registered since the control plane started";
         } else if (!e.renewed) {
             reason = "it has not renewed its lease yet";
-        } else if (e.memberGone) {
-            reason = "its cluster member is gone (it crashed, or was cut off)";
+        } else if (!e.reconciled) {
+            reason = "it reconciles its domains with the control plane";
         } else if (e.info != null && !e.info.ready()) {
             reason = "its hypervisor does not answer";
         } else if (now - e.lastRenewal > timing.aliveNanos()) {

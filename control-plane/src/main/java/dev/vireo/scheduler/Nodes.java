@@ -108,9 +108,8 @@ final class Nodes {
         }
         Entry e = outcome instanceof NodeRoster.Joined j ? j.entry()
                 : outcome instanceof NodeRoster.TookOver t ? t.entry() : ((NodeRoster.Updated) outcome).entry();
-        if (!reg.agent().equals(mailboxes.agent(name))) {
-            context.watchWith(reg.agent(), new Scheduler.AgentTerminated(name, reg.agent()));
-        }
+        // No death watch on the agent: the cluster's failure detector must not be what takes a node's VMs away
+        // (only its lease does), and a member that rejoins at the same address gets its predecessor's Terminated.
         mailboxes.register(name, reg.agent());
         if (outcome instanceof NodeRoster.Joined joined) {
             NodeInfo i = reg.info();
@@ -160,20 +159,10 @@ final class Nodes {
         }
     }
 
-    void agentTerminated(Scheduler.AgentTerminated t) {
-        roster.entry(t.node()).ifPresent(e -> {
-            if (t.agent().equals(e.agent) && e.state != State.Lost) {
-                e.memberGone = true;
-                log.warn("node {}: its node runtime at {} left the cluster (crashed, stopped or cut off); its VMs stay"
-                        + " its own until its lease runs out", t.node(), e.address);
-                refresh(e);
-            }
-        });
-    }
-
     private void lose(Entry e) {
         Map<VmId, Long> vms = placements.removeNode(e.name);
         e.lostVms.putAll(vms);
+        e.voidBefore = mailboxes.nextSequence();
         mailboxes.remove(e.name);
         NodeRoster.Timing timing = roster.timing();
         String reason = "no lease renewal for " + timing.ttl().plus(timing.margin()).toMillis() + " ms (lease "
@@ -251,13 +240,15 @@ final class Nodes {
         List<NodeLease.Held> notOwned = new ArrayList<>();
         List<NodeLease.Held> unknown = new ArrayList<>();
         decided.answers().forEach((held, mine) -> (mine == null ? unknown : mine ? owned : notOwned).add(held));
-        boolean lost = e.lostSinceReconcile;
-        e.lostSinceReconcile = false;
+        long voidBefore = e.voidBefore;
+        e.voidBefore = 0;
         e.lostVms.clear();
+        e.reconciled = true;
         log.info("node {} reconciles: {} domain(s) still its own, {} not ({}), {} unknown{}", r.node(), owned.size(),
                 notOwned.size(), notOwned.stream().map(h -> h.vm() + "#" + h.incarnation()).toList(), unknown.size(),
-                lost ? "; it was declared lost meanwhile" : "");
-        r.replyTo().tell(new NodeLease.Ownership(owned, notOwned, unknown, lost, false, null));
+                voidBefore > 0 ? "; it was declared lost meanwhile: what it was sent before is void" : "");
+        r.replyTo().tell(new NodeLease.Ownership(owned, notOwned, unknown, voidBefore, false, null));
+        refresh(e);
     }
 
     /** @return the node after the change; null when no such node is known */

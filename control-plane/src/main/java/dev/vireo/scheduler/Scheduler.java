@@ -87,9 +87,6 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
 
     enum Tick implements Command { CHECK_LEASES }
 
-    record AgentTerminated(String node, ActorRef<NodeAgentCommand> agent) implements Command {
-    }
-
     record LogRecovered(NodeLog.State state) implements Command {
     }
 
@@ -104,7 +101,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
             return new NodeSettings(new NodeRoster.Timing(ttl, renewInterval, margin, rejoinGrace), checkInterval);
         }
 
-        public static final NodeSettings DEFAULT = of(Duration.ofSeconds(6), Duration.ofSeconds(1),
+        public static final NodeSettings DEFAULT = of(Duration.ofSeconds(8), Duration.ofSeconds(1),
                 Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofMillis(250));
     }
 
@@ -209,10 +206,6 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                 })
                 .onMessageEquals(Tick.CHECK_LEASES, () -> {
                     nodes.checkLeases();
-                    return this;
-                })
-                .onMessage(AgentTerminated.class, t -> {
-                    nodes.agentTerminated(t);
                     return this;
                 })
                 .onMessage(LogRecovered.class, r -> this)

@@ -109,6 +109,9 @@ class BadInputTest {
             assertError(r, 400, "Invalid", bad[2]);
             assertNothingExists(name);
         }
+        // the node reports what its images directory holds (about every second)
+        Eventually.get("the node to hold vmlinuz", java.time.Duration.ofSeconds(30), () -> api.get("/api/v1/nodes"),
+                r -> r.at("/items/0/images").toString().contains("\"vmlinuz\""));
         String name = Manifests.uniqueName("image");
         Response ok = api.create(withImage(name, "boot", kernel.toString()));
         assertEquals(201, ok.status(), ok::toString);

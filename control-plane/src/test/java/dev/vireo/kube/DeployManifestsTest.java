@@ -66,25 +66,39 @@ class DeployManifestsTest {
     }
 
     @Test
-    void theControlPlaneFormsOnePekkoClusterThroughKubernetesDiscovery() throws IOException {
+    void theControlPlaneAndTheNodesRunVireosLaunchersWithFlagsTheyTake() throws IOException {
         StatefulSet cp = all("kubernetes").stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast)
                 .findFirst().orElseThrow();
         var container = cp.getSpec().getTemplate().getSpec().getContainers().get(0);
-        String options = container.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
-                .orElseThrow().getValue();
-        assertTrue(options.contains("discovery-method=kubernetes-api") && options.contains("vireo.kubernetes.in-cluster=on"),
-                options);
-        assertTrue(container.getPorts().stream().map(p -> p.getName()).toList()
-                .containsAll(List.of("management", "remoting", "http")));
+        assertEquals("control-plane", container.getArgs().get(0));
+        parses(container.getArgs());
+        assertTrue(container.getArgs().contains("--seed") && container.getArgs().contains("--cluster-address"));
+        assertTrue(container.getPorts().stream().map(p -> p.getName()).toList().containsAll(List.of("remoting", "http")));
         assertEquals(cp.getSpec().getSelector().getMatchLabels(), cp.getSpec().getTemplate().getMetadata().getLabels());
         assertEquals("vireo", cp.getSpec().getTemplate().getSpec().getServiceAccountName());
+        assertEquals(1, cp.getSpec().getReplicas(), "one member while the journal is the embedded H2");
 
         DaemonSet node = all("kubernetes").stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast)
                 .findFirst().orElseThrow();
-        var nodeContainer = node.getSpec().getTemplate().getSpec().getContainers().get(0);
-        assertTrue(nodeContainer.getSecurityContext().getPrivileged());
+        var containers = node.getSpec().getTemplate().getSpec().getContainers();
+        var runtime = containers.stream().filter(c -> c.getArgs().get(0).equals("node")).findFirst().orElseThrow();
+        var watchdog = containers.stream().filter(c -> c.getArgs().get(0).equals("watchdog")).findFirst().orElseThrow();
+        parses(runtime.getArgs());
+        parses(watchdog.getArgs());
+        assertTrue(String.join(" ", runtime.getArgs()).contains("--watchdog external"), runtime.getArgs().toString());
+        assertTrue(runtime.getSecurityContext().getPrivileged());
         assertTrue(node.getSpec().getTemplate().getSpec().getVolumes().stream().map(v -> v.getHostPath().getPath())
-                .toList().containsAll(List.of("/dev/kvm", "/var/run/libvirt")));
+                .toList().containsAll(List.of("/dev/kvm", "/var/run/libvirt", "/var/lib/vireo")));
+        for (var c : List.of(runtime, watchdog)) {
+            assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/var/lib/vireo")),
+                    "the node runtime and its watchdog share the lease file: " + c.getName());
+        }
+    }
+
+    /** The args, with Kubernetes' $(VAR) filled in, are a command line the jar's launchers accept. */
+    private static void parses(List<String> args) {
+        List<String> filled = args.stream().map(a -> a.replaceAll("\\$\\([A-Z_]+\\)", "x1")).toList();
+        dev.vireo.Main.commandLine().parseArgs(filled.toArray(String[]::new));
     }
 
     @Test

@@ -110,19 +110,24 @@ class NodeRosterTest {
     }
 
     @Test
-    void readinessNeedsARecentRenewalAMemberAndAHypervisor() {
+    void readinessNeedsARecentRenewalAndAReconcile() {
         NodeRoster.Entry e = ((NodeRoster.Joined) roster.register(registration("n1", "s1", "h1"), "a1", 0)).entry();
         roster.refreshReadiness(e, 0);
         assertEquals(NodeRoster.State.NotReady, e.state, "no lease yet");
         roster.renew("n1", "s1", 100 * MS);
+        roster.refreshReadiness(e, 200 * MS);
+        assertTrue(e.notReadyReason.contains("reconciles"), e.notReadyReason);
+        e.reconciled = true;
         assertTrue(roster.refreshReadiness(e, 200 * MS));
         assertEquals(NodeRoster.State.Ready, e.state);
         assertTrue(roster.refreshReadiness(e, 3_200 * MS));
         assertEquals(NodeRoster.State.NotReady, e.state);
         assertTrue(e.notReadyReason.contains("overdue"), e.notReadyReason);
         roster.renew("n1", "s1", 3_300 * MS);
-        e.memberGone = true;
-        roster.refreshReadiness(e, 3_300 * MS);
-        assertTrue(e.notReadyReason.contains("cluster member is gone"), e.notReadyReason);
+        assertTrue(roster.refreshReadiness(e, 3_300 * MS));
+        assertEquals(NodeRoster.State.Ready, e.state);
+        roster.register(registration("n1", "s2", "h1"), "a2", 7_000 * MS); // takes over: a new run reconciles first
+        roster.refreshReadiness(e, 7_000 * MS);
+        assertEquals(NodeRoster.State.NotReady, e.state);
     }
 }

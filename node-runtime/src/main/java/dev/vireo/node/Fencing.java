@@ -48,16 +48,14 @@ final class Fencing {
             if (d.state() != DomainState.Running) {
                 continue;
             }
-            owned.expect(d.uuid(), DomainEventType.SUSPENDED);
+            recordFenced(d.name()); // before the pause: whoever sees it happen knows it is the fence's
             try {
-                d.domain().suspend();
+                owned.causing(d.uuid(), DomainEventType.SUSPENDED, d.domain()::suspend);
             } catch (LibvirtException e) {
-                owned.unexpect(d.uuid(), DomainEventType.SUSPENDED);
                 log.error("node {}: lease expired but domain {} could not be paused: {}", node, d.name(),
                         LibvirtPool.rootMessage(e));
                 continue;
             }
-            recordFenced(d.name());
             paused.add(d.name());
         }
         return paused;
@@ -105,13 +103,7 @@ final class Fencing {
             NodeLease.Held held = new NodeLease.Held(d.meta().vm(), d.meta().incarnation());
             if (notMine.contains(held)) {
                 if (d.state().active()) {
-                    owned.expect(d.uuid(), DomainEventType.STOPPED);
-                    try {
-                        d.domain().destroy();
-                    } catch (LibvirtException e) {
-                        owned.unexpect(d.uuid(), DomainEventType.STOPPED);
-                        throw e;
-                    }
+                    owned.causing(d.uuid(), DomainEventType.STOPPED, d.domain()::destroy);
                 }
                 d.domain().undefine();
                 owned.remove(d.name());
@@ -123,13 +115,7 @@ final class Fencing {
                 continue;
             }
             if (mine.contains(held) && d.state() == DomainState.Paused && fenced.contains(d.name())) {
-                owned.expect(d.uuid(), DomainEventType.RESUMED);
-                try {
-                    d.domain().resume();
-                } catch (LibvirtException e) {
-                    owned.unexpect(d.uuid(), DomainEventType.RESUMED);
-                    throw e;
-                }
+                owned.causing(d.uuid(), DomainEventType.RESUMED, d.domain()::resume);
                 unfenced.add(d.name());
                 resumed++;
                 log.info("node {}: resumed {} incarnation {}: the lease is back and the VM is still this node's",
@@ -152,13 +138,7 @@ final class Fencing {
         if (found == null || !found.uuid().equals(uuid) || found.state() != DomainState.Paused) {
             return false;
         }
-        owned.expect(uuid, DomainEventType.RESUMED);
-        try {
-            found.domain().resume();
-        } catch (LibvirtException e) {
-            owned.unexpect(uuid, DomainEventType.RESUMED);
-            throw e;
-        }
+        owned.causing(uuid, DomainEventType.RESUMED, found.domain()::resume);
         forget(Set.of(domainName));
         return true;
     }

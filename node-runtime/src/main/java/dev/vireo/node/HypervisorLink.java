@@ -50,7 +50,10 @@ final class HypervisorLink {
     record LifecycleEvent(String domainName, String uuid, DomainEventType type, DomainEventDetail detail) {
     }
 
-    enum Tick { CONNECT, HEARTBEAT }
+    enum Tick { CONNECT, HEARTBEAT, SCAN_IMAGES }
+
+    /** How often the images directory is looked at: a file copied there is offered within about this. */
+    static final Duration IMAGES_SCAN = Duration.ofSeconds(1);
 
     private static final Duration FIRST_RECONNECT = Duration.ofSeconds(1);
     private static final Duration MAX_RECONNECT = Duration.ofSeconds(30);
@@ -67,6 +70,7 @@ final class HypervisorLink {
     private NodeInfo info;
     private Duration reconnectDelay = FIRST_RECONNECT;
     private boolean pingInFlight;
+    private boolean scanning;
 
     HypervisorLink(NodeAgentSettings settings, NodeAgent.Uplink uplink, ActorContext<Object> context,
                    TimerScheduler<Object> timers, LibvirtPool pool, OwnedDomains owned) {
@@ -140,6 +144,9 @@ final class HypervisorLink {
         connected.found().forEach(reconcile);
         register();
         timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
+        if (settings.imagesDirectory() != null && !timers.isTimerActive(Tick.SCAN_IMAGES)) {
+            timers.startTimerAtFixedRate(Tick.SCAN_IMAGES, IMAGES_SCAN);
+        }
     }
 
     /** Tries again after a delay that doubles with every failure, up to {@link #MAX_RECONNECT}. */
@@ -172,13 +179,18 @@ final class HypervisorLink {
         return true;
     }
 
-    /** Registers the node as it is (not ready while there is no connection), checks the connection, looks at the images. */
+    /** Registers the node as it is (not ready while there is no connection) and checks the connection. */
     void heartbeat() {
         if (info != null) {
             register(); // before the first connection there is nothing to register yet
         }
         ping();
-        if (settings.imagesDirectory() != null) {
+    }
+
+    /** Looks at the images directory (on the pool); what changed is registered at once ({@link #imagesScanned}). */
+    void scanImages() {
+        if (!scanning) {
+            scanning = true;
             context.pipeToSelf(pool.call(images::scan), (scanned, failure) ->
                     new ImagesScanned(failure == null ? scanned : info == null ? NodeImages.NONE : info.images()));
         }
@@ -193,6 +205,7 @@ final class HypervisorLink {
 
     /** New contents of the images directory are registered at once; the same contents wait for the heartbeat. */
     void imagesScanned(ImagesScanned scanned) {
+        scanning = false;
         if (info != null && !scanned.images().equals(info.images())) {
             info = info.withImages(scanned.images());
             register();

@@ -21,11 +21,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class LeaseKeeper {
 
     /**
-     * @param files    the lease file and the watchdog's files; null: no watchdog (libvirt's test driver keeps its
-     *                 domains in the node's JVM, where a frozen JVM runs nothing)
+     * @param files          the lease file and the watchdog's files; null: no watchdog (libvirt's test driver keeps
+     *                       its domains in the node's JVM, where a frozen JVM runs nothing)
+     * @param startWatchdog  whether this node runtime starts the watchdog process itself; false: another process
+     *                       runs it ({@code vireo watchdog}, e.g. a container of its own beside the node's)
      */
     public record Settings(Duration renewInterval, Duration askTimeout, Duration checkInterval, NodeFiles files,
-                           String hypervisorUri, Duration watchdogInterval) {
+                           String hypervisorUri, Duration watchdogInterval, boolean startWatchdog) {
     }
 
     public sealed interface Command {
@@ -52,6 +54,7 @@ public final class LeaseKeeper {
     private boolean lost;
     private boolean granted;
     private boolean watchdogStarted;
+    private boolean toldNoLease;
     private Instant lastGrant;
 
     public static Behavior<Command> create(String node, String session, Lease lease,
@@ -71,6 +74,7 @@ public final class LeaseKeeper {
         this.agent = agent;
         this.settings = settings;
         this.context = context;
+        context.setLoggerName(LeaseKeeper.class);
         timers.startTimerAtFixedRate(Tick.RENEW, Duration.ZERO, settings.renewInterval());
         timers.startTimerAtFixedRate(Tick.CHECK, settings.checkInterval());
     }
@@ -117,7 +121,13 @@ public final class LeaseKeeper {
         if (settings.files() != null) {
             settings.files().writeLease(lease.expiresAtMillis());
             if (!watchdogStarted) {
-                Watchdog.ensureRunning(settings.files(), settings.hypervisorUri(), settings.watchdogInterval());
+                if (settings.startWatchdog()) {
+                    Watchdog.ensureRunning(settings.files(), settings.hypervisorUri(), settings.watchdogInterval());
+                } else if (Watchdog.running(settings.files()).isEmpty()) {
+                    context.getLog().warn("node {}: no watchdog guards its domains yet (none runs with pid file {});"
+                            + " start one (vireo watchdog) or the domains keep running when this JVM cannot renew",
+                            node, settings.files().watchdogPid());
+                }
                 watchdogStarted = true;
             }
         }
@@ -127,6 +137,7 @@ public final class LeaseKeeper {
                     granted ? "regained" : "granted", session, grant.ttlMillis(),
                     lost ? "; the node was declared lost meanwhile: it reconciles before it runs anything" : "");
             agent.tell(new NodeAgent.LeaseRegained(lost));
+            toldNoLease = false;
             granted = true;
             fenced = false;
             lost = false;
@@ -145,7 +156,8 @@ public final class LeaseKeeper {
                     node, revoked.reason());
             fenced = true;
             agent.tell(NodeAgent.LeaseSignal.FENCE);
-        } else {
+        } else if (!toldNoLease) {
+            toldNoLease = true; // it asks every second until it is registered: once is enough to say
             context.getLog().info("node {}: no lease yet ({})", node, revoked.reason());
         }
         agent.tell(NodeAgent.LeaseSignal.REGISTER_NOW);

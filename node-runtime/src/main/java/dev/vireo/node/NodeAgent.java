@@ -14,6 +14,7 @@ import dev.vireo.node.HypervisorLink.Tick;
 import dev.vireo.node.OwnedDomains.Owned;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeConsole;
+import dev.vireo.protocol.node.NodeDelivery;
 import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
@@ -26,6 +27,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -43,8 +45,6 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class NodeAgent {
 
     private static final int STASH_CAPACITY = 1000;
-    private static final Duration RECONCILE_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration RECONCILE_RETRY = Duration.ofSeconds(2);
     private static final Duration REFUSAL_LOG_EVERY = Duration.ofMinutes(1);
 
     /** From the {@link LeaseKeeper}: pause every running domain and hold commands; or register again now. */
@@ -62,23 +62,6 @@ public final class NodeAgent {
     public record Uplink(ActorRef<NodeReport> reports, ActorRef<NodeRegistration> registrations,
                          ActorRef<NodeLease.Reconcile> reconciles, ActorRef<NodeConsole.Read> console,
                          String session) {
-    }
-
-    private enum Reconcile { RETRY }
-
-    private record Fenced(List<String> domains, Throwable failure) {
-    }
-
-    private record HeldListed(List<NodeLease.Held> held, Throwable failure) {
-    }
-
-    private record OwnershipAnswered(NodeLease.Ownership ownership, Throwable failure) {
-    }
-
-    private record ReconcileDone(Fencing.Reconciled result, Throwable failure) {
-    }
-
-    private record FenceUndone(String domainName, Boolean resumed, Throwable failure) {
     }
 
     /** A command (or the agent's own follow-up) on one domain, at whichever step it has reached. */
@@ -106,16 +89,7 @@ public final class NodeAgent {
     private final DomainLanes<Job> lanes = new DomainLanes<>();
     private final LifecycleReports lifecycle;
     private final HypervisorLink link;
-    private final Lease lease;
-    private final Fencing fencing;
-    private final Uplink uplink;
-    /** A grant came that the domains have not been reconciled with yet. */
-    private boolean regainPending;
-    /** The node was declared lost since the last reconcile: what waits in the stash is void. */
-    private boolean lostPending;
-    private boolean reconciling;
-    /** Reconciled with the control plane since the last fence (always true without a lease). */
-    private boolean reconciled;
+    private final LeaseHold hold;
     private Instant lastRefusalLogged;
     /** Steps that came due while the connection was down: they run once it is back. */
     private final List<StepDue> deferredSteps = new java.util.ArrayList<>();
@@ -140,20 +114,16 @@ public final class NodeAgent {
                       ActorContext<Object> context, TimerScheduler<Object> timers, StashBuffer<Object> stash) {
         this.settings = settings;
         this.reports = uplink.reports();
-        this.uplink = uplink;
-        this.lease = lease;
-        this.reconciled = !lease.isRequired();
-        // an agent started again (after a failure) under a lease that is still valid reconciles first
-        this.regainPending = lease.isRequired() && lease.valid();
         this.context = context;
         this.timers = timers;
         this.stash = stash;
         this.operations = new DomainOperations(settings.nodeName(), owned, settings.dataDirectory(), lease,
                 new ImageFiles(settings.imagesDirectory()));
-        this.fencing = new Fencing(settings.nodeName(), owned, files);
         this.lifecycle = new LifecycleReports(settings.nodeName(), context.getLog());
         this.pool = new LibvirtPool(settings.nodeName());
         this.link = new HypervisorLink(settings, uplink, context, timers, pool, owned);
+        this.hold = new LeaseHold(settings.nodeName(), lease, new Fencing(settings.nodeName(), owned, files), uplink,
+                context, timers, pool, link);
         link.connect();
     }
 
@@ -165,7 +135,7 @@ public final class NodeAgent {
      * connection; the node registers as not ready until then.
      */
     private Behavior<Object> connecting() {
-        return Behaviors.receive(Object.class)
+        return always(Behaviors.receive(Object.class)
                 .onMessage(Connected.class, this::onConnected)
                 .onMessage(ConnectFailed.class, failed -> {
                     link.retryLater(failed);
@@ -176,6 +146,7 @@ public final class NodeAgent {
                     return Behaviors.same();
                 })
                 .onMessage(NodeAgentCommand.class, this::stashCommand)
+                .onMessage(NodeDelivery.class, this::stashDelivery)
                 .onMessage(StepFinished.class, finished -> {
                     finishStep(finished).ifPresent(next -> deferredSteps.add(new StepDue(next)));
                     return Behaviors.same();
@@ -184,33 +155,17 @@ public final class NodeAgent {
                     deferredSteps.add(due);
                     return Behaviors.same();
                 })
-                .onMessageEquals(Tick.HEARTBEAT, () -> {
-                    link.heartbeat(); // still not ready
-                    return Behaviors.same();
-                })
                 // What happened meanwhile is read from libvirt by the reconcile after reconnecting.
                 .onMessage(LifecycleEvent.class, event -> Behaviors.same())
                 .onMessage(ConnectionLost.class, lost -> Behaviors.same())
-                .onMessage(PingAnswered.class, answered -> {
-                    link.pingAnswered();
-                    return Behaviors.same();
-                })
-                .onMessage(ImagesScanned.class, this::onImagesScanned)
                 .onMessageEquals(LeaseSignal.FENCE, () -> {
-                    reconciled = false; // fenced on connect, by the watchdog until then
-                    return Behaviors.same();
-                })
-                .onMessageEquals(LeaseSignal.REGISTER_NOW, () -> {
-                    link.registerNow();
+                    hold.fence(); // nothing to pause without a connection: fenced on connect, by the watchdog until then
                     return Behaviors.same();
                 })
                 .onMessage(LeaseRegained.class, regained -> {
-                    regainPending = true;
-                    lostPending |= regained.lost();
+                    hold.regained();
                     return Behaviors.same();
-                })
-                .onMessage(NodeRegistration.Refused.class, this::onRefused)
-                .onSignal(PostStop.class, signal -> shutdown())
+                }))
                 .build();
     }
 
@@ -221,7 +176,7 @@ public final class NodeAgent {
     private Behavior<Object> onConnected(Connected connected) {
         deferredSteps.forEach(context.getSelf()::tell);
         deferredSteps.clear();
-        boolean holding = !reconciled || regainPending || !lease.valid();
+        boolean holding = hold.mustHold();
         link.opened(connected, d -> {
             if (!holding) {
                 reportFound(d);
@@ -230,10 +185,7 @@ public final class NodeAgent {
         if (!holding) {
             return stash.unstashAll(running());
         }
-        if (lease.expiresAtMillis() > 0 && !lease.valid()) {
-            fence(); // the lease ran out while the connection was down
-        }
-        maybeReconcile();
+        hold.connected();
         return holding();
     }
 
@@ -253,23 +205,61 @@ public final class NodeAgent {
      * the stash; work already under way and what libvirt reports go on.
      */
     private Behavior<Object> holding() {
-        return Behaviors.receive(Object.class)
+        return always(Behaviors.receive(Object.class)
                 .onMessage(NodeAgentCommand.class, this::stashCommand)
+                .onMessage(NodeDelivery.class, this::stashDelivery)
                 .onMessage(StepFinished.class, this::onStepFinished)
                 .onMessage(StepDue.class, due -> {
                     runStep(due.job());
                     return Behaviors.same();
                 })
                 .onMessage(LifecycleEvent.class, this::onLifecycleEvent)
-                .onMessageEquals(Tick.HEARTBEAT, () -> {
-                    link.heartbeat();
-                    return Behaviors.same();
-                })
                 .onMessage(ConnectionLost.class, lost -> {
                     if (link.lost(lost)) {
-                        reconciling = false; // its answer, if any, is dropped in connecting
+                        hold.connectionLost();
                         return connecting();
                     }
+                    return Behaviors.same();
+                })
+                .onMessageEquals(LeaseSignal.FENCE, () -> {
+                    hold.fence();
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseRegained.class, regained -> {
+                    hold.regained();
+                    return Behaviors.same();
+                })
+                .onMessageEquals(LeaseHold.Retry.RECONCILE, () -> {
+                    hold.reconcileIfDue();
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseHold.Fenced.class, fenced -> {
+                    hold.onFenced(fenced);
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseHold.HeldListed.class, listed -> {
+                    hold.onHeldListed(listed);
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseHold.OwnershipAnswered.class, answered -> {
+                    hold.onOwnership(answered);
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseHold.ReconcileDone.class, done -> hold.onReconcileDone(done,
+                        report -> publish(report, "reconcile after lease", null), this::reportFound)
+                        ? stash.unstashAll(running()) : Behaviors.same())
+                .onMessage(LeaseHold.FenceUndone.class, undone -> {
+                    hold.onFenceUndone(undone);
+                    return Behaviors.same();
+                }))
+                .build();
+    }
+
+    /** What the agent does the same way whatever its state: heartbeats, pings, images, registration, shutdown. */
+    private BehaviorBuilder<Object> always(BehaviorBuilder<Object> state) {
+        return state
+                .onMessageEquals(Tick.HEARTBEAT, () -> {
+                    link.heartbeat(); // registers not ready while there is no connection
                     return Behaviors.same();
                 })
                 .onMessage(PingAnswered.class, answered -> {
@@ -277,138 +267,16 @@ public final class NodeAgent {
                     return Behaviors.same();
                 })
                 .onMessage(ImagesScanned.class, this::onImagesScanned)
-                .onMessageEquals(LeaseSignal.FENCE, () -> {
-                    fence();
+                .onMessageEquals(Tick.SCAN_IMAGES, () -> {
+                    link.scanImages();
                     return Behaviors.same();
                 })
                 .onMessageEquals(LeaseSignal.REGISTER_NOW, () -> {
                     link.registerNow();
                     return Behaviors.same();
                 })
-                .onMessage(LeaseRegained.class, regained -> {
-                    regainPending = true;
-                    lostPending |= regained.lost();
-                    maybeReconcile();
-                    return Behaviors.same();
-                })
-                .onMessageEquals(Reconcile.RETRY, () -> {
-                    maybeReconcile();
-                    return Behaviors.same();
-                })
-                .onMessage(Fenced.class, this::onFenced)
-                .onMessage(HeldListed.class, this::onHeldListed)
-                .onMessage(OwnershipAnswered.class, this::onOwnership)
-                .onMessage(ReconcileDone.class, this::onReconcileDone)
-                .onMessage(FenceUndone.class, this::onFenceUndone)
                 .onMessage(NodeRegistration.Refused.class, this::onRefused)
-                .onSignal(PostStop.class, signal -> shutdown())
-                .build();
-    }
-
-    /** Pauses every running domain (the lease has expired); commands wait until the lease is back. */
-    private void fence() {
-        reconciled = false;
-        Hypervisor hv = link.hypervisor();
-        if (hv == null) {
-            return;
-        }
-        context.pipeToSelf(pool.call(() -> fencing.fenceAll(hv)), Fenced::new);
-    }
-
-    private Behavior<Object> onFenced(Fenced fenced) {
-        if (fenced.failure() != null) {
-            context.getLog().error("node {}: fencing failed: {} (the watchdog fences what runs)", settings.nodeName(),
-                    rootMessage(fenced.failure()));
-        } else if (!fenced.domains().isEmpty()) {
-            context.getLog().warn("node {}: lease expired: paused {} domain(s) {}", settings.nodeName(),
-                    fenced.domains().size(), fenced.domains());
-        }
-        return Behaviors.same();
-    }
-
-    /** Starts a reconcile when a grant waits for one, the lease is valid and the hypervisor is connected. */
-    private void maybeReconcile() {
-        Hypervisor hv = link.hypervisor();
-        if (!regainPending || reconciling || hv == null || !lease.valid() || uplink.reconciles() == null) {
-            return;
-        }
-        regainPending = false;
-        reconciling = true;
-        context.pipeToSelf(pool.call(() -> fencing.held(hv)), HeldListed::new);
-    }
-
-    private Behavior<Object> onHeldListed(HeldListed listed) {
-        if (listed.failure() != null) {
-            return reconcileFailed("cannot list its domains: " + rootMessage(listed.failure()));
-        }
-        context.getLog().info("node {}: asking the control plane which of its {} domain(s) are still its own",
-                settings.nodeName(), listed.held().size());
-        context.ask(NodeLease.Ownership.class, uplink.reconciles(), RECONCILE_TIMEOUT,
-                replyTo -> new NodeLease.Reconcile(settings.nodeName(), uplink.session(), listed.held(), replyTo),
-                OwnershipAnswered::new);
-        return Behaviors.same();
-    }
-
-    private Behavior<Object> onOwnership(OwnershipAnswered answered) {
-        if (answered.failure() != null || answered.ownership().refused()) {
-            return reconcileFailed(answered.failure() != null ? "no answer: " + rootMessage(answered.failure())
-                    : answered.ownership().reason());
-        }
-        Hypervisor hv = link.hypervisor();
-        if (hv == null || !lease.valid()) {
-            return reconcileFailed(hv == null ? "the hypervisor connection is gone" : "the lease expired meanwhile");
-        }
-        NodeLease.Ownership ownership = answered.ownership();
-        lostPending |= ownership.lost();
-        context.pipeToSelf(pool.call(() -> fencing.reconcile(hv, ownership)), ReconcileDone::new);
-        return Behaviors.same();
-    }
-
-    private Behavior<Object> reconcileFailed(String why) {
-        reconciling = false;
-        regainPending = true;
-        context.getLog().warn("node {}: reconcile with the control plane failed ({}); trying again in {}",
-                settings.nodeName(), why, RECONCILE_RETRY);
-        timers.startSingleTimer(Reconcile.RETRY, RECONCILE_RETRY);
-        return Behaviors.same();
-    }
-
-    private Behavior<Object> onReconcileDone(ReconcileDone done) {
-        if (done.failure() != null) {
-            return reconcileFailed(rootMessage(done.failure()));
-        }
-        reconciling = false;
-        Fencing.Reconciled result = done.result();
-        result.reports().forEach(report -> publish(report, "reconcile after lease", null));
-        result.kept().forEach(this::reportFound);
-        context.getLog().info("node {}: reconciled: {} domain(s) kept, {} destroyed (no longer its own), {} resumed",
-                settings.nodeName(), result.kept().size(), result.destroyed(), result.resumed());
-        if (lostPending) {
-            lostPending = false;
-            int dropped = stash.size(); // commands only: steps never wait in the stash
-            stash.clear();
-            if (dropped > 0) {
-                context.getLog().warn("node {}: dropped {} command(s) that waited from before the node was declared"
-                        + " lost: their placements have ended", settings.nodeName(), dropped);
-            }
-        }
-        if (regainPending || !lease.valid()) {
-            maybeReconcile();
-            return Behaviors.same();
-        }
-        reconciled = true;
-        return stash.unstashAll(running());
-    }
-
-    private Behavior<Object> onFenceUndone(FenceUndone undone) {
-        if (undone.failure() != null) {
-            context.getLog().error("node {}: could not resume {} after a late fence: {}", settings.nodeName(),
-                    undone.domainName(), rootMessage(undone.failure()));
-        } else if (Boolean.TRUE.equals(undone.resumed())) {
-            context.getLog().info("node {}: resumed {}: the watchdog paused it after the lease was renewed",
-                    settings.nodeName(), undone.domainName());
-        }
-        return Behaviors.same();
+                .onSignal(PostStop.class, signal -> shutdown());
     }
 
     private Behavior<Object> onRefused(NodeRegistration.Refused refused) {
@@ -424,6 +292,14 @@ public final class NodeAgent {
 
     private Behavior<Object> onImagesScanned(ImagesScanned scanned) {
         link.imagesScanned(scanned);
+        return Behaviors.same();
+    }
+
+    private Behavior<Object> stashDelivery(NodeDelivery delivery) {
+        if (stash.isFull()) {
+            return stashCommand(delivery.command());
+        }
+        stash.stash(delivery);
         return Behaviors.same();
     }
 
@@ -443,44 +319,42 @@ public final class NodeAgent {
     // ---- running ----
 
     private Behavior<Object> running() {
-        return Behaviors.receive(Object.class)
+        return always(Behaviors.receive(Object.class)
                 .onMessage(NodeAgentCommand.class, this::onCommand)
+                .onMessage(NodeDelivery.class, delivery -> {
+                    if (delivery.sequence() < hold.voidBefore()) {
+                        context.getLog().warn("{} for {} (request {}) dropped: it was sent before node {} was declared"
+                                        + " lost, for a placement that has ended", DomainOperations.actionName(
+                                        delivery.command()), delivery.command().vm(), delivery.command().requestId(),
+                                settings.nodeName());
+                        return Behaviors.same();
+                    }
+                    return onCommand(delivery.command());
+                })
                 .onMessage(StepFinished.class, this::onStepFinished)
                 .onMessage(StepDue.class, due -> {
                     runStep(due.job());
                     return Behaviors.same();
                 })
                 .onMessage(LifecycleEvent.class, this::onLifecycleEvent)
-                .onMessageEquals(Tick.HEARTBEAT, () -> {
-                    link.heartbeat();
-                    return Behaviors.same();
-                })
                 .onMessage(ConnectionLost.class, lost -> link.lost(lost) ? connecting() : Behaviors.same())
-                .onMessage(PingAnswered.class, answered -> {
-                    link.pingAnswered();
-                    return Behaviors.same();
-                })
-                .onMessage(ImagesScanned.class, this::onImagesScanned)
                 .onMessageEquals(LeaseSignal.FENCE, () -> {
-                    fence();
+                    hold.fence();
                     return holding();
-                })
-                .onMessageEquals(LeaseSignal.REGISTER_NOW, () -> {
-                    link.registerNow();
-                    return Behaviors.same();
                 })
                 .onMessage(LeaseRegained.class, regained -> {
                     // a grant after a revocation the agent never saw as an expiry: reconcile first all the same
-                    regainPending = true;
-                    lostPending |= regained.lost();
-                    reconciled = false;
-                    maybeReconcile();
+                    hold.regained();
                     return holding();
                 })
-                .onMessage(Fenced.class, this::onFenced)
-                .onMessage(FenceUndone.class, this::onFenceUndone)
-                .onMessage(NodeRegistration.Refused.class, this::onRefused)
-                .onSignal(PostStop.class, signal -> shutdown())
+                .onMessage(LeaseHold.Fenced.class, fenced -> {
+                    hold.onFenced(fenced);
+                    return Behaviors.same();
+                })
+                .onMessage(LeaseHold.FenceUndone.class, undone -> {
+                    hold.onFenceUndone(undone);
+                    return Behaviors.same();
+                }))
                 .build();
     }
 
@@ -545,21 +419,8 @@ public final class NodeAgent {
             context.getLog().debug("{} {} of {} was caused by the agent", event.type(), event.detail(), event.domainName());
             return Behaviors.same();
         }
-        if (lease.isRequired() && event.type() == org.libvirt.event.DomainEventType.SUSPENDED) {
-            if (!lease.valid() || !reconciled) {
-                fencing.recordFenced(event.domainName()); // the watchdog fenced it: not the guest's doing
-                context.getLog().info("{} paused by the fence: the lease is not valid", event.domainName());
-                return Behaviors.same();
-            }
-            if (fencing.isFenced(event.domainName())) {
-                // the watchdog read the old expiry just before the renewal: the lease is valid, undo it
-                Hypervisor hv = link.hypervisor();
-                if (hv != null) {
-                    context.pipeToSelf(pool.call(() -> fencing.resumeFenced(hv, event.domainName(), event.uuid())),
-                            (resumed, failure) -> new FenceUndone(event.domainName(), resumed, failure));
-                }
-                return Behaviors.same();
-            }
+        if (hold.suspendedByFence(event)) {
+            return Behaviors.same();
         }
         String cause = "libvirt event " + event.type() + "/" + event.detail();
         LifecycleReports.Meaning meaning = lifecycle.of(event, domain.meta(), cause);

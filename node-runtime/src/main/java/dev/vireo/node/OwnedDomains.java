@@ -54,6 +54,25 @@ final class OwnedDomains {
         expected.remove(uuid);
     }
 
+    /** A libvirt call on a domain. */
+    interface LibvirtAction {
+        void run() throws org.libvirt.LibvirtException;
+    }
+
+    /**
+     * Runs {@code action}, which causes an event of {@code type} on the domain {@code uuid}: expected before the
+     * call (its event may reach the agent before the call returns), withdrawn if the call fails.
+     */
+    void causing(String uuid, DomainEventType type, LibvirtAction action) throws org.libvirt.LibvirtException {
+        expect(uuid, type);
+        try {
+            action.run();
+        } catch (org.libvirt.LibvirtException | RuntimeException e) {
+            unexpect(uuid, type);
+            throw e;
+        }
+    }
+
     /** @return true when the agent caused this event (and it is now accounted for) */
     boolean consume(String uuid, DomainEventType type) {
         Map<DomainEventType, Integer> forDomain = expected.get(uuid);

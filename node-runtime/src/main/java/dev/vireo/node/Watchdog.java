@@ -34,21 +34,10 @@ public final class Watchdog {
             return running.get();
         }
         try {
-            Files.createDirectories(files.directory());
-            Path script = files.directory().resolve(SCRIPT);
-            Path partial = files.directory().resolve(SCRIPT + ".part");
-            try (InputStream in = Watchdog.class.getResourceAsStream(SCRIPT)) {
-                if (in == null) {
-                    throw new IllegalStateException(SCRIPT + " is missing from the node runtime's jar");
-                }
-                Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
-            }
-            Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.move(partial, script, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Path script = install(files);
             Files.deleteIfExists(files.watchdogPid());
-            String seconds = String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0);
             new ProcessBuilder("setsid", "-f", "/bin/bash", script.toString(), files.directory().toString(),
-                    hypervisorUri, seconds)
+                    hypervisorUri, seconds(interval))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(files.watchdogLog().toFile()))
                     .redirectErrorStream(true)
@@ -70,6 +59,37 @@ public final class Watchdog {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Starts a watchdog for {@code files} as a child of this process, its output this process's ({@code vireo
+     * watchdog}); SIGTERM to it makes it fence before it ends.
+     */
+    public static Process startInForeground(NodeFiles files, String hypervisorUri, Duration interval)
+            throws IOException {
+        Path script = install(files);
+        return new ProcessBuilder("/bin/bash", script.toString(), files.directory().toString(), hypervisorUri,
+                seconds(interval), "foreground").inheritIO().start();
+    }
+
+    /** Writes the script from the jar into the node's directory; returns its path. */
+    private static Path install(NodeFiles files) throws IOException {
+        Files.createDirectories(files.directory());
+        Path script = files.directory().resolve(SCRIPT);
+        Path partial = files.directory().resolve(SCRIPT + ".part");
+        try (InputStream in = Watchdog.class.getResourceAsStream(SCRIPT)) {
+            if (in == null) {
+                throw new IllegalStateException(SCRIPT + " is missing from the node runtime's jar");
+            }
+            Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.move(partial, script, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return script;
+    }
+
+    private static String seconds(Duration interval) {
+        return String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0);
     }
 
     /** The pid in the watchdog's pid file, if that process is alive and is a watchdog. */

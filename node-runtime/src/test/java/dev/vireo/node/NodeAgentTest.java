@@ -234,7 +234,8 @@ class NodeAgentTest {
         assertEquals(first, registrations.expectMessageClass(NodeRegistration.class, Duration.ofSeconds(2)));
 
         VmId vm = newVm("via-registration");
-        first.agent().tell(new EnsureDomain(settings.nodeName(), vm, 1, "req-ensure"));
+        first.agent().tell(new dev.vireo.protocol.node.NodeDelivery(1, new EnsureDomain(settings.nodeName(), vm, 1,
+                "req-ensure")));
         NodeReport missing = reports.expectMessageClass(NodeReport.DomainMissing.class, TIMEOUT);
         assertEquals(vm, missing.vm());
     }

@@ -58,14 +58,15 @@ public final class NodeLease {
     /**
      * The answer to {@link Reconcile}: {@code owned} are the node's to keep (and resume, if fenced),
      * {@code notOwned} must go; about {@code unknown} the control plane could not learn in time (they stay as
-     * they are). {@code lost}: the node was declared lost since it last asked, so commands it received before
-     * are void. {@code refused} (with {@code reason}): this session holds no lease, nothing was decided.
+     * they are). {@code voidBefore}: the node was declared lost since it last asked, and the commands delivered
+     * to it numbered below this ({@link NodeDelivery#sequence}) are void; 0 when it was not. {@code refused}
+     * (with {@code reason}): this session holds no lease, nothing was decided.
      */
-    public record Ownership(List<Held> owned, List<Held> notOwned, List<Held> unknown, boolean lost, boolean refused,
-                            String reason) implements CborSerializable {
+    public record Ownership(List<Held> owned, List<Held> notOwned, List<Held> unknown, long voidBefore,
+                            boolean refused, String reason) implements CborSerializable {
 
         public static Ownership refused(String reason) {
-            return new Ownership(List.of(), List.of(), List.of(), false, true, reason);
+            return new Ownership(List.of(), List.of(), List.of(), 0, true, reason);
         }
     }
 }

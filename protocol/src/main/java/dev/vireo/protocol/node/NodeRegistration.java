@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  * restarts, or rejoins after it was removed from the cluster, registers under a new one). The scheduler
  * answers a refusal to {@code answers} (a name already in use); acceptance needs no answer.
  */
-public record NodeRegistration(NodeInfo info, ActorRef<NodeAgentCommand> agent, ActorRef<NodeConsole.Read> console,
+public record NodeRegistration(NodeInfo info, ActorRef<NodeDelivery> agent, ActorRef<NodeConsole.Read> console,
                                String session, ActorRef<Refused> answers) implements FromNode {
 
     /** The scheduler did not take the registration; {@code retry}: it may later (the name's lease is not over). */
@@ -18,7 +18,7 @@ public record NodeRegistration(NodeInfo info, ActorRef<NodeAgentCommand> agent, 
     }
 
     /** A registration without console, session or answers: a node agent on its own (tests). */
-    public NodeRegistration(NodeInfo info, ActorRef<NodeAgentCommand> agent) {
+    public NodeRegistration(NodeInfo info, ActorRef<NodeDelivery> agent) {
         this(info, agent, null, null, null);
     }
 }

@@ -66,5 +66,40 @@ class NodeMessageSerializationTest {
     void nodeInfoSurvivesARoundTrip() throws Exception {
         NodeInfo info = new NodeInfo("n", 16, 3L << 30, Map.of("zone", "a"), "test:///default", "test", true);
         assertEquals(info, roundTrip(info, NodeInfo.class));
+        NodeInfo full = new NodeInfo("n", 16, 3L << 30, Map.of("zone", "a"), "qemu:///system", "tcg", true,
+                "uuid@qemu:///system", "qemu+unix:///system?socket=/n/run/libvirt-sock", new NodeImages("/images",
+                List.of(new NodeImages.ImageFile("vmlinuz", 8, "ab12"), new NodeImages.ImageFile("d/x.qcow2", 9, null))));
+        assertEquals(full, roundTrip(full, NodeInfo.class));
+    }
+
+    @Test
+    void leaseConsoleDeliveryAndNodeEventsSurviveARoundTrip() throws Exception {
+        for (NodeLease.Answer answer : List.<NodeLease.Answer>of(new NodeLease.Granted("n", 6000),
+                new NodeLease.Revoked("n", true, "lost"))) {
+            assertEquals(answer, roundTrip(answer, NodeLease.Answer.class));
+        }
+        NodeLease.Held held = new NodeLease.Held(VM, 4);
+        NodeLease.Ownership ownership = new NodeLease.Ownership(List.of(held), List.of(new NodeLease.Held(VM, 3)),
+                List.of(), 17, false, null);
+        assertEquals(ownership, roundTrip(ownership, NodeLease.Ownership.class));
+        NodeDelivery delivery = new NodeDelivery(42, new NodeAgentCommand.RemoveDomain("n", VM, 3, "r"));
+        assertEquals(delivery, roundTrip(delivery, NodeDelivery.class));
+        NodeConsole.Chunk chunk = new NodeConsole.Chunk("n", true, "(dev=1,ino=2)", 10, new byte[]{1, 2, 3}, 13, 99);
+        NodeConsole.Chunk back = roundTrip(chunk, NodeConsole.Chunk.class);
+        assertEquals(List.of(chunk.fileKey(), chunk.position(), chunk.size()), List.of(back.fileKey(), back.position(),
+                back.size()));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(chunk.bytes(), back.bytes());
+        dev.vireo.protocol.vm.EventMeta meta = new dev.vireo.protocol.vm.EventMeta(java.time.Instant.parse(
+                "2026-12-01T10:00:00Z"), "r", "system:scheduler");
+        for (NodeEvent event : List.of(
+                new NodeEvent.NodeJoined(meta, "n", "pekko://vireo@127.0.0.1:1", 16, 1L << 30, Map.of("a", "b"),
+                        "test:///default", "test:///default"),
+                new NodeEvent.NodeReady(meta, "n"),
+                new NodeEvent.NodeNotReady(meta, "n", "renewals overdue"),
+                new NodeEvent.NodeLost(meta, "n", "no renewal", List.of("default/a")),
+                new NodeEvent.NodeCordoned(meta, "n"),
+                new NodeEvent.NodeUncordoned(meta, "n"))) {
+            assertEquals(event, roundTrip(event, NodeEvent.class));
+        }
     }
 }
