@@ -142,7 +142,7 @@ class ClientCommandsTest {
     void getOfSomethingElseSaysWhatItCanGet() {
         Cli run = vireo("get", "pods");
         assertEquals(1, run.exit());
-        assertEquals("error: vireo can get vms, not 'pods': try vireo get vms\n", run.err());
+        assertEquals("error: vireo can get vms or nodes, not 'pods': try vireo get vms\n", run.err());
     }
 
     @Test

@@ -52,4 +52,21 @@ class TableTest {
                 2     2025-01-01T10:00:01Z   Scheduled   anonymous   node-local-7   node=local incarnation=1
                 """, HistoryCommand.table(items));
     }
+
+    @Test
+    void nodeTableShowsStateCordonAllocationOfCapacityAndWhy() throws Exception {
+        JsonNode ready = Formats.JSON.readTree("""
+                {"name":"n1","state":"Ready","cordoned":true,"hypervisor":"test:///default",
+                 "capacity":{"cpus":20,"memoryBytes":2147483648},"allocated":{"cpus":2,"memoryBytes":536870912},
+                 "virtualMachines":["default/a","default/b"]}""");
+        JsonNode lost = Formats.JSON.readTree("""
+                {"name":"n2","state":"NotReady","reason":"its lease renewals are overdue","cordoned":false,
+                 "hypervisor":"qemu:///system","capacity":{"cpus":8,"memoryBytes":8589934592},
+                 "allocated":{"cpus":0,"memoryBytes":0},"virtualMachines":[]}""");
+        assertEquals("""
+                NAME   STATUS                     CPU    MEMORY      VMS   HYPERVISOR        REASON
+                n1     Ready,SchedulingDisabled   2/20   512Mi/2Gi   2     test:///default   <none>
+                n2     NotReady                   0/8    0Mi/8Gi     0     qemu:///system    its lease renewals are overdue
+                """, GetCommand.nodeTable(List.of(ready, lost)));
+    }
 }
