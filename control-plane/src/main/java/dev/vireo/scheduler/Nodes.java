@@ -215,8 +215,7 @@ final class Nodes {
             }
             asked.put(held, vmState.apply(held.vm()).toCompletableFuture()
                     .orTimeout(OWNERSHIP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(state -> state.exists() && r.node().equals(state.node())
-                            && state.incarnation() == held.incarnation() && state.phase().isPlaced())
+                    .thenApply(state -> state.placedOn(r.node(), held.incarnation()))
                     .exceptionally(failure -> null));
         }
         CompletableFuture<Map<NodeLease.Held, Boolean>> all = CompletableFuture

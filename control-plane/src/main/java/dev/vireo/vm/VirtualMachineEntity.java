@@ -5,7 +5,6 @@ import dev.vireo.persistence.EventLog;
 import dev.vireo.persistence.JournalWrites;
 import dev.vireo.protocol.CborSerializable;
 import dev.vireo.protocol.vm.Decision;
-import dev.vireo.protocol.vm.Effects;
 import dev.vireo.protocol.vm.Rejection;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmDecider;
@@ -35,7 +34,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The single writer of one VM: a thin adapter that asks {@link VmDecider} what a command means,
- * persists the events, replies, and then carries out the {@link Effects} of what it persisted.
+ * persists the events, replies, and then carries out the effects the decision comes with.
  */
 public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMachineEntity.Command, VmEvent, VmState> {
 
@@ -145,7 +144,8 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                 passivateIfAbsent(s);
             });
         }
-        List<VmEvent> events = ((Decision.Accepted) decision).events();
+        Decision.Accepted accepted = (Decision.Accepted) decision;
+        List<VmEvent> events = accepted.events();
         if (events.isEmpty()) {
             return Effect().none().thenRun(s -> {
                 reply(cmd, new Accepted(s));
@@ -156,7 +156,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
             journalWrites.persisted();
             metrics.eventsPersisted(events.size());
             logTransition(state, after, events, cmd.command());
-            for (VmEffect effect : Effects.of(state, events)) {
+            for (VmEffect effect : accepted.effects()) {
                 outbox.carryOut(effect, context, timers);
             }
             reply(cmd, new Accepted(after));
@@ -204,7 +204,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                     if (state.exists()) {
                         metrics.vmRecovered();
                     }
-                    List<VmEffect> effects = Effects.onRecovery(state, "recovery-" + UUID.randomUUID().toString().substring(0, 8));
+                    List<VmEffect> effects = decider.onRecovery(state, "recovery-" + UUID.randomUUID().toString().substring(0, 8));
                     if (!effects.isEmpty()) {
                         context.getLog().info("{} recovered as {} at incarnation {} on {}: resuming its work", id,
                                 state.phase(), state.incarnation(), state.node());

@@ -5,6 +5,7 @@ import dev.vireo.node.DomainStep.Done;
 import dev.vireo.node.Hypervisor.Lookup;
 import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
@@ -233,8 +234,7 @@ final class DomainOperations {
         }
         VireoDomain d = found.vireo();
         owned.put(c.vm().domainName(), new Owned(d.meta(), d.uuid()));
-        return Done.of(new NodeReport.DomainFound(c.vm(), node, d.meta().incarnation(), d.meta().uid(),
-                d.state().name()));
+        return Done.of(new NodeReport.DomainFound(c.vm(), node, d.meta().incarnation(), d.meta().uid(), d.state()));
     }
 
     private Done remove(Hypervisor hv, NodeAgentCommand.RemoveDomain c) throws LibvirtException {
@@ -264,7 +264,7 @@ final class DomainOperations {
         VmFiles files = VmFiles.of(dataDirectory, c.vm());
         if (!files.deleteIfOwnedBy(c.uid())) {
             log.info("{} of VM {} uid {} (request {}): {} belongs to a VM created again under that name; kept",
-                    actionName(c), c.vm(), c.uid(), c.requestId(), files);
+                    c.action(), c.vm(), c.uid(), c.requestId(), files);
         }
         return new Done(List.of());
     }
@@ -321,11 +321,7 @@ final class DomainOperations {
     }
 
     private Done failed(NodeAgentCommand c, String message) {
-        return Done.of(new NodeReport.ActionFailed(c.vm(), node, incarnationOf(c), actionName(c), message));
-    }
-
-    static String actionName(NodeAgentCommand c) {
-        return c.getClass().getSimpleName();
+        return Done.of(new NodeReport.ActionFailed(c.vm(), node, incarnationOf(c), c.action(), message));
     }
 
     /** Every command carries an incarnation, but the protocol's interface does not declare it. */

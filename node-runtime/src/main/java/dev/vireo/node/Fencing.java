@@ -1,6 +1,7 @@
 package dev.vireo.node;
 
 import dev.vireo.node.Hypervisor.VireoDomain;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeReport;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.vireo.node;
 
+import dev.vireo.protocol.node.DomainState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
 import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
@@ -171,8 +173,18 @@ final class Hypervisor {
         return Optional.of(new VireoDomain(domain, domain.getName(), meta.get(), domain.getUUIDString(), state(domain)));
     }
 
+    /** libvirt's state of a domain in the words of {@code NodeReport.DomainFound}. */
+    static DomainState stateOf(DomainInfo.DomainState libvirt) {
+        return switch (libvirt) {
+            // SHUTDOWN means "being shut down": the guest still runs until it reaches SHUTOFF.
+            case VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED, VIR_DOMAIN_SHUTDOWN -> DomainState.Running;
+            case VIR_DOMAIN_PAUSED -> DomainState.Paused;
+            case VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_CRASHED, VIR_DOMAIN_NOSTATE -> DomainState.Stopped;
+        };
+    }
+
     DomainState state(Domain domain) throws LibvirtException {
-        return DomainState.of(domain.getInfo().state);
+        return stateOf(domain.getInfo().state);
     }
 
     Domain define(String xml) throws LibvirtException {

@@ -1,6 +1,7 @@
 package dev.vireo.node;
 
 import dev.vireo.node.HypervisorLink.LifecycleEvent;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmId;
 import java.util.HashSet;
@@ -39,7 +40,7 @@ final class LifecycleReports {
     void reported(NodeReport report) {
         String domainName = report.vm().domainName();
         if (report instanceof NodeReport.DomainPaused
-                || report instanceof NodeReport.DomainFound found && "Paused".equals(found.state())) {
+                || report instanceof NodeReport.DomainFound found && found.state() == DomainState.Paused) {
             paused.add(domainName);
         } else if (!(report instanceof NodeReport.ActionFailed || report instanceof NodeReport.DomainMissing)) {
             paused.remove(domainName);

@@ -12,6 +12,8 @@ import dev.vireo.node.HypervisorLink.LifecycleEvent;
 import dev.vireo.node.HypervisorLink.PingAnswered;
 import dev.vireo.node.HypervisorLink.Tick;
 import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeConsole;
 import dev.vireo.protocol.node.NodeDelivery;
@@ -65,7 +67,7 @@ public final class NodeAgent {
     }
 
     /** A command (or the agent's own follow-up) on one domain, at whichever step it has reached. */
-    private record Job(String domainName, String action, VmId vm, long incarnation, String requestId,
+    private record Job(String domainName, NodeAction action, VmId vm, long incarnation, String requestId,
                        DomainStep step) {
         Job next(DomainStep nextStep) {
             return new Job(domainName, action, vm, incarnation, requestId, nextStep);
@@ -195,7 +197,7 @@ public final class NodeAgent {
             lifecycle.foundPaused(d.name());
         }
         publish(new NodeReport.DomainFound(meta.vm(), settings.nodeName(), meta.incarnation(), meta.uid(),
-                d.state().name()), "reconcile", null);
+                d.state()), "reconcile", null);
     }
 
     // ---- holding: connected, but without a reconciled lease; commands wait ----
@@ -306,7 +308,7 @@ public final class NodeAgent {
     private Behavior<Object> stashCommand(NodeAgentCommand command) {
         if (stash.isFull()) {
             reports.tell(new NodeReport.ActionFailed(command.vm(), settings.nodeName(),
-                    DomainOperations.incarnationOf(command), DomainOperations.actionName(command),
+                    DomainOperations.incarnationOf(command), command.action(),
                     "node agent " + settings.nodeName() + " is not ready to run domains yet (not connected to "
                             + settings.hypervisorUri() + ", or its lease is not settled) and has " + STASH_CAPACITY
                             + " commands waiting; retry later"));
@@ -324,8 +326,8 @@ public final class NodeAgent {
                 .onMessage(NodeDelivery.class, delivery -> {
                     if (delivery.sequence() < hold.voidBefore()) {
                         context.getLog().warn("{} for {} (request {}) dropped: it was sent before node {} was declared"
-                                        + " lost, for a placement that has ended", DomainOperations.actionName(
-                                        delivery.command()), delivery.command().vm(), delivery.command().requestId(),
+                                        + " lost, for a placement that has ended", delivery.command().action(),
+                                        delivery.command().vm(), delivery.command().requestId(),
                                 settings.nodeName());
                         return Behaviors.same();
                     }
@@ -361,10 +363,10 @@ public final class NodeAgent {
     private Behavior<Object> onCommand(NodeAgentCommand command) {
         if (!settings.nodeName().equals(command.node())) {
             context.getLog().warn("{} for {} (request {}) addressed to node {} arrived at node {}; running it here",
-                    DomainOperations.actionName(command), command.vm(), command.requestId(), command.node(),
+                    command.action(), command.vm(), command.requestId(), command.node(),
                     settings.nodeName());
         }
-        Job job = new Job(command.vm().domainName(), DomainOperations.actionName(command), command.vm(),
+        Job job = new Job(command.vm().domainName(), command.action(), command.vm(),
                 DomainOperations.incarnationOf(command), command.requestId(), operations.stepFor(command));
         enqueue(job);
         return Behaviors.same();
@@ -398,12 +400,12 @@ public final class NodeAgent {
         Job job = finished.job();
         if (finished.failure() != null) {
             publish(new NodeReport.ActionFailed(job.vm(), settings.nodeName(), job.incarnation(), job.action(),
-                    rootMessage(finished.failure())), job.action(), job.requestId());
+                    rootMessage(finished.failure())), job.action().name(), job.requestId());
         } else if (finished.outcome() instanceof Again again) {
             timers.startSingleTimer("step-" + job.domainName(), new StepDue(job.next(again.next())), again.delay());
             return Optional.empty();
         } else if (finished.outcome() instanceof Done done) {
-            done.reports().forEach(report -> publish(report, job.action(), job.requestId()));
+            done.reports().forEach(report -> publish(report, job.action().name(), job.requestId()));
         }
         return lanes.finish(job.domainName());
     }
@@ -426,7 +428,7 @@ public final class NodeAgent {
         LifecycleReports.Meaning meaning = lifecycle.of(event, domain.meta(), cause);
         meaning.reports().forEach(report -> publish(report, cause, null));
         if (meaning.undefine()) {
-            enqueue(new Job(event.domainName(), "UndefineAfterShutdown", domain.meta().vm(),
+            enqueue(new Job(event.domainName(), NodeAction.UndefineAfterShutdown, domain.meta().vm(),
                     domain.meta().incarnation(), null, operations.undefineIfStillOff(event.domainName(), event.uuid())));
         }
         return Behaviors.same();

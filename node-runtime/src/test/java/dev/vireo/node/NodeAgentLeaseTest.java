@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeAgentCommand.StartDomain;
 import dev.vireo.protocol.node.NodeDelivery;
 import dev.vireo.protocol.node.NodeLease;
@@ -150,7 +151,7 @@ class NodeAgentLeaseTest {
                 asked.toString());
         NodeReport.DomainStopped stopped = expectReport(gone, NodeReport.DomainStopped.class);
         assertEquals("NotOwned", stopped.reason());
-        assertEquals("Running", expectReport(kept, NodeReport.DomainFound.class).state());
+        assertEquals(DomainState.Running, expectReport(kept, NodeReport.DomainFound.class).state());
         assertEquals(DomainInfo.DomainState.VIR_DOMAIN_RUNNING, state(kept));
         assertTrue(lookup(gone.domainName()).isEmpty(), "not the node's any more: destroyed");
         expectReport(fresh, NodeReport.DomainStarted.class);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeAgentCommand.EnsureDomain;
 import dev.vireo.protocol.node.NodeAgentCommand.PauseDomain;
@@ -292,7 +294,7 @@ class NodeAgentTest {
 
         var failed = expectReport(agent, vm, NodeReport.ActionFailed.class);
         assertEquals(2, failed.incarnation());
-        assertEquals("StartDomain", failed.action());
+        assertEquals(NodeAction.StartDomain, failed.action());
         assertTrue(failed.message().contains("already runs incarnation 1"), failed.message());
         assertEquals(1, metadataOf(vm).incarnation());
         assertEquals(DomainInfo.DomainState.VIR_DOMAIN_RUNNING, state(vm));
@@ -322,7 +324,7 @@ class NodeAgentTest {
         agent.tell(new StartDomain(agent.node(), vm, "uid", 1, noCpus, "req-broken"));
 
         var failed = expectReport(agent, vm, NodeReport.ActionFailed.class);
-        assertEquals("StartDomain", failed.action());
+        assertEquals(NodeAction.StartDomain, failed.action());
         assertFalse(failed.message().isBlank());
         assertFalse(lookup(vm.domainName()).isPresent());
 
@@ -345,11 +347,11 @@ class NodeAgentTest {
 
         Agent agent = startAgent();
 
-        assertEquals(new NodeReport.DomainFound(running, agent.node(), 3, "u-r", "Running"),
+        assertEquals(new NodeReport.DomainFound(running, agent.node(), 3, "u-r", DomainState.Running),
                 expectReport(agent, running, NodeReport.DomainFound.class));
-        assertEquals(new NodeReport.DomainFound(paused, agent.node(), 5, "u-p", "Paused"),
+        assertEquals(new NodeReport.DomainFound(paused, agent.node(), 5, "u-p", DomainState.Paused),
                 expectReport(agent, paused, NodeReport.DomainFound.class));
-        assertEquals(new NodeReport.DomainFound(stopped, agent.node(), 7, "u-s", "Stopped"),
+        assertEquals(new NodeReport.DomainFound(stopped, agent.node(), 7, "u-s", DomainState.Stopped),
                 expectReport(agent, stopped, NodeReport.DomainFound.class));
         assertEquals(DomainInfo.DomainState.VIR_DOMAIN_SHUTOFF, state(stopped), "reconcile starts nothing");
     }
@@ -500,7 +502,7 @@ class NodeAgentTest {
         agent.tell(new PauseDomain(agent.node(), vm, 1, "req-pause"));
 
         var failed = expectReport(agent, vm, NodeReport.ActionFailed.class);
-        assertEquals("PauseDomain", failed.action());
+        assertEquals(NodeAction.PauseDomain, failed.action());
         assertEquals(DomainInfo.DomainState.VIR_DOMAIN_RUNNING, state(vm));
     }
 
@@ -517,7 +519,7 @@ class NodeAgentTest {
 
         outside.domainDefineXML(DomainXml.build(vm, "u-e", 1, SPEC, HypervisorKind.TEST));
         agent.tell(new EnsureDomain(agent.node(), vm, 1, "req-ensure-2"));
-        assertEquals(new NodeReport.DomainFound(vm, agent.node(), 1, "u-e", "Stopped"),
+        assertEquals(new NodeReport.DomainFound(vm, agent.node(), 1, "u-e", DomainState.Stopped),
                 expectReport(agent, vm, NodeReport.DomainFound.class));
         assertEquals(DomainInfo.DomainState.VIR_DOMAIN_SHUTOFF, state(vm));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeAgentCommand.DeleteVmFiles;
 import dev.vireo.protocol.node.NodeAgentCommand.RemoveDomain;
@@ -164,7 +165,7 @@ class RealGuestTest {
         Agent again = startAgent("node-life");
         NodeReport.DomainFound found = again.expect(vm, NodeReport.DomainFound.class, ACTION);
         assertEquals(2, found.incarnation());
-        assertEquals("Running", found.state());
+        assertEquals(DomainState.Running, found.state());
         again.tell(new StartDomain(again.node(), vm, uid, 2, spec, "start-2-again"));
         again.expect(vm, NodeReport.DomainStarted.class, ACTION);
         assertEquals(domainId, outside.domainLookupByName(vm.domainName()).getID(), "same domain, not a new one");
@@ -216,7 +217,7 @@ class RealGuestTest {
         try {
             awaitRegistration(agent, true);
             NodeReport.DomainFound found = agent.expect(vm, NodeReport.DomainFound.class, ACTION);
-            assertEquals("Running", found.state());
+            assertEquals(DomainState.Running, found.state());
             assertEquals(1, found.incarnation());
         } finally {
             proxy.close();

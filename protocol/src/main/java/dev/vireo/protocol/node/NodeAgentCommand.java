@@ -30,12 +30,19 @@ public sealed interface NodeAgentCommand extends CborSerializable {
 
     String requestId();
 
+    /** What the command asks for, as a failure report names it. */
+    NodeAction action();
+
     /**
      * Define (if needed) and start the domain. Idempotent: a domain of this incarnation that already
      * runs is reported as started again.
      */
     record StartDomain(String node, VmId vm, String uid, long incarnation, VirtualMachineSpec spec,
                        String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.StartDomain;
+        }
     }
 
     /**
@@ -45,12 +52,24 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      */
     record StopDomain(String node, VmId vm, long incarnation, boolean force, int gracePeriodSeconds,
                       String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.StopDomain;
+        }
     }
 
     record PauseDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.PauseDomain;
+        }
     }
 
     record ResumeDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.ResumeDomain;
+        }
     }
 
     /**
@@ -59,6 +78,10 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      * anything because of this command.
      */
     record EnsureDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.EnsureDomain;
+        }
     }
 
     /**
@@ -67,6 +90,10 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      * Answered with {@link NodeReport.DomainStopped} (reason Removed).
      */
     record RemoveDomain(String node, VmId vm, long incarnation, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.RemoveDomain;
+        }
     }
 
     /**
@@ -77,5 +104,9 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      * with incarnation 0. A domain of the VM that still runs keeps its files: remove the domain first.
      */
     record DeleteVmFiles(String node, VmId vm, String uid, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.DeleteVmFiles;
+        }
     }
 }

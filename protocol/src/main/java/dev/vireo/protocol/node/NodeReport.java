@@ -28,36 +28,72 @@ public sealed interface NodeReport extends FromNode {
 
     long incarnation();
 
+    /** The report in a word, as the history names a report it ignored: DomainStarted, DomainFound(Paused), … */
+    String describe();
+
     /** The domain runs (after a start, or found running). */
     record DomainStarted(VmId vm, String node, long incarnation) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainStarted";
+        }
     }
 
     /** The domain is shut off. {@code reason}: Shutdown (guest or ACPI), Destroyed, or libvirt's word. */
     record DomainStopped(VmId vm, String node, long incarnation, String reason) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainStopped";
+        }
     }
 
     /** The domain ended without being asked to (QEMU died, guest crashed). */
     record DomainCrashed(VmId vm, String node, long incarnation, String reason) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainCrashed";
+        }
     }
 
     record DomainPaused(VmId vm, String node, long incarnation) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainPaused";
+        }
     }
 
     record DomainResumed(VmId vm, String node, long incarnation) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainResumed";
+        }
     }
 
     /**
      * A Vireo domain exists on the node (found by the agent's reconcile at start, or in answer to
      * {@link NodeAgentCommand.EnsureDomain}); {@code state} is Running, Paused or Stopped.
      */
-    record DomainFound(VmId vm, String node, long incarnation, String uid, String state) implements NodeReport {
+    record DomainFound(VmId vm, String node, long incarnation, String uid, DomainState state) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainFound(" + state + ")";
+        }
     }
 
     /** Answer to {@link NodeAgentCommand.EnsureDomain}: the node has no such domain. */
     record DomainMissing(VmId vm, String node, long incarnation) implements NodeReport {
+        @Override
+        public String describe() {
+            return "DomainMissing";
+        }
     }
 
     /** A command could not be carried out; {@code action} names the command, {@code message} libvirt's error. */
-    record ActionFailed(VmId vm, String node, long incarnation, String action, String message) implements NodeReport {
+    record ActionFailed(VmId vm, String node, long incarnation, NodeAction action, String message)
+            implements NodeReport {
+        @Override
+        public String describe() {
+            return "ActionFailed";
+        }
     }
 }

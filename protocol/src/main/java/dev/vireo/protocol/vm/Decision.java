@@ -2,25 +2,24 @@ package dev.vireo.protocol.vm;
 
 import java.util.List;
 
-/** The outcome of a command: events to persist (maybe none: nothing to change), or a refusal. */
+/**
+ * The outcome of a command: the events to persist and the effects to carry out once they are persisted
+ * (maybe none of either: nothing to change), or a refusal.
+ */
 public sealed interface Decision {
 
-    record Accepted(List<VmEvent> events) implements Decision {
+    record Accepted(List<VmEvent> events, List<VmEffect> effects) implements Decision {
+        public Accepted {
+            events = List.copyOf(events);
+            effects = List.copyOf(effects);
+        }
     }
 
     record Rejected(Rejection rejection) implements Decision {
     }
 
-    static Decision accept(List<VmEvent> events) {
-        return new Accepted(List.copyOf(events));
-    }
-
-    static Decision accept(VmEvent... events) {
-        return new Accepted(List.of(events));
-    }
-
     static Decision unchanged() {
-        return new Accepted(List.of());
+        return new Accepted(List.of(), List.of());
     }
 
     static Decision reject(Rejection rejection) {

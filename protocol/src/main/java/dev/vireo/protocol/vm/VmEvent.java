@@ -3,6 +3,7 @@ package dev.vireo.protocol.vm;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.node.DomainState;
 import java.util.Map;
 
 /**
@@ -111,7 +112,7 @@ public sealed interface VmEvent extends CborSerializable {
     }
 
     /** The node is back and still runs the VM's domain ({@code domainState} Running or Paused). */
-    record NodeReachable(EventMeta meta, String node, long incarnation, String domainState) implements VmEvent {
+    record NodeReachable(EventMeta meta, String node, long incarnation, DomainState domainState) implements VmEvent {
     }
 
     /** Why a VM is (re)started. */

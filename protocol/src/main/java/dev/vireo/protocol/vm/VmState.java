@@ -1,121 +1,153 @@
 package dev.vireo.protocol.vm;
 
 import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.vm.Stage.Active;
+import dev.vireo.protocol.vm.Stage.CrashLoopBackOff;
+import dev.vireo.protocol.vm.Stage.ErrorUnschedulable;
+import dev.vireo.protocol.vm.Stage.Failed;
+import dev.vireo.protocol.vm.Stage.GoingDown;
+import dev.vireo.protocol.vm.Stage.Placed;
+import dev.vireo.protocol.vm.Stage.Restarting;
+import dev.vireo.protocol.vm.Stage.Running;
+import dev.vireo.protocol.vm.Stage.Scheduling;
+import dev.vireo.protocol.vm.Stage.Starting;
+import dev.vireo.protocol.vm.Stage.Stopped;
+import dev.vireo.protocol.vm.Stage.Stopping;
+import dev.vireo.protocol.vm.Stage.Terminating;
+import dev.vireo.protocol.vm.Stage.Unknown;
+import dev.vireo.protocol.vm.Stage.WaitingForPlacement;
 import dev.vireo.protocol.vm.VmEvent.*;
 import java.time.Instant;
 import java.util.Map;
 
 /**
  * A VM as its event log says it is. Immutable; {@link #apply} is the only way it changes.
- * {@code version} counts the events applied, so it equals the log's last sequence number and serves as
- * the resourceVersion. {@code incarnation} only grows, also across delete and re-create, so that a
- * report of an old placement can never be taken for a current one.
+ *
+ * @param vm                 the VM, or null while there is none (never created, or deleted)
+ * @param incarnation        the fencing token of the VM's newest placement: only grows, also across delete and
+ *                           re-create, so that a report of an old placement is never taken for a current one
+ * @param lastTransitionTime when the phase last changed
+ * @param version            the events applied: the log's last sequence number, and the resourceVersion
  */
-public record VmState(
-        VmId id,
-        boolean exists,
-        String uid,
-        Map<String, String> labels,
-        VirtualMachineSpec spec,
-        long generation,
-        Instant creationTimestamp,
-        Phase phase,
-        String node,
-        long incarnation,
-        int crashCount,
-        Instant runningSince,
-        Instant restartAt,
-        boolean restartPending,
-        boolean deleting,
-        String failureReason,
-        Instant lastTransitionTime,
-        long version) implements CborSerializable {
+public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTime, long version)
+        implements CborSerializable {
+
+    /**
+     * A VM that exists: what it is defined as, where it is in its life, and how its last runs went.
+     *
+     * @param crashCount crashes in a row, for the CrashLoopBackOff
+     * @param failure    why it last failed, as its Failure condition says; null once it starts again
+     */
+    public record Vm(Definition definition, Stage stage, int crashCount, String failure) {
+
+        static Vm created(String uid, Map<String, String> labels, VirtualMachineSpec spec, Instant at) {
+            return new Vm(new Definition(uid, Map.copyOf(labels), spec, 1, at), new Stopped(), 0, null);
+        }
+
+        Vm definedAs(Map<String, String> labels, VirtualMachineSpec spec) {
+            Definition d = definition;
+            return new Vm(new Definition(d.uid(), Map.copyOf(labels), spec, d.generation() + 1, d.creationTimestamp()),
+                    stage, crashCount, failure);
+        }
+
+        Vm runBy(RunStrategy strategy) {
+            VirtualMachineSpec spec = definition.spec();
+            return spec.runStrategy() == strategy ? this : definedAs(definition.labels(), spec.withRunStrategy(strategy));
+        }
+
+        Vm to(Stage next) {
+            return new Vm(definition, next, crashCount, failure);
+        }
+
+        Vm failing(String why) {
+            return new Vm(definition, stage, crashCount, why);
+        }
+
+        Vm withoutFailure() {
+            return failing(null);
+        }
+
+        Vm crashedTimes(int count) {
+            return new Vm(definition, stage, count, failure);
+        }
+    }
+
+    /** What a VM is defined as: its identity, its labels and spec, and how often they changed. */
+    public record Definition(String uid, Map<String, String> labels, VirtualMachineSpec spec, long generation,
+                             Instant creationTimestamp) {
+    }
 
     public static VmState empty(VmId id) {
-        return new VmState(id, false, null, Map.of(), null, 0, null, Phase.Stopped, null, 0, 0, null, null,
-                false, false, null, null, 0);
-    }
-
-    public String resourceVersion() {
-        return Long.toString(version);
-    }
-
-    public RunStrategy runStrategy() {
-        return spec == null ? RunStrategy.Halted : spec.runStrategy();
+        return new VmState(id, 0, null, null, 0);
     }
 
     public VmState apply(VmEvent event) {
         Instant at = event.meta().timestamp();
-        VmState s = next(event, at);
-        Instant transition = s.phase != phase ? at : lastTransitionTime;
-        return new VmState(s.id, s.exists, s.uid, s.labels, s.spec, s.generation, s.creationTimestamp, s.phase,
-                s.node, s.incarnation, s.crashCount, s.runningSince, s.restartAt, s.restartPending, s.deleting,
-                s.failureReason, transition, version + 1);
+        VmState next = changedBy(event, at);
+        return new VmState(id, next.incarnation, next.vm, next.phase() != phase() ? at : lastTransitionTime,
+                version + 1);
     }
 
-    private VmState next(VmEvent event, Instant at) {
+    private VmState changedBy(VmEvent event, Instant at) {
         if (event instanceof VmCreated e) {
-            return new VmState(id, true, e.uid(), Map.copyOf(e.labels()), e.spec(), 1, at, Phase.Stopped, null,
-                    incarnation, 0, null, null, false, false, null, lastTransitionTime, version);
+            return with(Vm.created(e.uid(), e.labels(), e.spec(), at));
         } else if (event instanceof SpecUpdated e) {
-            return withSpec(Map.copyOf(e.labels()), e.spec(), generation + 1);
+            return with(vm.definedAs(e.labels(), e.spec()));
         } else if (event instanceof RunStrategyChanged e) {
-            return spec.runStrategy() == e.to() ? this : withSpec(labels, spec.withRunStrategy(e.to()), generation + 1);
+            return with(vm.runBy(e.to()));
         } else if (event instanceof StartRequested e) {
-            int crashes = e.reason() == StartReason.Requested ? 0 : crashCount;
-            return with(Phase.Scheduling, null, incarnation, crashes, null, null, false, null);
+            int crashes = e.reason() == StartReason.Requested ? 0 : vm.crashCount();
+            return with(vm.to(new Scheduling()).withoutFailure().crashedTimes(crashes));
         } else if (event instanceof Scheduled e) {
-            return with(Phase.Starting, e.node(), e.incarnation(), crashCount, null, null, false, null);
+            return new VmState(id, e.incarnation(), vm.to(new Starting(e.node())).withoutFailure(), lastTransitionTime,
+                    version);
         } else if (event instanceof Unschedulable e) {
-            return with(Phase.ErrorUnschedulable, null, incarnation, crashCount, null, null, false, e.reason());
-        } else if (event instanceof DomainStarted e) {
-            return with(Phase.Running, node, incarnation, crashCount, at, null, restartPending, null);
-        } else if (event instanceof StopRequested e) {
-            Phase phaseNow = node == null ? Phase.Stopped : (deleting ? Phase.Terminating : Phase.Stopping);
-            return with(phaseNow, node, withdrawn(), crashCount, runningSince, null, false, failureReason);
-        } else if (event instanceof DomainStopped e) {
-            return afterDomainEnded(null);
+            return with(vm.to(new ErrorUnschedulable()).failing(e.reason()));
+        } else if (event instanceof DomainStarted) {
+            return with(vm.to(new Running(node(), at)).withoutFailure());
+        } else if (event instanceof StopRequested) {
+            Stage stopping = stage() instanceof Terminating t ? t
+                    : stage() instanceof Placed p ? new Stopping(p.node()) : new Stopped();
+            return new VmState(id, withdrawn(), vm.to(stopping), lastTransitionTime, version);
+        } else if (event instanceof DomainStopped) {
+            return with(vm.to(new Stopped()).withoutFailure());
         } else if (event instanceof DomainCrashed e) {
-            if (phase == Phase.Stopping || phase == Phase.Terminating) {
-                return afterDomainEnded(null);
+            if (stage() instanceof GoingDown) {
+                return with(vm.to(new Stopped()).withoutFailure());
             }
-            return e.restart()
-                    ? with(Phase.CrashLoopBackOff, null, incarnation, e.crashCount(), null,
-                            at.plusSeconds(e.backoffSeconds()), false, e.reason())
-                    : with(Phase.Failed, null, incarnation, e.crashCount(), null, null, false, e.reason());
-        } else if (event instanceof Paused e) {
-            return with(Phase.Paused, node, incarnation, crashCount, runningSince, null, false, failureReason);
-        } else if (event instanceof Unpaused e) {
-            return with(Phase.Running, node, incarnation, crashCount, runningSince, null, false, failureReason);
-        } else if (event instanceof RestartRequested e) {
-            return with(Phase.Stopping, node, incarnation, crashCount, runningSince, null, true, failureReason);
+            Stage after = e.restart() ? new CrashLoopBackOff(at.plusSeconds(e.backoffSeconds())) : new Failed();
+            return with(vm.to(after).failing(e.reason()).crashedTimes(e.crashCount()));
+        } else if (event instanceof VmEvent.Paused) {
+            return with(vm.to(new Stage.Paused(node(), runningSince())));
+        } else if (event instanceof Unpaused) {
+            return with(vm.to(new Running(node(), runningSince())));
+        } else if (event instanceof RestartRequested) {
+            return with(vm.to(new Restarting(node())));
         } else if (event instanceof NodeLost e) {
-            if (phase == Phase.Stopping || phase == Phase.Terminating) {
-                return afterDomainEnded(null);
-            }
-            return with(Phase.Failed, null, incarnation, crashCount, null, null, false,
-                    "node " + e.node() + " was lost");
-        } else if (event instanceof DeleteRequested e) {
-            VmState s = with(Phase.Terminating, node, incarnation, crashCount, runningSince, null, false, failureReason);
-            return new VmState(s.id, s.exists, s.uid, s.labels, s.spec, s.generation, s.creationTimestamp, s.phase,
-                    s.node, s.incarnation, s.crashCount, s.runningSince, s.restartAt, s.restartPending, true,
-                    s.failureReason, s.lastTransitionTime, s.version);
-        } else if (event instanceof VmDeleted e) {
-            return new VmState(id, false, null, Map.of(), null, generation, null, Phase.Stopped, null, withdrawn(),
-                    0, null, null, false, false, null, lastTransitionTime, version);
+            return stage() instanceof GoingDown ? with(vm.to(new Stopped()).withoutFailure())
+                    : with(vm.to(new Failed()).failing("node " + e.node() + " was lost"));
+        } else if (event instanceof DeleteRequested) {
+            return with(vm.to(new Terminating(node())));
+        } else if (event instanceof VmDeleted) {
+            return new VmState(id, withdrawn(), null, lastTransitionTime, version);
         } else if (event instanceof NodeActionFailed e) {
-            return with(phase, node, incarnation, crashCount, runningSince, restartAt, restartPending,
-                    e.action() + " failed on node " + e.node() + ": " + e.message());
+            return with(vm.failing(e.action() + " failed on node " + e.node() + ": " + e.message()));
         } else if (event instanceof NodeUnreachable e) {
-            return with(Phase.Unknown, node, incarnation, crashCount, runningSince, null, restartPending,
-                    "node " + e.node() + " cannot reach its hypervisor");
+            return with(vm.to(new Unknown(node(), runningSince()))
+                    .failing("node " + e.node() + " cannot reach its hypervisor"));
         } else if (event instanceof NodeReachable e) {
-            return with("Paused".equals(e.domainState()) ? Phase.Paused : Phase.Running, node, incarnation, crashCount,
-                    runningSince == null ? at : runningSince, null, restartPending, null);
+            Instant since = runningSince() == null ? at : runningSince();
+            Stage reached = e.domainState() == DomainState.Paused ? new Stage.Paused(node(), since) : new Running(node(), since);
+            return with(vm.to(reached).withoutFailure());
         } else if (event instanceof StaleReportIgnored) {
             return this;
         }
         throw new IllegalArgumentException("unknown event " + event.getClass().getName());
+    }
+
+    private VmState with(Vm changed) {
+        return new VmState(id, incarnation, changed, lastTransitionTime, version);
     }
 
     /**
@@ -123,24 +155,94 @@ public record VmState(
      * so that a late answer to it is never taken for the answer to a later request.
      */
     private long withdrawn() {
-        return phase.isWaitingForPlacement() ? incarnation + 1 : incarnation;
+        return stage() instanceof WaitingForPlacement ? incarnation + 1 : incarnation;
     }
 
-    /** The domain is gone: Stopped, keeping a pending delete or restart for the decider to finish. */
-    private VmState afterDomainEnded(String failure) {
-        return with(Phase.Stopped, null, incarnation, crashCount, null, null, restartPending, failure);
+    // ---- reads ----
+
+    public boolean exists() {
+        return vm != null;
     }
 
-    private VmState with(Phase phase, String node, long incarnation, int crashCount, Instant runningSince,
-                         Instant restartAt, boolean restartPending, String failureReason) {
-        return new VmState(id, exists, uid, labels, spec, generation, creationTimestamp, phase, node, incarnation,
-                crashCount, runningSince, restartAt, restartPending, deleting, failureReason, lastTransitionTime,
-                version);
+    /** Where the VM is in its life; null when there is no VM. */
+    public Stage stage() {
+        return vm == null ? null : vm.stage();
     }
 
-    private VmState withSpec(Map<String, String> labels, VirtualMachineSpec spec, long generation) {
-        return new VmState(id, exists, uid, labels, spec, generation, creationTimestamp, phase, node, incarnation,
-                crashCount, runningSince, restartAt, restartPending, deleting, failureReason, lastTransitionTime,
-                version);
+    /** The VM's phase; Stopped when there is no VM (nothing runs). */
+    public Phase phase() {
+        return vm == null ? Phase.Stopped : vm.stage().phase();
+    }
+
+    /** The node the VM is placed on; null when it has no placement. */
+    public String node() {
+        return stage() instanceof Placed p ? p.node() : null;
+    }
+
+    /** The placement the scheduler is asked for while the VM waits for one. */
+    public long requestedIncarnation() {
+        return incarnation + 1;
+    }
+
+    /** True while the VM waits for the placement {@code requested}. */
+    public boolean awaitsPlacement(long requested) {
+        return stage() instanceof WaitingForPlacement && requested == requestedIncarnation();
+    }
+
+    /** True when the VM runs (or is meant to run) on {@code node} under {@code incarnation}. */
+    public boolean placedOn(String node, long incarnation) {
+        return node != null && node.equals(node()) && incarnation == this.incarnation;
+    }
+
+    /** When its domain last started running; null unless it is meant to run. */
+    public Instant runningSince() {
+        return stage() instanceof Active a ? a.runningSince() : null;
+    }
+
+    /** When a CrashLoopBackOff ends; null in any other phase. */
+    public Instant restartAt() {
+        return stage() instanceof CrashLoopBackOff c ? c.restartAt() : null;
+    }
+
+    /** True from the delete of a VM with a domain until the domain is gone and the VM with it. */
+    public boolean deleting() {
+        return stage() instanceof Terminating;
+    }
+
+    public String uid() {
+        return vm == null ? null : vm.definition().uid();
+    }
+
+    public Map<String, String> labels() {
+        return vm == null ? Map.of() : vm.definition().labels();
+    }
+
+    public VirtualMachineSpec spec() {
+        return vm == null ? null : vm.definition().spec();
+    }
+
+    public long generation() {
+        return vm == null ? 0 : vm.definition().generation();
+    }
+
+    public Instant creationTimestamp() {
+        return vm == null ? null : vm.definition().creationTimestamp();
+    }
+
+    public int crashCount() {
+        return vm == null ? 0 : vm.crashCount();
+    }
+
+    /** Why the VM last failed, as its Failure condition says; null when nothing failed since it last started. */
+    public String failureReason() {
+        return vm == null ? null : vm.failure();
+    }
+
+    public RunStrategy runStrategy() {
+        return vm == null ? RunStrategy.Halted : vm.definition().spec().runStrategy();
+    }
+
+    public String resourceVersion() {
+        return Long.toString(version);
     }
 }

@@ -53,9 +53,9 @@ class NodeMessageSerializationTest {
                 new NodeReport.DomainCrashed(VM, "n", 1, "Crashed"),
                 new NodeReport.DomainPaused(VM, "n", 1),
                 new NodeReport.DomainResumed(VM, "n", 1),
-                new NodeReport.DomainFound(VM, "n", 1, "uid", "Running"),
+                new NodeReport.DomainFound(VM, "n", 1, "uid", DomainState.Running),
                 new NodeReport.DomainMissing(VM, "n", 1),
-                new NodeReport.ActionFailed(VM, "n", 1, "StartDomain", "boom"))) {
+                new NodeReport.ActionFailed(VM, "n", 1, NodeAction.StartDomain, "boom"))) {
             assertEquals(report, roundTrip(report, NodeReport.class));
             VmCommand command = new VmCommand.ReportFromNode("r", report);
             assertEquals(command, roundTrip(command, VmCommand.class));

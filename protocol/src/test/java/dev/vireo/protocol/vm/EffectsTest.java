@@ -4,6 +4,7 @@ import static dev.vireo.protocol.vm.VmFixture.ID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vireo.protocol.node.NodeAgentCommand.*;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmEffect.*;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 class EffectsTest {
 
     private static final long MI128 = 128L << 20;
+    private static final VmDecider RECOVERY = new VmDecider(VmPolicy.DEFAULT);
 
     private static String rid(VmFixture f) {
         return f.lastEvents.get(f.lastEvents.size() - 1).meta().requestId();
@@ -91,7 +93,7 @@ class EffectsTest {
         f.run(new VmCommand.NodeNotReady("r-nr", "node-a"));
         assertEquals(Phase.Unknown, f.state.phase());
         assertEquals(List.of(new ToNode(new EnsureDomain("node-a", ID, 1, "r-nr"))), f.lastEffects);
-        f.run(new VmCommand.ReportFromNode("r-back", new NodeReport.DomainFound(ID, "node-a", 1, "uid", "Running")));
+        f.run(new VmCommand.ReportFromNode("r-back", new NodeReport.DomainFound(ID, "node-a", 1, "uid", DomainState.Running)));
         assertEquals(Phase.Running, f.state.phase());
     }
 
@@ -132,23 +134,23 @@ class EffectsTest {
 
     @Test
     void onRecoveryOfANeverCreatedVmDoesNothing() {
-        assertEquals(List.of(), Effects.onRecovery(VmState.empty(ID), "rec"));
+        assertEquals(List.of(), RECOVERY.onRecovery(VmState.empty(ID), "rec"));
     }
 
     @Test
     void onRecoveryOfAStoppedVmDoesNothing() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Manual);
-        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(), RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
     void onRecoveryWhileSchedulingAsksAgain() {
         VmFixture f = new VmFixture();
         f.create(RunStrategy.Always);
-        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), RECOVERY.onRecovery(f.state, "rec"));
         f.run(f.placementFailed());
-        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(new RequestPlacement(ID, 1, 1, MI128, Map.of(), List.of(), "rec")), RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
@@ -158,7 +160,7 @@ class EffectsTest {
         f.run(f.placed("node-a"));
         assertEquals(List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
                         new ToNode(new StartDomain("node-a", ID, f.state.uid(), 1, f.state.spec(), "rec"))),
-                Effects.onRecovery(f.state, "rec"));
+                RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
@@ -166,9 +168,9 @@ class EffectsTest {
         VmFixture f = VmFixture.running(RunStrategy.Always);
         List<VmEffect> expected = List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
                 new ToNode(new EnsureDomain("node-a", ID, 1, "rec")));
-        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        assertEquals(expected, RECOVERY.onRecovery(f.state, "rec"));
         f.run(f.pause());
-        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        assertEquals(expected, RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
@@ -177,25 +179,25 @@ class EffectsTest {
         f.run(f.stop());
         List<VmEffect> expected = List.of(new ClaimPlacement(ID, "node-a", 1, 1, MI128),
                 new ToNode(new StopDomain("node-a", ID, 1, false, 5, "rec")));
-        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        assertEquals(expected, RECOVERY.onRecovery(f.state, "rec"));
         f.run(f.delete());
         assertEquals(Phase.Terminating, f.state.phase());
-        assertEquals(expected, Effects.onRecovery(f.state, "rec"));
+        assertEquals(expected, RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
     void onRecoveryInBackOffSetsTheTimerAgain() {
         VmFixture f = VmFixture.running(RunStrategy.Always);
         f.run(f.crashed());
-        assertEquals(List.of(new WakeAt(f.state.restartAt())), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(new WakeAt(f.state.restartAt())), RECOVERY.onRecovery(f.state, "rec"));
     }
 
     @Test
     void onRecoveryOfAFailedOrDeletedVmDoesNothing() {
         VmFixture f = VmFixture.running(RunStrategy.Manual);
         f.run(f.crashed());
-        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(), RECOVERY.onRecovery(f.state, "rec"));
         f.run(f.delete());
-        assertEquals(List.of(), Effects.onRecovery(f.state, "rec"));
+        assertEquals(List.of(), RECOVERY.onRecovery(f.state, "rec"));
     }
 }

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -229,10 +231,10 @@ class GeneratedSequenceTest {
                 case 2 -> new NodeReport.DomainCrashed(vm, node, incarnation, "old");
                 case 3 -> new NodeReport.DomainPaused(vm, node, incarnation);
                 case 4 -> new NodeReport.DomainResumed(vm, node, incarnation);
-                case 5 -> new NodeReport.DomainFound(vm, node, incarnation, "old", random.nextBoolean() ? "Running"
-                        : "Stopped");
+                case 5 -> new NodeReport.DomainFound(vm, node, incarnation, "old", random.nextBoolean()
+                        ? DomainState.Running : DomainState.Stopped);
                 case 6 -> new NodeReport.DomainMissing(vm, node, incarnation);
-                default -> new NodeReport.ActionFailed(vm, node, incarnation, "StartDomain", "old");
+                default -> new NodeReport.ActionFailed(vm, node, incarnation, NodeAction.StartDomain, "old");
             };
             List<VmEvent> events = system(new VmCommand.ReportFromNode(rid(), r));
             assertEquals(1, events.size(), "a stale report is recorded once");
@@ -244,7 +246,7 @@ class GeneratedSequenceTest {
             VmState recovered = replay();
             assertEquals(state, recovered);
             trace.add("recover in " + recovered.phase());
-            world.carryOut(Effects.onRecovery(recovered, rid()));
+            world.carryOut(decider.onRecovery(recovered, rid()));
         }
 
         void user(VmCommand c) {
@@ -267,7 +269,7 @@ class GeneratedSequenceTest {
             List<VmEvent> events = ((Decision.Accepted) d).events();
             trace.add(before.phase() + " " + command + " -> " + events.stream().map(e -> e.getClass().getSimpleName())
                     .toList());
-            List<VmEffect> effects = Effects.of(state, events);
+            List<VmEffect> effects = ((Decision.Accepted) d).effects();
             for (VmEvent e : events) {
                 EVENTS_SEEN.add(e.getClass());
                 state = state.apply(e);
@@ -277,6 +279,14 @@ class GeneratedSequenceTest {
             world.carryOut(effects);
             check(before, events);
             return events;
+        }
+
+        private static <T> T roundTrip(T value, Class<T> type) {
+            try {
+                return CBOR.readValue(CBOR.writeValueAsBytes(value), type);
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
         }
 
         private static VmEvent roundTrip(VmEvent e) {
@@ -307,8 +317,7 @@ class GeneratedSequenceTest {
                 assertNotNull(e.meta().requestId());
                 assertNotNull(e.meta().timestamp());
             }
-            assertEquals(state.phase().isPlaced(), state.node() != null,
-                    "a VM has a node exactly when it is placed: " + state.phase() + " on " + state.node());
+            assertEquals(state, roundTrip(state, VmState.class), "a snapshot of the state survives a CBOR round trip");
             assertTrue(state.exists() || state.node() == null);
             assertTrue(world.runningDomains().size() <= 1, "two domains of the VM at once: "
                     + world.runningDomains());

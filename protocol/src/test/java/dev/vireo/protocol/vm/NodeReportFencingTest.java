@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmEvent.*;
 import java.util.List;
@@ -114,7 +115,7 @@ class NodeReportFencingTest {
     @Test
     void staleDomainFoundRunningIsFencedWithRemoveDomain() {
         VmFixture f = VmFixture.running(RunStrategy.Always);
-        f.run(f.report(new NodeReport.DomainFound(ID, "node-z", 7, "old-uid", "Running")));
+        f.run(f.report(new NodeReport.DomainFound(ID, "node-z", 7, "old-uid", DomainState.Running)));
         assertTrue(f.lastEffects.get(0) instanceof VmEffect.ToNode t
                 && t.command() instanceof NodeAgentCommand.RemoveDomain r
                 && r.node().equals("node-z") && r.incarnation() == 7);

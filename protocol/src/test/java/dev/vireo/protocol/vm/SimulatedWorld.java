@@ -2,6 +2,7 @@ package dev.vireo.protocol.vm;
 
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeAgentCommand.*;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VmEffect.*;
 import java.time.Instant;
@@ -88,7 +89,7 @@ final class SimulatedWorld {
         Map<Long, DomainState> here = domains.get(node);
         if (command instanceof StartDomain s) {
             if (!here.containsKey(s.incarnation()) && random.nextDouble() < failureRate) {
-                report(new NodeReport.ActionFailed(vm, node, s.incarnation(), "StartDomain", "no such image"));
+                report(new NodeReport.ActionFailed(vm, node, s.incarnation(), NodeAction.StartDomain, "no such image"));
             } else {
                 here.putIfAbsent(s.incarnation(), DomainState.Running);
                 report(new NodeReport.DomainStarted(vm, node, s.incarnation()));
@@ -104,17 +105,21 @@ final class SimulatedWorld {
             }
             report(new NodeReport.DomainStopped(vm, node, r.incarnation(), "Removed"));
         } else if (command instanceof PauseDomain p) {
-            setState(node, p.incarnation(), DomainState.Paused, "PauseDomain");
+            setState(node, p.incarnation(), DomainState.Paused, NodeAction.PauseDomain);
         } else if (command instanceof ResumeDomain r) {
-            setState(node, r.incarnation(), DomainState.Running, "ResumeDomain");
+            setState(node, r.incarnation(), DomainState.Running, NodeAction.ResumeDomain);
         } else if (command instanceof EnsureDomain e) {
             DomainState d = here.get(e.incarnation());
             report(d == null ? new NodeReport.DomainMissing(vm, node, e.incarnation())
-                    : new NodeReport.DomainFound(vm, node, e.incarnation(), "uid", d.name()));
+                    : new NodeReport.DomainFound(vm, node, e.incarnation(), "uid", found(d)));
         }
     }
 
-    private void setState(String node, long incarnation, DomainState to, String action) {
+    private static dev.vireo.protocol.node.DomainState found(DomainState d) {
+        return dev.vireo.protocol.node.DomainState.valueOf(d.name());
+    }
+
+    private void setState(String node, long incarnation, DomainState to, NodeAction action) {
         Map<Long, DomainState> here = domains.get(node);
         if (!here.containsKey(incarnation)) {
             report(new NodeReport.ActionFailed(vm, node, incarnation, action, "domain not found"));
@@ -205,7 +210,7 @@ final class SimulatedWorld {
         String node = live.get(random.nextInt(live.size()));
         send("scheduler", new VmCommand.NodeNotReady(rid("not-ready"), node));
         domains.get(node).forEach((incarnation, d) ->
-                report(new NodeReport.DomainFound(vm, node, incarnation, "uid", d.name())));
+                report(new NodeReport.DomainFound(vm, node, incarnation, "uid", found(d))));
         return node;
     }
 

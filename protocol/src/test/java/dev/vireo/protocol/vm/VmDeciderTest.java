@@ -165,7 +165,7 @@ class VmDeciderTest {
         VmFixture f = VmFixture.running(RunStrategy.Manual);
         f.run(f.restart());
         f.run(f.stop());
-        assertFalse(f.state.restartPending());
+        assertEquals(new Stage.Stopping("node-a"), f.state.stage(), "a stop cancels the restart");
         f.run(f.stopped("Shutdown"));
         assertEquals(Phase.Stopped, f.state.phase());
     }

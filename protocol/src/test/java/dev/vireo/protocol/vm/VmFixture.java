@@ -3,6 +3,8 @@ package dev.vireo.protocol.vm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeReport;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +38,7 @@ final class VmFixture {
         Decision decision = decider.decide(state, command, now);
         if (decision instanceof Decision.Accepted a) {
             lastEvents = a.events();
-            lastEffects = Effects.of(state, a.events());
+            lastEffects = a.effects();
             for (VmEvent e : a.events()) {
                 state = state.apply(e);
                 log.add(e);
@@ -145,7 +147,8 @@ final class VmFixture {
     }
 
     VmCommand.ReportFromNode found(String domainState) {
-        return report(new NodeReport.DomainFound(ID, state.node(), state.incarnation(), state.uid(), domainState));
+        return report(new NodeReport.DomainFound(ID, state.node(), state.incarnation(), state.uid(),
+                DomainState.valueOf(domainState)));
     }
 
     VmCommand.ReportFromNode missing() {
@@ -153,7 +156,8 @@ final class VmFixture {
     }
 
     VmCommand.ReportFromNode actionFailed(String action) {
-        return report(new NodeReport.ActionFailed(ID, state.node(), state.incarnation(), action, "libvirt said no"));
+        return report(new NodeReport.ActionFailed(ID, state.node(), state.incarnation(), NodeAction.valueOf(action),
+                "libvirt said no"));
     }
 
     VmCommand.LoseNode loseNode() {

@@ -1,0 +1,393 @@
+package dev.vireo.protocol.vm;
+
+import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.vm.Stage.Placed;
+import dev.vireo.protocol.vm.Stage.WaitingForPlacement;
+import dev.vireo.protocol.vm.VmCommand.Create;
+import dev.vireo.protocol.vm.VmCommand.PlacementSucceeded;
+import dev.vireo.protocol.vm.VmCommand.UpdateSpec;
+import dev.vireo.protocol.vm.VmEffect.DeleteFilesOnNodes;
+import dev.vireo.protocol.vm.VmEffect.ReleasePlacement;
+import dev.vireo.protocol.vm.VmEffect.RequestPlacement;
+import dev.vireo.protocol.vm.VmEffect.ToNode;
+import dev.vireo.protocol.vm.VmEffect.WakeAt;
+import dev.vireo.protocol.vm.VmEvent.StartReason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * The moves {@link VmLifecycle} makes: each records its events (applied one by one, so that the next step
+ * sees the VM as it is by then) together with the effects that follow them once they are persisted. A
+ * move that needs to know where the VM is asks the VM, never a string.
+ */
+final class Moves {
+
+    /** How a domain ended, for the runStrategy's verdict. */
+    enum Ending {
+        /** Stopped as asked. */
+        Requested,
+        /** The guest shut itself down. */
+        Success,
+        /** Its node was lost. */
+        Failure
+    }
+
+    private final EventMeta meta;
+    private final VmPolicy policy;
+    private final List<VmEvent> events = new ArrayList<>();
+    private final List<VmEffect> effects = new ArrayList<>();
+    private VmState vm;
+    private Rejection refused;
+
+    Moves(VmState vm, EventMeta meta, VmPolicy policy) {
+        this.vm = vm;
+        this.meta = meta;
+        this.policy = policy;
+    }
+
+    Decision decision() {
+        return refused != null ? Decision.reject(refused) : new Decision.Accepted(events, effects);
+    }
+
+    List<VmEffect> effects() {
+        return List.copyOf(effects);
+    }
+
+    /** Records {@code event}, to be followed by {@code follow} once persisted (null: no effect). */
+    private Moves record(VmEvent event, VmEffect... follow) {
+        events.add(event);
+        vm = vm.apply(event);
+        for (VmEffect effect : follow) {
+            if (effect != null) {
+                effects.add(effect);
+            }
+        }
+        return this;
+    }
+
+    private Moves then(VmEffect effect) {
+        effects.add(effect);
+        return this;
+    }
+
+    // ---- no change, and refusals ----
+
+    Moves unchanged() {
+        return this;
+    }
+
+    Moves refuse(Rejection rejection) {
+        refused = rejection;
+        return this;
+    }
+
+    /** Refuses {@code action} in the VM's phase, saying what to do instead. */
+    Moves cannot(String action, String instead) {
+        return refuse(Rejection.illegal("cannot " + action + " virtualmachine " + vm.id() + ": it is " + vm.phase()
+                + "; " + instead));
+    }
+
+    Moves refuseWhileDeleting() {
+        return refuse(Rejection.illegal("virtualmachine " + vm.id() + " is being deleted;"
+                + " only a forced stop (stop?force=true) is still possible"));
+    }
+
+    // ---- what users ask ----
+
+    Moves create(Create c) {
+        record(new VmEvent.VmCreated(meta, c.uid(), c.labels(), c.spec()));
+        RunStrategy strategy = c.spec().runStrategy();
+        boolean runs = strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure
+                || strategy == RunStrategy.Once;
+        return runs ? requestStart(StartReason.Requested) : this;
+    }
+
+    /**
+     * Replaces labels and spec (if {@code c} expects the current resourceVersion); a new runStrategy is then
+     * followed as {@code followUp} says for the VM's stage.
+     */
+    Moves update(UpdateSpec c, BiFunction<Moves, RunStrategy, Moves> followUp) {
+        if (c.expectedResourceVersion() != null && !c.expectedResourceVersion().equals(vm.resourceVersion())) {
+            return refuse(new Rejection(Rejection.Code.StaleResourceVersion,
+                    "resourceVersion " + c.expectedResourceVersion() + " is stale: virtualmachine " + vm.id()
+                            + " is at " + vm.resourceVersion() + "; read it again and retry",
+                    "metadata.resourceVersion"));
+        }
+        RunStrategy from = vm.runStrategy();
+        RunStrategy to = c.spec().runStrategy();
+        if (!Objects.equals(vm.spec().withRunStrategy(to), c.spec()) || !Objects.equals(vm.labels(), c.labels())) {
+            record(new VmEvent.SpecUpdated(meta, c.labels(), c.spec()));
+        }
+        if (from == to) {
+            return this;
+        }
+        record(new VmEvent.RunStrategyChanged(meta, from, to));
+        return followUp.apply(this, to);
+    }
+
+    /** After a runStrategy change: a VM that is not down (or stopping for good) stops under Halted. */
+    Moves stopIfHalted(RunStrategy to) {
+        return to == RunStrategy.Halted ? requestStop(false) : this;
+    }
+
+    /** After a runStrategy change: a VM that is down starts under Always and RerunOnFailure. */
+    Moves startIfItRuns(RunStrategy to) {
+        return to == RunStrategy.Always || to == RunStrategy.RerunOnFailure ? requestStart(StartReason.Requested) : this;
+    }
+
+    /** After a runStrategy change: nothing to do now (the stop under way decides when it ends). */
+    Moves nothingMore(RunStrategy to) {
+        return this;
+    }
+
+    /** Start on Halted switches the runStrategy to Always. */
+    Moves start() {
+        if (vm.runStrategy() == RunStrategy.Halted) {
+            record(new VmEvent.RunStrategyChanged(meta, RunStrategy.Halted, RunStrategy.Always));
+        }
+        return requestStart(StartReason.Requested);
+    }
+
+    /** Stop on Always (or RerunOnFailure) switches the runStrategy to Halted; the VM is already down. */
+    Moves keepStopped() {
+        RunStrategy strategy = vm.runStrategy();
+        if (strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure) {
+            record(new VmEvent.RunStrategyChanged(meta, strategy, RunStrategy.Halted));
+        }
+        return this;
+    }
+
+    /** As {@link #keepStopped}, and the VM stops: its domain, or its request for a placement. */
+    Moves stop(boolean force) {
+        return keepStopped().requestStop(force);
+    }
+
+    Moves restart() {
+        return record(new VmEvent.RestartRequested(meta), stopDomain(false));
+    }
+
+    Moves pause() {
+        return record(new VmEvent.Paused(meta, false), new ToNode(new NodeAgentCommand.PauseDomain(vm.node(),
+                vm.id(), vm.incarnation(), meta.requestId())));
+    }
+
+    Moves unpause() {
+        return record(new VmEvent.Unpaused(meta, false), new ToNode(new NodeAgentCommand.ResumeDomain(vm.node(),
+                vm.id(), vm.incarnation(), meta.requestId())));
+    }
+
+    /** Delete of a VM whose domain runs: stop it first; {@link #thenDelete} once it is gone. */
+    Moves terminate() {
+        return record(new VmEvent.DeleteRequested(meta), stopDomain(false));
+    }
+
+    /** Delete of a VM whose domain is being stopped already. */
+    Moves terminateWhileStopping() {
+        return record(new VmEvent.DeleteRequested(meta));
+    }
+
+    /** Delete of a VM without a domain: gone at once, with a request for a placement it had and its files. */
+    Moves deleteNow() {
+        String uid = vm.uid();
+        return record(new VmEvent.VmDeleted(meta, uid), withdrawal(), new DeleteFilesOnNodes(vm.id(), uid,
+                meta.requestId()));
+    }
+
+    // ---- what the scheduler and timers say ----
+
+    Moves scheduled(PlacementSucceeded c) {
+        return record(new VmEvent.Scheduled(meta, c.node(), c.incarnation()), new ToNode(new NodeAgentCommand.StartDomain(
+                c.node(), vm.id(), vm.uid(), c.incarnation(), vm.spec(), meta.requestId())));
+    }
+
+    Moves unschedulable(String reason) {
+        return record(new VmEvent.Unschedulable(meta, reason));
+    }
+
+    Moves restartAfterBackOff() {
+        return requestStart(StartReason.CrashLoopBackOff);
+    }
+
+    // ---- what the VM's node says ----
+
+    Moves started() {
+        return record(new VmEvent.DomainStarted(meta, vm.node(), vm.incarnation()));
+    }
+
+    /** The node reaches its hypervisor again and its domain is still there. */
+    Moves reachable(DomainState domain) {
+        return record(new VmEvent.NodeReachable(meta, vm.node(), vm.incarnation(), domain));
+    }
+
+    Moves unreachable() {
+        return record(new VmEvent.NodeUnreachable(meta, vm.node(), vm.incarnation()),
+                // answered once the node reaches its hypervisor again: the VM learns what survived
+                new ToNode(new NodeAgentCommand.EnsureDomain(vm.node(), vm.id(), vm.incarnation(), meta.requestId())));
+    }
+
+    Moves pausedByNode() {
+        return record(new VmEvent.Paused(meta, true));
+    }
+
+    Moves resumedByNode() {
+        return record(new VmEvent.Unpaused(meta, true));
+    }
+
+    Moves actionFailed(NodeReport.ActionFailed r) {
+        return record(new VmEvent.NodeActionFailed(meta, vm.node(), vm.incarnation(), r.action().name(), r.message()));
+    }
+
+    /** The domain is gone; its placement is given back. Follow with what comes after it. */
+    Moves domainStopped(String reason) {
+        return record(new VmEvent.DomainStopped(meta, vm.node(), vm.incarnation(), reason), releasePlacement());
+    }
+
+    /**
+     * The domain ended unasked. A crash soon after the last start counts towards the CrashLoopBackOff, one after
+     * a stable run starts the count again; Always and RerunOnFailure bring the VM back after the back-off.
+     */
+    Moves crashed(String reason) {
+        boolean stable = vm.runningSince() != null
+                && Duration.between(vm.runningSince(), meta.timestamp()).compareTo(policy.stableRun()) >= 0;
+        int crashes = stable ? 1 : vm.crashCount() + 1;
+        RunStrategy strategy = vm.runStrategy();
+        boolean restart = strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure;
+        long backoff = restart ? policy.backoffSeconds(crashes) : 0;
+        record(new VmEvent.DomainCrashed(meta, vm.node(), vm.incarnation(), reason, crashes, restart, backoff),
+                releasePlacement());
+        return restart ? then(new WakeAt(meta.timestamp().plusSeconds(backoff))) : this;
+    }
+
+    /** The domain crashed while it was being stopped anyway: recorded, and the stop is done. */
+    Moves crashedWhileStopping(String reason) {
+        return record(new VmEvent.DomainCrashed(meta, vm.node(), vm.incarnation(), reason, vm.crashCount(), false, 0),
+                releasePlacement());
+    }
+
+    /** The VM's node left the cluster: its placement is gone, and should the node come back, its domain too. */
+    Moves nodeLost() {
+        String node = vm.node();
+        long incarnation = vm.incarnation();
+        return record(new VmEvent.NodeLost(meta, node, incarnation), releasePlacement(),
+                new ToNode(new NodeAgentCommand.RemoveDomain(node, vm.id(), incarnation, meta.requestId())));
+    }
+
+    // ---- what follows once a domain is gone ----
+
+    Moves thenDelete() {
+        return deleteNow();
+    }
+
+    Moves thenStartAgain() {
+        return requestStart(StartReason.Restart);
+    }
+
+    /**
+     * Always restarts a VM after any ending, RerunOnFailure after a failure; after a requested stop either one
+     * means the runStrategy changed while the VM was stopping (a stop under Always switches it to Halted).
+     */
+    Moves thenFollowRunStrategy(Ending ending) {
+        RunStrategy strategy = vm.runStrategy();
+        boolean again = switch (ending) {
+            case Requested, Failure -> strategy == RunStrategy.Always || strategy == RunStrategy.RerunOnFailure;
+            case Success -> strategy == RunStrategy.Always;
+        };
+        if (!again) {
+            return this;
+        }
+        return requestStart(ending == Ending.Failure ? StartReason.NodeLost : StartReason.RunStrategy);
+    }
+
+    // ---- what does not concern the VM as it is now ----
+
+    /** A report of another placement (or for a VM that is gone): recorded, and otherwise ignored. */
+    Moves staleReport(NodeReport report) {
+        String where = vm.exists()
+                ? "the VM's current placement is incarnation " + vm.incarnation() + " on "
+                        + (vm.node() == null ? "no node" : "node " + vm.node())
+                : "the VM does not exist";
+        record(new VmEvent.StaleReportIgnored(meta, report.node(), report.incarnation(), vm.incarnation(),
+                report.describe(), where));
+        boolean domainRuns = report instanceof NodeReport.DomainStarted || report instanceof NodeReport.DomainFound;
+        // fencing: a domain of a placement that is not the current one must not run
+        return domainRuns ? then(new ToNode(new NodeAgentCommand.RemoveDomain(report.node(), vm.id(),
+                report.incarnation(), meta.requestId()))) : this;
+    }
+
+    /** A placement the VM no longer waits for: given back, unless it is the VM's placement answered twice. */
+    Moves placementNotWanted(PlacementSucceeded c) {
+        if (vm.placedOn(c.node(), c.incarnation())) {
+            return this;
+        }
+        return record(new VmEvent.StaleReportIgnored(meta, c.node(), c.incarnation(), vm.incarnation(), "Placed",
+                "placement no longer wanted: VM is " + (vm.exists() ? vm.phase() : "deleted")),
+                new ReleasePlacement(vm.id(), c.incarnation()));
+    }
+
+    // ---- work a recovered VM resumes (its requests and claims may have been lost with the process) ----
+
+    Moves claimPlacement() {
+        VirtualMachineSpec spec = vm.spec();
+        return then(new VmEffect.ClaimPlacement(vm.id(), vm.node(), vm.incarnation(), spec.cores(), spec.memoryBytes()));
+    }
+
+    Moves askForPlacement() {
+        return then(requestPlacement());
+    }
+
+    Moves startDomain() {
+        return then(new ToNode(new NodeAgentCommand.StartDomain(vm.node(), vm.id(), vm.uid(), vm.incarnation(),
+                vm.spec(), meta.requestId())));
+    }
+
+    Moves ensureDomain() {
+        return then(new ToNode(new NodeAgentCommand.EnsureDomain(vm.node(), vm.id(), vm.incarnation(),
+                meta.requestId())));
+    }
+
+    Moves stopDomainAgain() {
+        return then(stopDomain(false));
+    }
+
+    Moves wakeAtRestart() {
+        return then(new WakeAt(vm.restartAt()));
+    }
+
+    // ---- steps ----
+
+    private Moves requestStart(StartReason reason) {
+        return record(new VmEvent.StartRequested(meta, reason), requestPlacement());
+    }
+
+    /** The VM stops: a placed one stops its domain, a waiting one withdraws its request. */
+    private Moves requestStop(boolean force) {
+        return record(new VmEvent.StopRequested(meta, force),
+                vm.stage() instanceof Placed ? stopDomain(force) : withdrawal());
+    }
+
+    private RequestPlacement requestPlacement() {
+        VirtualMachineSpec spec = vm.spec();
+        return new RequestPlacement(vm.id(), vm.requestedIncarnation(), spec.cores(), spec.memoryBytes(),
+                spec.nodeSelector(), spec.imageFiles(), meta.requestId());
+    }
+
+    private ReleasePlacement releasePlacement() {
+        return new ReleasePlacement(vm.id(), vm.incarnation());
+    }
+
+    /** The withdrawal of a request for a placement, if the VM waits for one; else null. */
+    private ReleasePlacement withdrawal() {
+        return vm.stage() instanceof WaitingForPlacement ? new ReleasePlacement(vm.id(), vm.requestedIncarnation())
+                : null;
+    }
+
+    private ToNode stopDomain(boolean force) {
+        return new ToNode(new NodeAgentCommand.StopDomain(vm.node(), vm.id(), vm.incarnation(), force,
+                vm.spec().gracePeriodSeconds(), meta.requestId()));
+    }
+}
