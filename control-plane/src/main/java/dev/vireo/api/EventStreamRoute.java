@@ -2,7 +2,9 @@ package dev.vireo.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.LoggedEvent;
 import dev.vireo.persistence.StoredEvent;
+import dev.vireo.persistence.StoredNodeEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.vm.VmId;
@@ -72,18 +74,20 @@ final class EventStreamRoute extends AllDirectives {
         }
     }
 
-    private static boolean matches(StoredEvent e, Optional<String> namespace, Optional<String> name, Set<String> types) {
-        if (!e.persistenceId().startsWith(VmId.PERSISTENCE_PREFIX)) {
+    private static boolean matches(LoggedEvent logged, Optional<String> namespace, Optional<String> name,
+                                   Set<String> types) {
+        if (logged instanceof StoredNodeEvent node) {
             return namespace.isEmpty() && name.isEmpty()
-                    && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
+                    && (types.isEmpty() || types.contains(node.event().getClass().getSimpleName()));
         }
-        VmId id = VmId.fromPersistenceId(e.persistenceId());
+        StoredEvent e = (StoredEvent) logged;
+        VmId id = e.vm();
         return namespace.map(id.namespace()::equals).orElse(true)
                 && name.map(id.name()::equals).orElse(true)
                 && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
     }
 
-    private ServerSentEvent encoded(StoredEvent e) {
+    private ServerSentEvent encoded(LoggedEvent e) {
         int slot = (int) Math.floorMod(e.offset(), (long) recent.length);
         Encoded hit = recent[slot];
         if (hit != null && hit.offset() == e.offset()) {
@@ -94,7 +98,7 @@ final class EventStreamRoute extends AllDirectives {
         return sse;
     }
 
-    private static ServerSentEvent toSse(StoredEvent e) {
+    private static ServerSentEvent toSse(LoggedEvent e) {
         HistoryEntry entry = HistoryEntry.onStream(e);
         try {
             return ServerSentEvent.create(Json.mapper().writeValueAsString(entry), entry.type(),

@@ -3,7 +3,9 @@ package dev.vireo.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vireo.persistence.LoggedEvent;
 import dev.vireo.persistence.StoredEvent;
+import dev.vireo.persistence.StoredNodeEvent;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.vm.EventMeta;
@@ -18,25 +20,35 @@ import dev.vireo.protocol.vm.VmId;
 record HistoryEntry(Long offset, String namespace, String name, String node, long seqNr, String timestamp,
                     String type, String principal, String requestId, JsonNode data) {
 
+    /** An event of a VM's history. */
     static HistoryEntry of(StoredEvent stored) {
-        Object event = stored.event();
-        EventMeta meta = event instanceof VmEvent vm ? vm.meta() : ((NodeEvent) event).meta();
+        VmEvent event = stored.event();
+        return new HistoryEntry(null, null, null, null, stored.sequenceNr(), event.meta().timestamp().toString(),
+                type(event), event.meta().principal(), event.meta().requestId(), data(event));
+    }
+
+    /** An event of the stream: a VM's, with its namespace and name, or a node's, with the node. */
+    static HistoryEntry onStream(LoggedEvent logged) {
+        if (logged instanceof StoredNodeEvent stored) {
+            NodeEvent event = stored.event();
+            EventMeta meta = event.meta();
+            return new HistoryEntry(stored.offset(), null, null, event.node(), stored.sequenceNr(),
+                    meta.timestamp().toString(), event.getClass().getSimpleName(), meta.principal(), meta.requestId(),
+                    data(event));
+        }
+        StoredEvent stored = (StoredEvent) logged;
+        HistoryEntry e = of(stored);
+        VmId id = stored.vm();
+        return new HistoryEntry(stored.offset(), id.namespace(), id.name(), null, e.seqNr, e.timestamp, e.type,
+                e.principal, e.requestId, e.data);
+    }
+
+    /** The event's own fields. */
+    private static JsonNode data(Object event) {
         ObjectNode data = Json.mapper().valueToTree(event);
         data.remove("type");
         data.remove("meta");
-        return new HistoryEntry(null, null, null, null, stored.sequenceNr(), meta.timestamp().toString(),
-                event.getClass().getSimpleName(), meta.principal(), meta.requestId(), data);
-    }
-
-    static HistoryEntry onStream(StoredEvent stored) {
-        HistoryEntry e = of(stored);
-        if (stored.event() instanceof NodeEvent node) {
-            return new HistoryEntry(stored.offset(), null, null, node.node(), e.seqNr, e.timestamp, e.type,
-                    e.principal, e.requestId, e.data);
-        }
-        VmId id = VmId.fromPersistenceId(stored.persistenceId());
-        return new HistoryEntry(stored.offset(), id.namespace(), id.name(), null, e.seqNr, e.timestamp, e.type,
-                e.principal, e.requestId, e.data);
+        return data;
     }
 
     static String type(VmEvent event) {

@@ -1,18 +1,13 @@
 package dev.vireo.api;
 
 import dev.vireo.persistence.EventLog;
-import dev.vireo.persistence.StoredEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.api.VirtualMachineViews;
-import dev.vireo.protocol.vm.VmEvent;
 import dev.vireo.protocol.vm.VmId;
-import dev.vireo.protocol.vm.VmState;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -28,7 +23,7 @@ final class HistoryRoutes extends AllDirectives {
 
     Route route(VmId id) {
         return concat(
-                path("history", () -> get(() -> completeWithFuture(eventLog.history(id.persistenceId())
+                path("history", () -> get(() -> completeWithFuture(eventLog.history(id)
                         .thenApply(events -> events.isEmpty()
                                 ? ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
                                 "virtualmachine " + id + " has no history: it never existed", null)
@@ -37,38 +32,11 @@ final class HistoryRoutes extends AllDirectives {
                 path("state", () -> get(() -> parameterOptional("at", at -> {
                     Instant instant = parseInstant(at.orElseThrow(() ->
                             new InvalidManifestException("at", "give the instant as ?at=ISO-8601, e.g. ?at=2026-11-28T10:15:30Z")));
-                    return completeWithFuture(stateAt(id, instant).thenApply(state -> state.exists()
+                    return completeWithFuture(eventLog.stateAt(id, instant).thenApply(state -> state.exists()
                             ? ApiResponses.json(StatusCodes.OK, VirtualMachineViews.of(state))
                             : ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
                             "virtualmachine " + id + " did not exist at " + instant, "at")));
                 }))));
-    }
-
-    /**
-     * The state at {@code at}: from the newest snapshot taken before it (when there is one) plus the events
-     * after that snapshot up to {@code at}, so a long log is not read and replayed from its start.
-     */
-    private CompletionStage<VmState> stateAt(VmId id, Instant at) {
-        String pid = id.persistenceId();
-        return eventLog.snapshotBefore(pid, at).thenCompose(snapshot -> {
-            VmState from = snapshot.map(s -> (VmState) s.state()).orElseGet(() -> VmState.empty(id));
-            long after = snapshot.map(EventLog.Snapshot::sequenceNr).orElse(0L);
-            return eventLog.historyAfter(pid, after, e -> !((VmEvent) e.event()).meta().timestamp().isAfter(at))
-                    .thenApply(events -> stateAt(from, events, at));
-        });
-    }
-
-    /** {@code state} with the events recorded at or before {@code at} applied. */
-    static VmState stateAt(VmState from, List<StoredEvent> events, Instant at) {
-        VmState state = from;
-        for (StoredEvent stored : events) {
-            VmEvent event = (VmEvent) stored.event();
-            if (event.meta().timestamp().isAfter(at)) {
-                break;
-            }
-            state = state.apply(event);
-        }
-        return state;
     }
 
     static Instant parseInstant(String text) {

@@ -1,7 +1,7 @@
 package dev.vireo.api;
 
 import dev.vireo.metrics.VireoMetrics;
-import dev.vireo.persistence.JournalSchema;
+import dev.vireo.persistence.EventLog;
 import dev.vireo.scheduler.NodeView;
 import dev.vireo.scheduler.Scheduler;
 import java.lang.management.ManagementFactory;
@@ -67,14 +67,7 @@ final class StatusRoutes extends AllDirectives {
     /** Ready: this member is Up in the cluster, the journal answers, and at least one node is Ready. */
     private CompletionStage<HttpResponse> readiness() {
         boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
-        CompletableFuture<Boolean> journal = CompletableFuture.supplyAsync(() -> {
-            try {
-                JournalSchema.verify(system);
-                return true;
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        CompletableFuture<Boolean> journal = EventLog.get(system).answers().toCompletableFuture();
         return journal.thenCombine(nodes().toCompletableFuture().exceptionally(e -> List.of()), (journalOk, nodes) -> {
             long readyNodes = nodes.stream().filter(NodeView::ready).count();
             boolean ready = up && journalOk && readyNodes > 0;

@@ -39,11 +39,10 @@ final class VirtualMachines {
 
     /** The VMs that exist in {@code namespace} (all namespaces when null), sorted by namespace and name. */
     CompletionStage<List<VmState>> list(String namespace) {
-        var ids = namespace == null ? eventLog.persistenceIds() : eventLog.persistenceIds(namespace);
-        return ids.thenCompose(pids -> {
+        return eventLog.vms(namespace).thenCompose(ids -> {
             List<CompletableFuture<VmState>> states = new ArrayList<>();
-            for (String pid : pids) {
-                states.add(get(VmId.fromPersistenceId(pid)).toCompletableFuture());
+            for (VmId id : ids) {
+                states.add(get(id).toCompletableFuture());
             }
             return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
                     .thenApply(done -> states.stream().map(CompletableFuture::join).filter(VmState::exists)

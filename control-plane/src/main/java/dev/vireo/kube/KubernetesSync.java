@@ -109,7 +109,7 @@ public final class KubernetesSync implements AutoCloseable {
             SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
                             VirtualMachineResource.CONTEXT).inAnyNamespace()
                     .inform(new Handler(queue), kube.getDuration("resync").toMillis());
-            StatusProjection projection = StatusProjection.start(system, queue, new ProjectionOffsets(system));
+            StatusProjection projection = StatusProjection.start(system, queue);
             return new KubernetesSync(client, queue, informer, projection);
         } catch (RuntimeException e) {
             if (queue != null) {

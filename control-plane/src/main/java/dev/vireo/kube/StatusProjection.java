@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.UniqueKillSwitch;
@@ -38,21 +37,18 @@ final class StatusProjection implements AutoCloseable {
         this.killSwitch = killSwitch;
     }
 
-    static StatusProjection start(ActorSystem<?> system, ReconcileQueue queue, ProjectionOffsets offsets) {
-        var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    static StatusProjection start(ActorSystem<?> system, ReconcileQueue queue) {
+        EventLog eventLog = EventLog.get(system);
         RestartSettings restart = RestartSettings.create(Duration.ofMillis(500), Duration.ofSeconds(30), 0.2);
         Source<Long, ?> source = RestartSource.withBackoff(restart, () ->
-                Source.completionStage(CompletableFuture.supplyAsync(() -> offsets.load(NAME), blocking))
+                Source.completionStage(eventLog.projectionOffset(NAME))
                         .flatMapConcat(from -> {
                             log.info("Kubernetes status projection resumes after offset {}", from);
-                            return EventLog.get(system).stream(from);
+                            return eventLog.stream(from);
                         })
                         .groupedWithin(256, Duration.ofMillis(50))
                         .mapAsync(1, batch -> handle(batch, queue)
-                                .thenApplyAsync(last -> {
-                                    offsets.save(NAME, last);
-                                    return last;
-                                }, blocking)));
+                                .thenCompose(last -> eventLog.saveProjectionOffset(NAME, last).thenApply(done -> last))));
         UniqueKillSwitch killSwitch = source.viaMat(KillSwitches.single(), Keep.right())
                 .toMat(Sink.ignore(), Keep.left()).run(system);
         return new StatusProjection(killSwitch);
@@ -60,7 +56,7 @@ final class StatusProjection implements AutoCloseable {
 
     private static CompletionStage<Long> handle(List<StoredEvent> batch, ReconcileQueue queue) {
         Set<VmId> vms = new LinkedHashSet<>();
-        batch.forEach(e -> vms.add(VmId.fromPersistenceId(e.persistenceId())));
+        batch.forEach(e -> vms.add(e.vm()));
         long last = batch.get(batch.size() - 1).offset();
         return CompletableFuture.allOf(vms.stream().map(queue::submit).toArray(CompletableFuture[]::new))
                 .thenApply(done -> last);

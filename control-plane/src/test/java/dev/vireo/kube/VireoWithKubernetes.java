@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
+import dev.vireo.persistence.EventLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -86,7 +87,7 @@ final class VireoWithKubernetes implements AutoCloseable {
 
     /** Where the status projection has got to in the event log (stored in the journal's database). */
     long projectionOffset() {
-        return new ProjectionOffsets(vireo.system()).load(StatusProjection.NAME);
+        return EventLog.get(vireo.system()).projectionOffset(StatusProjection.NAME).toCompletableFuture().join();
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.metrics.VireoMetrics;
+import dev.vireo.persistence.EventLog;
 import dev.vireo.persistence.JournalConfig;
 import dev.vireo.persistence.JournalSchema;
 import dev.vireo.protocol.api.Json;
@@ -24,9 +25,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -111,6 +114,17 @@ class JournalFixtureTest {
                     .map(e -> e.toString().replaceAll("requestId=recovery-[0-9a-f]+", "requestId=recovery")).toList(),
                     id + " resumes the same work after recovery");
             kit.stop(entity);
+        }
+    }
+
+    @Test
+    void timeTravelOverAnOldJournalStartsFromItsSnapshotsAndShowsTheVmAsItWas() throws Exception {
+        EventLog eventLog = EventLog.get(kit.system());
+        for (JsonNode vm : expected) {
+            VmId id = VmId.parse(vm.get("id").asText());
+            VmState now = eventLog.stateAt(id, Instant.now().plusSeconds(60)).toCompletableFuture().get(20, TimeUnit.SECONDS);
+            assertEquals(vm.get("exists").asBoolean(), now.exists(), id + " exists");
+            assertShownAs(vm.get("view"), now, id + " at the newest snapshot and the events after it");
         }
     }
 

@@ -1,5 +1,10 @@
 package dev.vireo.persistence;
 
+import dev.vireo.protocol.node.NodeEvent;
+import dev.vireo.protocol.vm.VmEvent;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmState;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension;
@@ -20,7 +25,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
-/** Plain JDBC on the journal's own (shared) connection pool, for what the plugin does not offer. */
+/**
+ * Plain JDBC on the embedded journal's own (shared) connection pool, for what the plugin does not offer: the
+ * one place that knows the plugin's tables and columns, and Vireo's own tables beside them.
+ */
 final class JournalDatabase {
 
     interface Work<T> {
@@ -41,18 +49,30 @@ final class JournalDatabase {
         }
     }
 
+    /** {@code work} on Pekko's dispatcher for blocking work, never on a pool that runs actors or futures. */
     <T> CompletionStage<T> runAsync(Work<T> work) {
-        Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-        return CompletableFuture.supplyAsync(() -> run(work), blocking);
+        return CompletableFuture.supplyAsync(() -> run(work), blocking());
     }
 
-    /** The highest ordering in the journal, 0 when empty. */
-    CompletionStage<Long> maxOrdering() {
+    Executor blocking() {
+        return system.dispatchers().lookup(DispatcherSelector.blocking());
+    }
+
+    /**
+     * The ordering of the newest event tagged {@code tag} whose persistence id starts with {@code prefix}, 0 when
+     * there is none: read down the ordering index.
+     */
+    CompletionStage<Long> newestTagged(String tag, String prefix) {
         return runAsync(c -> {
-            try (var statement = c.createStatement();
-                 ResultSet rs = statement.executeQuery("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \"" + journalTable() + "\"")) {
-                rs.next();
-                return rs.getLong(1);
+            try (PreparedStatement q = c.prepareStatement("SELECT j.\"ordering\" FROM \"" + journalTable() + "\" j"
+                    + " WHERE j.\"deleted\" = FALSE AND j.\"persistence_id\" LIKE ? AND EXISTS (SELECT 1 FROM \""
+                    + tagTable() + "\" t WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?)"
+                    + " ORDER BY j.\"ordering\" DESC LIMIT 1")) {
+                q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
+                q.setString(2, tag);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
             }
         });
     }
@@ -62,7 +82,7 @@ final class JournalDatabase {
      * order. Complete up to the newest committed event because the journal commits in ordering order
      * ({@link #requireSerialWrites}): a query never sees an event while an earlier one is still missing.
      */
-    CompletionStage<List<StoredEvent>> taggedAfter(String tag, long afterOrdering, int limit) {
+    CompletionStage<List<LoggedEvent>> taggedAfter(String tag, long afterOrdering, int limit) {
         return events(taggedAfterCondition(), q -> {
             q.setLong(1, afterOrdering);
             q.setString(2, tag);
@@ -75,14 +95,13 @@ final class JournalDatabase {
      * as a join, H2 scanned the whole tag table first (0.5 s a query at 100k events).
      */
     String taggedAfterCondition() {
-        String tags = system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
-        return " WHERE j.\"ordering\" > ? AND j.\"deleted\" = FALSE AND EXISTS (SELECT 1 FROM \"" + tags + "\" t"
+        return " WHERE j.\"ordering\" > ? AND j.\"deleted\" = FALSE AND EXISTS (SELECT 1 FROM \"" + tagTable() + "\" t"
                 + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?) ORDER BY j.\"ordering\" LIMIT ?";
     }
 
     /** The events of {@code persistenceId} with sequence numbers in [{@code from}, {@code to}], in order. */
     CompletionStage<List<StoredEvent>> eventsOf(String persistenceId, long from, long to) {
-        return events(" WHERE j.\"persistence_id\" = ? AND j.\"sequence_number\" BETWEEN ? AND ?"
+        return this.<StoredEvent>events(" WHERE j.\"persistence_id\" = ? AND j.\"sequence_number\" BETWEEN ? AND ?"
                 + " AND j.\"deleted\" = FALSE ORDER BY j.\"sequence_number\"", q -> {
             q.setString(1, persistenceId);
             q.setLong(2, from);
@@ -94,23 +113,33 @@ final class JournalDatabase {
         void set(PreparedStatement query) throws SQLException;
     }
 
-    /** The columns of a {@link StoredEvent} from the journal table, as {@code j}, for a condition to follow. */
+    /** The columns of a {@link LoggedEvent} from the journal table, as {@code j}, for a condition to follow. */
     String selectEvents() {
         return "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\", j.\"write_timestamp\","
                 + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\" FROM \"" + journalTable() + "\" j";
     }
 
-    private CompletionStage<List<StoredEvent>> events(String condition, Parameters parameters) {
+    /** The events {@code condition} selects: a VM's as {@link StoredEvent}, the nodes' as {@link StoredNodeEvent}. */
+    @SuppressWarnings("unchecked")
+    private <E extends LoggedEvent> CompletionStage<List<E>> events(String condition, Parameters parameters) {
         Serialization serialization = SerializationExtension.get(system.classicSystem());
         return runAsync(c -> {
             try (PreparedStatement q = c.prepareStatement(selectEvents() + condition)) {
                 parameters.set(q);
-                List<StoredEvent> events = new ArrayList<>();
+                List<E> events = new ArrayList<>();
                 try (ResultSet rs = q.executeQuery()) {
                     while (rs.next()) {
                         Object event = serialization.deserialize(rs.getBytes(7), rs.getInt(5), rs.getString(6)).get();
-                        events.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getLong(3),
-                                Instant.ofEpochMilli(rs.getLong(4)), event));
+                        Instant written = Instant.ofEpochMilli(rs.getLong(4));
+                        if (event instanceof VmEvent vmEvent) {
+                            events.add((E) new StoredEvent(rs.getLong(1), VmId.fromPersistenceId(rs.getString(2)),
+                                    rs.getLong(3), written, vmEvent));
+                        } else if (event instanceof NodeEvent nodeEvent) {
+                            events.add((E) new StoredNodeEvent(rs.getLong(1), rs.getLong(3), written, nodeEvent));
+                        } else {
+                            throw new IllegalStateException("event " + rs.getLong(3) + " of " + rs.getString(2)
+                                    + " is a " + event.getClass().getName() + ", neither a VM's event nor a node's");
+                        }
                     }
                 }
                 return events;
@@ -151,8 +180,8 @@ final class JournalDatabase {
     }
 
     /** The newest snapshot of {@code persistenceId} whose {@code created} is below {@code beforeMillis}. */
-    CompletionStage<Optional<EventLog.Snapshot>> newestSnapshotBefore(String persistenceId, long beforeMillis) {
-        String table = system.settings().config().getString("jdbc-snapshot-store.tables.snapshot.tableName");
+    CompletionStage<Optional<EmbeddedEventLog.Snapshot>> newestSnapshotBefore(String persistenceId, long beforeMillis) {
+        String table = snapshotTable();
         Serialization serialization = SerializationExtension.get(system.classicSystem());
         return runAsync(c -> {
             try (PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"snapshot_ser_id\","
@@ -165,15 +194,60 @@ final class JournalDatabase {
                         return Optional.empty();
                     }
                     Object state = serialization.deserialize(rs.getBytes(4), rs.getInt(2), rs.getString(3)).get();
-                    return Optional.of(new EventLog.Snapshot(rs.getLong(1), state));
+                    if (!(state instanceof VmState vm)) {
+                        throw new IllegalStateException("the snapshot of " + persistenceId + " is a "
+                                + state.getClass().getName() + ", not a VM's state");
+                    }
+                    return Optional.of(new EmbeddedEventLog.Snapshot(rs.getLong(1), vm));
                 }
             }
         });
     }
 
+    /** The offset of the last event {@code projection} handled, 0 when it handled none. */
+    CompletionStage<Long> projectionOffset(String projection) {
+        return runAsync(c -> {
+            try (PreparedStatement q = c.prepareStatement("SELECT \"event_offset\" FROM \"" + PROJECTION_OFFSETS
+                    + "\" WHERE \"projection\" = ?")) {
+                q.setString(1, projection);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
+            }
+        });
+    }
+
+    CompletionStage<Done> saveProjectionOffset(String projection, long offset) {
+        return runAsync(c -> {
+            try (PreparedStatement q = c.prepareStatement("MERGE INTO \"" + PROJECTION_OFFSETS
+                    + "\" (\"projection\", \"event_offset\") KEY (\"projection\") VALUES (?, ?)")) {
+                q.setString(1, projection);
+                q.setLong(2, offset);
+                q.executeUpdate();
+            }
+            return Done.getInstance();
+        });
+    }
+
+    /** Where each projection of the log has got to: survives restarts with the journal. */
+    static final String PROJECTION_OFFSETS = "vireo_projection_offsets";
+
+    static String createProjectionOffsets() {
+        return "CREATE TABLE IF NOT EXISTS \"" + PROJECTION_OFFSETS + "\" (\"projection\" VARCHAR(64) PRIMARY KEY,"
+                + " \"event_offset\" BIGINT NOT NULL)";
+    }
+
     /** The journal's event table, as the plugin is configured to write it. */
     String journalTable() {
         return system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+    }
+
+    String tagTable() {
+        return system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
+    }
+
+    String snapshotTable() {
+        return system.settings().config().getString("jdbc-snapshot-store.tables.snapshot.tableName");
     }
 
     String url() {

@@ -14,7 +14,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Creates the journal's tables on start, from the DDL shipped in the plugin's jar, and checks they are there. */
+/**
+ * Creates the embedded journal's tables on start (the plugin's, from the DDL shipped in its jar, and Vireo's
+ * own beside them), and checks they are there.
+ */
 public final class JournalSchema {
 
     static final String DDL = "schema/h2/h2-create-schema.sql";
@@ -32,10 +35,11 @@ public final class JournalSchema {
                 for (String sql : statements()) {
                     statement.execute(sql);
                 }
+                statement.execute(JournalDatabase.createProjectionOffsets());
             }
             return null;
         });
-        verify(system);
+        verify(db);
         Integer writeDelay = db.run(JournalSchema::writeDelay);
         if (writeDelay == null || writeDelay != 0) {
             system.log().warn("H2 WRITE_DELAY is {} ms at {}: an acknowledged event can be lost if the process is killed;"
@@ -43,14 +47,14 @@ public final class JournalSchema {
         }
     }
 
-    /** Throws {@link IllegalStateException} unless the journal, tag and snapshot tables exist. Blocking. */
-    public static void verify(ActorSystem<?> system) {
-        var config = system.settings().config();
-        List<String> expected = List.of(
-                config.getString("jdbc-journal.tables.event_journal.tableName"),
-                config.getString("jdbc-journal.tables.event_tag.tableName"),
-                config.getString("jdbc-snapshot-store.tables.snapshot.tableName"));
-        var db = new JournalDatabase(system);
+    /** Throws {@link IllegalStateException} unless the journal, tag, snapshot and projection offset tables exist. Blocking. */
+    static void verify(ActorSystem<?> system) {
+        verify(new JournalDatabase(system));
+    }
+
+    static void verify(JournalDatabase db) {
+        List<String> expected = List.of(db.journalTable(), db.tagTable(), db.snapshotTable(),
+                JournalDatabase.PROJECTION_OFFSETS);
         List<String> missing = db.run(c -> {
             List<String> absent = new ArrayList<>();
             for (String table : expected) {

@@ -42,7 +42,7 @@ final class LiveEventFeed {
     private sealed interface Item permits Event, Heartbeat {
     }
 
-    private record Event(StoredEvent event) implements Item {
+    private record Event(LoggedEvent event) implements Item {
     }
 
     private enum Heartbeat implements Item { BEAT }
@@ -91,12 +91,12 @@ final class LiveEventFeed {
     }
 
     /** Follows the journal: read, and after a short page wait for a persist or the poll interval, forever. */
-    private Source<StoredEvent, NotUsed> tail(long afterOffset) {
+    private Source<LoggedEvent, NotUsed> tail(long afterOffset) {
         return pages(afterOffset, true);
     }
 
     /** The events above {@code afterOffset} up to the newest committed one, read page by page. */
-    private Source<StoredEvent, NotUsed> catchUp(long afterOffset) {
+    private Source<LoggedEvent, NotUsed> catchUp(long afterOffset) {
         return catchUps.through(() -> pages(afterOffset, false));
     }
 
@@ -104,14 +104,14 @@ final class LiveEventFeed {
      * Tagged events above {@code afterOffset}, a page at a time. A short page means the newest committed
      * event was reached: without {@code follow} the source ends there.
      */
-    private Source<StoredEvent, NotUsed> pages(long afterOffset, boolean follow) {
+    private Source<LoggedEvent, NotUsed> pages(long afterOffset, boolean follow) {
         return Source.unfoldAsync(new Page(afterOffset, null, false), at -> at.ended()
-                        ? CompletableFuture.completedFuture(Optional.<Pair<Page, List<StoredEvent>>>empty())
+                        ? CompletableFuture.completedFuture(Optional.<Pair<Page, List<LoggedEvent>>>empty())
                         : readOnce(at, follow))
                 .mapConcat(page -> page);
     }
 
-    private CompletionStage<Optional<Pair<Page, List<StoredEvent>>>> readOnce(Page at, boolean follow) {
+    private CompletionStage<Optional<Pair<Page, List<LoggedEvent>>>> readOnce(Page at, boolean follow) {
         CompletableFuture<Void> waited = at.wakeUp() == null ? CompletableFuture.completedFuture(null)
                 : at.wakeUp().copy().completeOnTimeout(null, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
         return waited.thenCompose(ignored -> {
@@ -127,7 +127,7 @@ final class LiveEventFeed {
     }
 
     /** Events tagged with the tag with offset &gt; {@code afterOffset}, then live; strictly increasing offsets. */
-    Source<StoredEvent, NotUsed> from(long afterOffset) {
+    Source<LoggedEvent, NotUsed> from(long afterOffset) {
         return Source.fromMaterializer((mat, attributes) -> {
             AtomicLong cursor = new AtomicLong(afterOffset);
             return catchUp(afterOffset)
@@ -136,7 +136,7 @@ final class LiveEventFeed {
         }).mapMaterializedValue(m -> NotUsed.getInstance());
     }
 
-    private Source<StoredEvent, NotUsed> live(AtomicLong cursor) {
+    private Source<LoggedEvent, NotUsed> live(AtomicLong cursor) {
         return hub
                 .buffer(subscriberBuffer, OverflowStrategy.fail())
                 .mapError(BufferOverflowException.class, e -> new SubscriberTooSlow(subscriberBuffer))
@@ -147,7 +147,7 @@ final class LiveEventFeed {
                                 .map(Event::event)));
     }
 
-    private static boolean advance(AtomicLong cursor, StoredEvent e) {
+    private static boolean advance(AtomicLong cursor, LoggedEvent e) {
         if (e.offset() <= cursor.get()) {
             return false;
         }

@@ -1,13 +1,16 @@
 package dev.vireo.persistence;
 
+import dev.vireo.protocol.vm.VmEvent;
+import dev.vireo.protocol.vm.VmId;
 import java.time.Instant;
 
 /**
- * One event as the journal holds it.
+ * One VM event as the journal holds it.
  *
  * @param offset     the journal's global ordering: strictly increasing, stable, the SSE event id
+ * @param sequenceNr the event's number in its VM's log (1, 2, …): the resourceVersion after it
  * @param timestamp  when the journal wrote the event
- * @param event      the event itself (a {@code CborSerializable} of the writer's choosing)
  */
-public record StoredEvent(long offset, String persistenceId, long sequenceNr, Instant timestamp, Object event) {
+public record StoredEvent(long offset, VmId vm, long sequenceNr, Instant timestamp, VmEvent event)
+        implements LoggedEvent {
 }

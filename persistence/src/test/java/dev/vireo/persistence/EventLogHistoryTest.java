@@ -1,5 +1,6 @@
 package dev.vireo.persistence;
 
+import dev.vireo.protocol.vm.VmId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,14 +40,14 @@ class EventLogHistoryTest {
         }
         Instant after = Instant.now();
 
-        List<StoredEvent> history = TestJournal.await(journal.log().history(id));
+        List<StoredEvent> history = TestJournal.await(journal.log().history(TestJournal.vm(id)));
 
         assertEquals(20, history.size());
         for (int i = 0; i < history.size(); i++) {
             StoredEvent e = history.get(i);
-            assertEquals(id, e.persistenceId());
+            assertEquals(TestJournal.vm(id), e.vm());
             assertEquals(i + 1, e.sequenceNr());
-            assertEquals(new Recorder.Recorded("e" + (i + 1)), e.event());
+            assertEquals("e" + (i + 1), Recorder.text(e));
             assertFalse(e.timestamp().isBefore(before.minusMillis(1)), e.timestamp() + " before " + before);
             assertFalse(e.timestamp().isAfter(after), e.timestamp() + " after " + after);
             if (i > 0) {
@@ -58,7 +59,7 @@ class EventLogHistoryTest {
 
     /** The events written at or before {@code at}, as time travel asks for them. */
     private List<StoredEvent> until(String id, Instant at) {
-        return TestJournal.await(journal.log().historyAfter(id, 0, e -> !e.timestamp().isAfter(at)));
+        return TestJournal.await(journal.embedded().historyAfter(TestJournal.vm(id), 0, e -> !e.timestamp().isAfter(at)));
     }
 
     @Test
@@ -72,10 +73,9 @@ class EventLogHistoryTest {
         journal.record(id, "stopped");
 
         List<StoredEvent> untilBetween = until(id, between);
-        assertEquals(List.of(new Recorder.Recorded("created"), new Recorder.Recorded("started")),
-                untilBetween.stream().map(StoredEvent::event).toList());
+        assertEquals(List.of("created", "started"), untilBetween.stream().map(Recorder::text).toList());
 
-        List<StoredEvent> all = TestJournal.await(journal.log().history(id));
+        List<StoredEvent> all = TestJournal.await(journal.log().history(TestJournal.vm(id)));
         Instant atSecond = all.get(1).timestamp();
         assertEquals(2, until(id, atSecond).size(), "the cut is inclusive");
         assertEquals(0, until(id, all.get(0).timestamp().minusMillis(1)).size());
@@ -84,24 +84,23 @@ class EventLogHistoryTest {
 
     @Test
     void historyOfAnUnknownVmIsEmpty() {
-        assertEquals(List.of(), TestJournal.await(journal.log().history("VirtualMachine|default/never")));
+        assertEquals(List.of(), TestJournal.await(journal.log().history(new VmId("default", "never"))));
     }
 
     @Test
-    void persistenceIdsListOnlyVirtualMachines() {
+    void vmsAreThoseWithALogAndOnlyThose() {
         journal.record("VirtualMachine|team/b", "created");
         journal.record("VirtualMachine|team/a", "created");
         journal.record("/sharding/VirtualMachineCoordinator", "internal");
 
-        List<String> ids = TestJournal.await(journal.log().persistenceIds());
+        List<VmId> ids = TestJournal.await(journal.log().vms(null));
 
-        assertTrue(ids.containsAll(List.of("VirtualMachine|team/a", "VirtualMachine|team/b")), ids.toString());
-        assertTrue(ids.stream().allMatch(id -> id.startsWith("VirtualMachine|")), ids.toString());
+        assertTrue(ids.containsAll(List.of(new VmId("team", "a"), new VmId("team", "b"))), ids.toString());
         assertEquals(ids.stream().sorted().toList(), ids);
     }
 
     @Test
-    void persistenceIdsOfANamespaceAreThoseOfItsVmsOnly() {
+    void vmsOfANamespaceAreThoseOfItsVmsOnly() {
         journal.record("VirtualMachine|team/b", "created");
         journal.record("VirtualMachine|team/a", "created");
         journal.record("VirtualMachine|team/a", "started");
@@ -109,8 +108,7 @@ class EventLogHistoryTest {
         journal.record("VirtualMachine|teams/d", "created");
         journal.record("VirtualMachine|tea/e", "created");
 
-        assertEquals(List.of("VirtualMachine|team/a", "VirtualMachine|team/b"),
-                TestJournal.await(journal.log().persistenceIds("team")));
-        assertEquals(List.of(), TestJournal.await(journal.log().persistenceIds("nobody")));
+        assertEquals(List.of(new VmId("team", "a"), new VmId("team", "b")), TestJournal.await(journal.log().vms("team")));
+        assertEquals(List.of(), TestJournal.await(journal.log().vms("nobody")));
     }
 }

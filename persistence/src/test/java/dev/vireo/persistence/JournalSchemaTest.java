@@ -36,7 +36,7 @@ class JournalSchemaTest {
         }
         try (var journal = new TestJournal(dataDir)) {
             JournalSchema.ensure(journal.system());
-            var history = TestJournal.await(journal.log().history("VirtualMachine|default/vm"));
+            var history = TestJournal.await(journal.log().history(new dev.vireo.protocol.vm.VmId("default", "vm")));
             assertEquals(2, history.size());
             assertEquals(3, journal.record("VirtualMachine|default/vm", "three"), "the log continues after a restart");
         }

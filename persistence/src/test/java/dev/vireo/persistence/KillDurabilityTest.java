@@ -36,7 +36,7 @@ class KillDurabilityTest {
             int stored = 0;
             List<String> lost = new ArrayList<>();
             for (var entry : acked.entrySet()) {
-                var history = TestJournal.await(journal.log().history(entry.getKey()));
+                var history = TestJournal.await(journal.log().history(TestJournal.vm(entry.getKey())));
                 stored += history.size();
                 Set<Long> seqNrs = new HashSet<>(history.stream().map(StoredEvent::sequenceNr).toList());
                 for (long seq = 1; seq <= entry.getValue(); seq++) {

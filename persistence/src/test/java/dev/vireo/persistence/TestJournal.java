@@ -1,6 +1,7 @@
 package dev.vireo.persistence;
 
 import com.typesafe.config.Config;
+import dev.vireo.protocol.vm.VmId;
 import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -42,6 +43,15 @@ final class TestJournal implements AutoCloseable {
 
     EventLog log() {
         return EventLog.get(kit.system());
+    }
+
+    /** The embedded journal's event log, for what only it offers. */
+    EmbeddedEventLog embedded() {
+        return (EmbeddedEventLog) log();
+    }
+
+    static VmId vm(String persistenceId) {
+        return VmId.fromPersistenceId(persistenceId);
     }
 
     /** Persists one event; completes with its sequence number once the journal acknowledged it. */
