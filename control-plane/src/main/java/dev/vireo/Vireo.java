@@ -20,6 +20,8 @@ import dev.vireo.protocol.vm.Quantity;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.EntityOutbox;
 import dev.vireo.vm.VirtualMachineEntity;
+import dev.vireo.vm.VmListFreshness;
+import dev.vireo.vm.VmListProjection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,8 +29,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -117,7 +122,15 @@ public final class Vireo implements AutoCloseable {
             if (choice != null) {
                 startNode(system, vireo, scheduler, settings, dataDir, choice.uri());
             }
-            ApiServer api = ApiServer.start(system, sharding, scheduler, metrics, vireo);
+            // lists come from the VM list this projection keeps, not from the entities
+            VmListFreshness listFreshness = new VmListFreshness(system);
+            VmListProjection listProjection = VmListProjection.start(system, listFreshness);
+            CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "vm-list-projection",
+                    () -> {
+                        listProjection.close();
+                        return CompletableFuture.completedFuture(Done.getInstance());
+                    });
+            ApiServer api = ApiServer.start(system, sharding, scheduler, listFreshness, metrics, vireo);
             dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, api.images(), vireo);
             if (choice != null) {
                 log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {}, cluster {}:{})",

@@ -44,6 +44,9 @@ final class VireoClient {
         return http;
     }
 
+    /** The list of the VMs of every namespace. */
+    static final String ALL_VMS = "/api/v1/virtualmachines";
+
     static String vmsPath(String namespace) {
         return "/api/v1/namespaces/" + encode(namespace) + "/virtualmachines";
     }

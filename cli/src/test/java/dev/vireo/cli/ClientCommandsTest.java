@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,6 +121,21 @@ class ClientCommandsTest {
         assertEquals("NAME    STATUS    NODE     INCARNATION   AGE", lines[0]);
         assertTrue(run.out().contains("web-1   Running   local    1             5m"), run.out());
         assertTrue(run.out().contains("db      Stopped   <none>   1             5m"), run.out());
+    }
+
+    @Test
+    void getVmsFollowsTheListPageByPage() throws Exception {
+        for (String name : new String[] {"e", "d", "c", "b", "a"}) {
+            vireo.vm(name, "Stopped", null);
+        }
+        Cli run = vireo("get", "vms", "--chunk-size", "2");
+        assertEquals(0, run.exit(), run.toString());
+        assertEquals(List.of("NAME", "a", "b", "c", "d", "e"), run.out().lines().map(l -> l.split(" ")[0]).toList());
+        List<String> queries = vireo.requests("GET").stream().map(FakeVireo.Request::query).toList();
+        assertEquals(List.of("limit=2", "limit=2&continue=b", "limit=2&continue=d"), queries);
+        JsonNode json = Formats.JSON.readTree(vireo("get", "vms", "--chunk-size", "2", "-o", "json").out());
+        assertEquals(5, json.get("items").size(), "one list of every page's items");
+        assertTrue(json.at("/metadata/continue").isMissingNode());
     }
 
     @Test

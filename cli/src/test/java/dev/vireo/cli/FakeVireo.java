@@ -170,10 +170,22 @@ final class FakeVireo implements AutoCloseable {
         String key = ns + "/" + name;
         if (name == null) {
             if (method.equals("GET")) {
+                // pages as Vireo does: by name, limit at a time, the next page after the name in metadata.continue
+                List<ObjectNode> all = vms.values().stream()
+                        .filter(vm -> ns.equals(vm.path("metadata").path("namespace").asText()))
+                        .filter(vm -> !params.containsKey("continue")
+                                || vm.path("metadata").path("name").asText().compareTo(params.get("continue")) > 0)
+                        .sorted(java.util.Comparator.comparing(vm -> vm.path("metadata").path("name").asText()))
+                        .toList();
+                int limit = params.containsKey("limit") ? Integer.parseInt(params.get("limit")) : 0;
+                List<ObjectNode> page = limit > 0 && all.size() > limit ? all.subList(0, limit) : all;
                 ObjectNode list = MAPPER.createObjectNode();
+                if (page.size() < all.size()) {
+                    list.putObject("metadata").put("continue", page.get(page.size() - 1).path("metadata").path("name")
+                            .asText());
+                }
                 ArrayNode items = list.putArray("items");
-                vms.values().stream().filter(vm -> ns.equals(vm.path("metadata").path("namespace").asText()))
-                        .forEach(items::add);
+                page.forEach(items::add);
                 json(exchange, 200, list);
             } else {
                 create(exchange, ns, (ObjectNode) MAPPER.readTree(body));

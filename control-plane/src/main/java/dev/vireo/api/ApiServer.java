@@ -6,6 +6,7 @@ import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
+import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -40,10 +41,10 @@ public final class ApiServer extends AllDirectives {
     }
 
     public static ApiServer start(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
-                                  VireoMetrics metrics, Config vireo) throws Exception {
+                                  VmListFreshness listFreshness, VireoMetrics metrics, Config vireo) throws Exception {
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
-        VirtualMachines vms = new VirtualMachines(system, sharding, timeout);
+        VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
         StatusRoutes status = new StatusRoutes(system, scheduler, metrics, timeout);
         ImagePaths images = new ImagePaths(status::nodes);
         Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
@@ -107,6 +108,7 @@ public final class ApiServer extends AllDirectives {
                                         pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
                                                 pathPrefix("virtualmachines", () ->
                                                         vms.route(namespace, requestId, this::perVm)))),
+                                        path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
                                 status.healthRoutes()));

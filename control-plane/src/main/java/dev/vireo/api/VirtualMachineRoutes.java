@@ -2,6 +2,7 @@ package dev.vireo.api;
 
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.LabelSelector;
 import dev.vireo.protocol.api.ManifestParser;
 import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.api.VirtualMachineManifest;
@@ -12,10 +13,14 @@ import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.vm.VirtualMachineEntity;
+import dev.vireo.vm.VmListFreshness;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -23,6 +28,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.util.ByteString;
 
 /** CRUD and actions on VirtualMachines: translates HTTP into commands and replies into the API's shapes. */
 final class VirtualMachineRoutes extends AllDirectives {
@@ -43,8 +49,7 @@ final class VirtualMachineRoutes extends AllDirectives {
     Route route(String namespace, String requestId, Function<VmId, Route> perVmExtras) {
         return concat(
                 pathEndOrSingleSlash(() -> concat(
-                        get(() -> completeWithFuture(vms.list(namespace).thenApply(states -> ApiResponses.json(
-                                StatusCodes.OK, Map.of("items", states.stream().map(VirtualMachineViews::of).toList()))))),
+                        list(namespace),
                         post(() -> body((bytes, type) -> create(namespace, bytes, type, requestId))))),
                 pathPrefix(PathMatchers.segment(), name -> {
                     VmId id = new VmId(namespace, name);
@@ -59,6 +64,61 @@ final class VirtualMachineRoutes extends AllDirectives {
                             perVmExtras.apply(id),
                             path(PathMatchers.segment(), action -> post(() -> action(id, action, requestId))));
                 }));
+    }
+
+    /**
+     * {@code GET} of a list: the VMs of {@code namespace} (of every namespace when null), from the VM list;
+     * {@code ?limit=N} pages (the next page's token in {@code metadata.continue}, given back as
+     * {@code ?continue=}), {@code ?labelSelector=} filters.
+     */
+    Route list(String namespace) {
+        return get(() -> parameterOptional("limit", limit -> parameterOptional("continue", token ->
+                parameterOptional("labelSelector", selector -> {
+                    int max = limit.map(VirtualMachineRoutes::limit).orElse(0);
+                    VmId after = token.filter(t -> !t.isEmpty()).map(t -> ContinueToken.read(t, namespace)).orElse(null);
+                    return completeWithFuture(vms.list(namespace, LabelSelector.parse(selector.orElse(null)), max, after)
+                            .thenApply(VirtualMachineRoutes::listed)
+                            .exceptionally(VirtualMachineRoutes::listBehind));
+                }))));
+    }
+
+    /** {@code {"apiVersion", "kind", "metadata": {"resourceVersion", "continue"}, "items": [...]}}, the views as stored. */
+    private static HttpResponse listed(VirtualMachines.Page page) {
+        ByteString json = ByteString.fromString("{\"apiVersion\":\"" + VirtualMachineManifest.API_VERSION
+                + "\",\"kind\":\"VirtualMachineList\",\"metadata\":{\"resourceVersion\":\"" + page.resourceVersion() + "\""
+                + (page.continueAfter() == null ? "" : ",\"continue\":\"" + ContinueToken.after(page.continueAfter()) + "\"")
+                + "},\"items\":[");
+        for (int i = 0; i < page.views().size(); i++) {
+            // joined, not copied: the views are sent as the VM list holds them
+            json = json.concat(i == 0 ? ByteString.fromArrayUnsafe(page.views().get(i))
+                    : COMMA.concat(ByteString.fromArrayUnsafe(page.views().get(i))));
+        }
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json.concat(END)));
+    }
+
+    private static final ByteString COMMA = ByteString.fromString(",");
+    private static final ByteString END = ByteString.fromString("]}");
+
+    private static HttpResponse listBehind(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof VmListFreshness.Behind behind) {
+            return ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout", behind.getMessage(), null);
+        }
+        throw cause instanceof RuntimeException e ? e : new CompletionException(cause);
+    }
+
+    private static int limit(String value) {
+        try {
+            int limit = Integer.parseInt(value.trim());
+            if (limit >= 0) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new InvalidManifestException("limit", "limit=" + value + " is not a number of VMs: give a whole number"
+                + " from 1 (or 0, or leave it out, for all)");
     }
 
     private Route body(java.util.function.BiFunction<byte[], String, Route> inner) {

@@ -1,28 +1,37 @@
 package dev.vireo.api;
 
 import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.VmList;
+import dev.vireo.protocol.api.LabelSelector;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.protocol.vm.VmState;
 import dev.vireo.vm.VirtualMachineEntity;
+import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
-/** The HTTP layer's way to the VM entities: commands, reads, and the list of VMs. */
+/**
+ * The HTTP layer's way to the VMs: commands and reads of one VM go to its entity; lists come from the
+ * {@link VmList}, never from the entities, once it has taken in every event acknowledged before the list was
+ * asked for (read-your-writes).
+ */
 final class VirtualMachines {
 
     private final ClusterSharding sharding;
     private final EventLog eventLog;
+    private final VmList vmList;
+    private final VmListFreshness freshness;
     private final Duration timeout;
 
-    VirtualMachines(ActorSystem<?> system, ClusterSharding sharding, Duration timeout) {
+    VirtualMachines(ActorSystem<?> system, ClusterSharding sharding, VmListFreshness freshness, Duration timeout) {
         this.sharding = sharding;
         this.eventLog = EventLog.get(system);
+        this.vmList = VmList.get(system);
+        this.freshness = freshness;
         this.timeout = timeout;
     }
 
@@ -37,16 +46,28 @@ final class VirtualMachines {
                 .thenApply(reply -> ((VirtualMachineEntity.Accepted) reply).state());
     }
 
-    /** The VMs that exist in {@code namespace} (all namespaces when null), sorted by namespace and name. */
-    CompletionStage<List<VmState>> list(String namespace) {
-        return eventLog.vms(namespace).thenCompose(ids -> {
-            List<CompletableFuture<VmState>> states = new ArrayList<>();
-            for (VmId id : ids) {
-                states.add(get(id).toCompletableFuture());
-            }
-            return CompletableFuture.allOf(states.toArray(CompletableFuture[]::new))
-                    .thenApply(done -> states.stream().map(CompletableFuture::join).filter(VmState::exists)
-                            .sorted((a, b) -> a.id().compareTo(b.id())).toList());
-        });
+    /**
+     * One page of a list: the VMs as the API shows them (JSON), the last one's id when more follow, and the
+     * offset of the event log the list has taken in (at least every event acknowledged before the request).
+     */
+    record Page(List<byte[]> views, VmId continueAfter, long resourceVersion) {
+    }
+
+    /**
+     * Up to {@code limit} VMs (all when 0) that {@code selector} selects, of {@code namespace} (of all namespaces
+     * when null), by namespace and name, after {@code after} (from the first when null).
+     */
+    CompletionStage<Page> list(String namespace, LabelSelector selector, int limit, VmId after) {
+        return eventLog.newestOffset()
+                .thenCompose(newest -> freshness.caughtUpTo(newest, timeout))
+                .thenCompose(offset -> vmList.page(namespace, after, limit == 0 ? Integer.MAX_VALUE : limit + 1, selector)
+                        .thenApply(rows -> rows.size() > limit && limit > 0
+                                // one more than asked for: there is a next page, it starts after the last one shown
+                                ? new Page(views(rows.subList(0, limit)), rows.get(limit - 1).vm(), offset)
+                                : new Page(views(rows), null, offset)));
+    }
+
+    private static List<byte[]> views(List<VmList.Listed> rows) {
+        return rows.stream().map(VmList.Listed::view).toList();
     }
 }

@@ -61,6 +61,30 @@ class CliEndToEndTest {
     }
 
     @Test
+    void getVmsPagesThroughTheListAndSelectsByLabel() {
+        String ns = Manifests.uniqueName("cli-pages");
+        for (int i = 0; i < 7; i++) {
+            String tier = i % 2 == 0 ? "front" : "back";
+            assertEquals(201, vireo.api().create(ns, """
+                    {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine",
+                     "metadata": {"name": "vm-%d", "labels": {"tier": "%s"}},
+                     "spec": {"runStrategy": "Halted", "memory": "64Mi"}}
+                    """.formatted(i, tier)).status());
+        }
+        Run all = vireo("get", "vms", "-n", ns, "--chunk-size", "3");
+        assertEquals(0, all.exit(), all::toString);
+        assertEquals(List.of("NAME", "vm-0", "vm-1", "vm-2", "vm-3", "vm-4", "vm-5", "vm-6"),
+                all.lines().stream().map(l -> l.split(" ")[0]).toList(), all::toString);
+        Run front = vireo("get", "vms", "-n", ns, "-l", "tier=front", "--chunk-size", "2");
+        assertEquals(List.of("NAME", "vm-0", "vm-2", "vm-4", "vm-6"),
+                front.lines().stream().map(l -> l.split(" ")[0]).toList(), front::toString);
+        Run everywhere = vireo("get", "vms", "-A", "-l", "tier=back");
+        assertEquals(0, everywhere.exit(), everywhere::toString);
+        assertTrue(everywhere.lines().get(0).startsWith("NAMESPACE"), everywhere::toString);
+        assertEquals(3, everywhere.lines().stream().filter(l -> l.startsWith(ns + " ")).count(), everywhere::toString);
+    }
+
+    @Test
     void stopWithWaitShowsProgressAndEndsStopped() throws IOException {
         String name = runningVm("cli-stop");
         Run stop = vireo("stop", name, "--wait");

@@ -16,7 +16,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * namespace, and where the projections of the log have got to.
  * The journal in use implements it ({@link #get}); nothing outside the implementation knows its tables, its
  * plugin or its SQL. {@link EmbeddedEventLog} is the embedded H2 journal's; a Cassandra journal adds its own
- * beside it, chosen by {@code vireo.persistence.journal}.
+ * beside it, chosen by {@code vireo.persistence.journal} ({@link Journals}).
  */
 public interface EventLog {
 
@@ -32,7 +32,7 @@ public interface EventLog {
 
     /** The event log of the journal {@code system} is configured with; one per ActorSystem. */
     static EventLog get(ActorSystem<?> system) {
-        return EventLogs.ID.apply(system).eventLog();
+        return Journals.ID.apply(system).eventLog();
     }
 
     /** All events of {@code vm}, in order; kept after it is deleted. Empty if it never existed. */

@@ -36,6 +36,7 @@ public final class JournalSchema {
                     statement.execute(sql);
                 }
                 statement.execute(JournalDatabase.createProjectionOffsets());
+                statement.execute(EmbeddedVmList.createTable());
             }
             return null;
         });
@@ -47,14 +48,14 @@ public final class JournalSchema {
         }
     }
 
-    /** Throws {@link IllegalStateException} unless the journal, tag, snapshot and projection offset tables exist. Blocking. */
+    /** Throws {@link IllegalStateException} unless the journal, tag, snapshot, projection offset and VM list tables exist. Blocking. */
     static void verify(ActorSystem<?> system) {
         verify(new JournalDatabase(system));
     }
 
     static void verify(JournalDatabase db) {
         List<String> expected = List.of(db.journalTable(), db.tagTable(), db.snapshotTable(),
-                JournalDatabase.PROJECTION_OFFSETS);
+                JournalDatabase.PROJECTION_OFFSETS, EmbeddedVmList.TABLE);
         List<String> missing = db.run(c -> {
             List<String> absent = new ArrayList<>();
             for (String table : expected) {
