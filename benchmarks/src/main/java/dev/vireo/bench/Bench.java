@@ -26,9 +26,12 @@ public final class Bench {
             "recovery.seconds", "< 30 (100k VMs)",
             "time_travel.p99_ms", "< 20 (10k events)",
             "sse.p99_ms", "< 50 (200 subscribers)",
-            "failover.p99_seconds", "< 15 (kill -9 of a node to Running elsewhere)");
+            "failover.p99_seconds", "< 15 (kill -9 of a node to Running elsewhere)",
+            "list.namespace_p99_ms", "< 200 (10k VMs)",
+            "list.first_page_p99_ms", "< 20 (500 VMs)",
+            "list.recoveries_by_warm_lists", "<= 0");
     static final List<String> SCENARIOS = List.of("burst", "throughput", "sse", "time_travel", "footprint", "recovery",
-            "failover");
+            "list", "failover");
 
     private Bench() {
     }
@@ -148,7 +151,7 @@ public final class Bench {
                 results.put("time_travel", ordered("events", tt.events(), "queries", tt.latencies().count(),
                         "p50_ms", tt.latencies().p50(), "p99_ms", tt.latencies().p99(), "max_ms", tt.latencies().max()));
             }
-            if (only.contains("footprint") || only.contains("recovery")) {
+            if (only.contains("footprint") || only.contains("recovery") || only.contains("list")) {
                 System.out.printf("footprint: %d Halted VMs, live heap after full GC (jcmd GC.class_histogram)%n",
                         footprintVms);
                 FootprintScenario.Result fp = FootprintScenario.run(api, vireo.pid(), footprintVms);
@@ -175,6 +178,40 @@ public final class Bench {
                 RecoveryScenario.Result r = RecoveryScenario.measure(again, vmsInJournal, names, counts);
                 results.put("recovery", ordered("vms", r.vms(), "footprint_vms", footprintVms, "events", eventsInJournal, "seconds", r.seconds(),
                         "ready_seconds", r.readySeconds(), "listed_seconds", r.listedSeconds()));
+            } finally {
+                again.close();
+            }
+        }
+        if (only.contains("list")) {
+            System.out.printf("list: restart holding %d VMs; the %d VMs of %s, its first page of %d, and every VM page"
+                    + " by page, right after the restart and warm%n", vmsInJournal, FootprintScenario.PER_NAMESPACE,
+                    FootprintScenario.namespace(0), ListScenario.PAGE);
+            VireoProcess again = VireoProcess.launch(data, hypervisor, log, jvm.toArray(String[]::new));
+            try {
+                again.awaitReady(java.time.Duration.ofMinutes(5));
+                ApiClient api = new ApiClient(again.base());
+                int inNamespace = Math.min(footprintVms, FootprintScenario.PER_NAMESPACE);
+                ListScenario.Result cold = ListScenario.measure(api, FootprintScenario.namespace(0), inNamespace,
+                        vmsInJournal, 10);
+                System.out.printf("  right after the restart: namespace %s; first page %s; every VM %s; VMs recovered"
+                        + " %d -> %d of %d%n", cold.namespace(), cold.firstPage(), cold.everyVm(),
+                        cold.recoveriesBefore(), cold.recoveriesAfter(), vmsInJournal);
+                while (api.metric("vireo_vm_recoveries_total") < vmsInJournal) {
+                    Thread.sleep(200);
+                }
+                ListScenario.Result warm = ListScenario.measure(api, FootprintScenario.namespace(0), inNamespace,
+                        vmsInJournal, 30);
+                System.out.printf("  warm: namespace %s; first page %s; every VM %s%n", warm.namespace(),
+                        warm.firstPage(), warm.everyVm());
+                results.put("list", ordered("namespace_vms", inNamespace, "all_vms", vmsInJournal,
+                        "cold_namespace_p50_ms", cold.namespace().p50(), "cold_namespace_p99_ms", cold.namespace().p99(),
+                        "cold_first_page_p50_ms", cold.firstPage().p50(), "cold_first_page_p99_ms", cold.firstPage().p99(),
+                        "cold_every_vm_p50_ms", cold.everyVm().p50(),
+                        "recovered_at_first_list", cold.recoveriesBefore(),
+                        "namespace_p50_ms", warm.namespace().p50(), "namespace_p99_ms", warm.namespace().p99(),
+                        "first_page_p50_ms", warm.firstPage().p50(), "first_page_p99_ms", warm.firstPage().p99(),
+                        "every_vm_p50_ms", warm.everyVm().p50(), "every_vm_p99_ms", warm.everyVm().p99(),
+                        "recoveries_by_warm_lists", warm.recoveriesAfter() - warm.recoveriesBefore()));
             } finally {
                 again.close();
             }
