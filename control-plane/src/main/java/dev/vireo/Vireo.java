@@ -34,7 +34,6 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
-import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -116,8 +115,7 @@ public final class Vireo implements AutoCloseable {
                     ctx.getShard()))
                     .withMessageExtractor(new HashCodeMessageExtractor<>(shards))
                     .withRole(ClusterBoot.CONTROL_PLANE));
-            ((ExtendedActorSystem) system.classicSystem()).systemActorOf(ShardPreallocation.props(VirtualMachineEntity.TYPE_KEY.name(), shards),
-                    "shard-preallocation");
+            ShardPreallocation.start(system, VirtualMachineEntity.TYPE_KEY.name(), shards);
 
             if (choice != null) {
                 startNode(system, vireo, scheduler, settings, dataDir, choice.uri());

@@ -1,6 +1,7 @@
 package dev.vireo.cluster;
 
 import org.apache.pekko.actor.AbstractActorWithTimers;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.event.Logging;
@@ -20,14 +21,17 @@ import java.util.Set;
  * of a journal; on a later start the coordinator already knows every shard and only answers.
  *
  * <p>Pekko offers no public call for this; the coordinator's own start-up sends itself the internal
- * {@code GetShardHome} for each remembered shard, and this does the same for all of them. The message
- * classes are looked up by name, so that a Pekko that renames them makes shards allocate on first use
- * again (logged), not fail the start. {@code ShardPreallocationTest} notices such a change.
+ * {@code GetShardHome} for each remembered shard, and this does the same for all of them. Every use of Pekko's
+ * internals is in this class: the two message classes (looked up by name, so that a Pekko that renames them
+ * makes shards allocate on first use again, logged, rather than fail the start), the coordinator's actor path,
+ * and the classic system actor it runs as. {@code ShardPreallocationTest} fails, naming what changed, on a
+ * Pekko without them. (Touching one entity per shard would allocate them through the public API, but would
+ * start, recover, remember and passivate an entity per shard on every start.)
  */
 public final class ShardPreallocation extends AbstractActorWithTimers {
 
-    private static final String GET_SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$GetShardHome";
-    private static final String SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$ShardHome";
+    static final String GET_SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$GetShardHome";
+    static final String SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$ShardHome";
     /** How long one round of requests may take before the unanswered ones are asked again. */
     private static final Duration ROUND = Duration.ofSeconds(3);
     /** After this the coordinator is taken to live on another member: shards allocate on first use there. */
@@ -53,8 +57,15 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
         }
     }
 
-    public static Props props(String typeName, int numberOfShards) {
-        return Props.create(ShardPreallocation.class, () -> new ShardPreallocation(typeName, numberOfShards));
+    /** Allocates every shard of {@code typeName} in the background (a system actor that stops when done). */
+    public static void start(org.apache.pekko.actor.typed.ActorSystem<?> system, String typeName, int numberOfShards) {
+        ((ExtendedActorSystem) system.classicSystem()).systemActorOf(Props.create(ShardPreallocation.class,
+                () -> new ShardPreallocation(typeName, numberOfShards)), "shard-preallocation");
+    }
+
+    /** Where sharding's coordinator of {@code typeName} lives (an internal path of Pekko's). */
+    static String coordinatorPath(String typeName) {
+        return "/system/sharding/" + typeName + "Coordinator/singleton/coordinator";
     }
 
     @Override
@@ -88,8 +99,7 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
             return;
         }
         // the coordinator ignores requests until every region has registered: unanswered ones are asked again
-        ActorSelection coordinator = getContext().actorSelection(
-                "/system/sharding/" + typeName + "Coordinator/singleton/coordinator");
+        ActorSelection coordinator = getContext().actorSelection(coordinatorPath(typeName));
         for (String shard : unallocated) {
             try {
                 coordinator.tell(getShardHome.newInstance(shard), getSelf());

@@ -15,11 +15,39 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 class ShardPreallocationTest {
 
     @TempDir
     Path dataDir;
+
+    /**
+     * What ShardPreallocation takes from Pekko's internals. Without them Vireo still starts (shards allocate on
+     * first use, slower for a burst of creates); this says exactly what a Pekko upgrade took away.
+     */
+    @Test
+    void theShardingInternalsItReliesOnAreStillThere() throws Exception {
+        Class<?> getShardHome = assertInternal(ShardPreallocation.GET_SHARD_HOME);
+        assertNotNull(getShardHome.getConstructor(String.class), ShardPreallocation.GET_SHARD_HOME + "(String shard)");
+        Class<?> shardHome = assertInternal(ShardPreallocation.SHARD_HOME);
+        assertEquals(String.class, shardHome.getMethod("shard").getReturnType(), ShardPreallocation.SHARD_HOME + ".shard()");
+        try (Vireo vireo = start(Map.of())) {
+            var coordinator = vireo.system().classicSystem()
+                    .actorSelection(ShardPreallocation.coordinatorPath("VirtualMachine"))
+                    .resolveOne(Duration.ofSeconds(20)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertNotNull(coordinator, "sharding's coordinator at " + ShardPreallocation.coordinatorPath("VirtualMachine"));
+        }
+    }
+
+    private static Class<?> assertInternal(String className) {
+        try {
+            return Class.forName(className);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError("Pekko no longer has " + className + ": ShardPreallocation cannot allocate shards"
+                    + " at start any more (they allocate on first use); find its new name or another way", e);
+        }
+    }
 
     @Test
     void everyShardIsAllocatedAtStartAndTheJournalKeepsItsShardCount() throws Exception {
