@@ -28,7 +28,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 public final class NodeRuntimeActors {
 
     /** What runs: the lease the agent runs under, and this run's session. */
-    public record Started(String session, Lease lease, ActorRef<Object> agent) {
+    public record Started(String session, Lease lease, ActorRef<NodeAgent.Message> agent) {
     }
 
     private NodeRuntimeActors() {
@@ -57,7 +57,7 @@ public final class NodeRuntimeActors {
         NodeFiles files = watchdog == Watchdog.OFF ? null : new NodeFiles(agentSettings.dataDirectory());
         NodeAgent.Uplink uplink = new NodeAgent.Uplink(link.narrow(), link.narrow(), link.narrow(), console, session);
         // a failing agent is started again (it reconciles at start): the node must not stay lost
-        ActorRef<Object> agent = system.systemActorOf(Behaviors.supervise(NodeAgent.create(agentSettings, uplink, held,
+        ActorRef<NodeAgent.Message> agent = system.systemActorOf(Behaviors.supervise(NodeAgent.create(agentSettings, uplink, held,
                         files)).onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(500),
                         Duration.ofSeconds(30), 0.2)), "node-agent-" + name, Props.empty());
         system.systemActorOf(LeaseKeeper.create(name, session, held, link.narrow(), agent,

@@ -32,12 +32,12 @@ final class DomainOperations {
     private static final Logger log = LoggerFactory.getLogger(DomainOperations.class);
 
     private final String node;
-    private final OwnedDomains owned;
+    private final OwnedDomains.Changes owned;
     private final Path dataDirectory;
     private final Lease lease;
     private final ImageFiles images;
 
-    DomainOperations(String node, OwnedDomains owned, Path dataDirectory, Lease lease, ImageFiles images) {
+    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;

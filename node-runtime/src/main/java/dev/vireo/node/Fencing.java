@@ -30,13 +30,13 @@ final class Fencing {
     }
 
     private final String node;
-    private final OwnedDomains owned;
+    private final OwnedDomains.Changes owned;
     private final NodeFiles files;
     /** Fenced domains when there are no node files (test driver, tests): the JVM's own record. */
     private final Set<String> fencedHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param files where the watchdog records what it fenced; null: no watchdog */
-    Fencing(String node, OwnedDomains owned, NodeFiles files) {
+    Fencing(String node, OwnedDomains.Changes owned, NodeFiles files) {
         this.node = node;
         this.owned = owned;
         this.files = files;

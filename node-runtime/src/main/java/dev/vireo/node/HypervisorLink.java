@@ -3,7 +3,7 @@ package dev.vireo.node;
 import static dev.vireo.node.LibvirtPool.rootMessage;
 
 import dev.vireo.node.Hypervisor.VireoDomain;
-import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.NodeDelivery;
 import dev.vireo.protocol.node.NodeImages;
 import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeRegistration;
@@ -17,6 +17,8 @@ import org.libvirt.LibvirtException;
 import org.libvirt.event.DomainEventDetail;
 import org.libvirt.event.DomainEventType;
 import org.libvirt.event.LifecycleListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A node's link to its hypervisor: opens the libvirt connection with the lifecycle listener on it,
@@ -24,33 +26,37 @@ import org.libvirt.event.LifecycleListener;
  * one with backoff, and registers the node (every heartbeat) as ready only while a connection is open.
  *
  * <p>Part of the {@link NodeAgent} actor: its methods run on the actor's thread, its libvirt calls on
- * the agent's {@link LibvirtPool}, and what they come to arrives at the actor as the messages below.
+ * the agent's {@link LibvirtPool}, and what they come to arrives at the actor as the messages below. What runs
+ * on other threads (the pool, libvirt's event loop) only tells the actor: it never touches its context.
  */
 final class HypervisorLink {
 
     /** A connection is open; {@code found} are the Vireo domains it has. */
-    record Connected(Hypervisor hypervisor, NodeInfo info, List<VireoDomain> found) {
+    record Connected(Hypervisor hypervisor, NodeInfo info, List<VireoDomain> found) implements NodeAgent.Message {
     }
 
     /** What the images directory holds now. */
-    record ImagesScanned(NodeImages images) {
+    record ImagesScanned(NodeImages images) implements NodeAgent.Message {
     }
 
-    record ConnectFailed(Throwable cause) {
+    record ConnectFailed(Throwable cause) implements NodeAgent.Message {
     }
 
     /** The connection {@code hypervisor} broke (libvirt closed it, or a ping failed). */
-    record ConnectionLost(Hypervisor hypervisor, String reason) {
+    record ConnectionLost(Hypervisor hypervisor, String reason) implements NodeAgent.Message {
     }
 
-    record PingAnswered(Hypervisor hypervisor) {
+    record PingAnswered(Hypervisor hypervisor) implements NodeAgent.Message {
     }
 
     /** A lifecycle event of a domain, handed over from libvirt's event loop thread. */
-    record LifecycleEvent(String domainName, String uuid, DomainEventType type, DomainEventDetail detail) {
+    record LifecycleEvent(String domainName, String uuid, DomainEventType type, DomainEventDetail detail)
+            implements NodeAgent.Message {
     }
 
-    enum Tick { CONNECT, HEARTBEAT, SCAN_IMAGES }
+    enum Tick implements NodeAgent.Message { CONNECT, HEARTBEAT, SCAN_IMAGES }
+
+    private static final Logger log = LoggerFactory.getLogger(HypervisorLink.class);
 
     /** How often the images directory is looked at: a file copied there is offered within about this. */
     static final Duration IMAGES_SCAN = Duration.ofSeconds(1);
@@ -61,10 +67,12 @@ final class HypervisorLink {
     private final NodeAgentSettings settings;
     private final NodeAgent.Uplink uplink;
     private final ImageCatalog images;
-    private final ActorContext<Object> context;
-    private final TimerScheduler<Object> timers;
+    /** Where the control plane delivers commands, and answers a registration it refuses: the agent's adapters. */
+    private final ActorRef<NodeDelivery> deliveries;
+    private final ActorRef<NodeRegistration.Refused> refusals;
+    private final ActorContext<NodeAgent.Message> context;
+    private final TimerScheduler<NodeAgent.Message> timers;
     private final LibvirtPool pool;
-    private final OwnedDomains owned;
     private final LifecycleListener listener;
     private Hypervisor hypervisor;
     private NodeInfo info;
@@ -72,23 +80,32 @@ final class HypervisorLink {
     private boolean pingInFlight;
     private boolean scanning;
 
-    HypervisorLink(NodeAgentSettings settings, NodeAgent.Uplink uplink, ActorContext<Object> context,
-                   TimerScheduler<Object> timers, LibvirtPool pool, OwnedDomains owned) {
+    HypervisorLink(NodeAgentSettings settings, NodeAgent.Uplink uplink, ActorRef<NodeDelivery> deliveries,
+                   ActorRef<NodeRegistration.Refused> refusals, ActorContext<NodeAgent.Message> context,
+                   TimerScheduler<NodeAgent.Message> timers, LibvirtPool pool) {
         this.settings = settings;
         this.uplink = uplink;
+        this.deliveries = deliveries;
+        this.refusals = refusals;
         this.images = new ImageCatalog(settings.imagesDirectory());
         this.context = context;
         this.timers = timers;
         this.pool = pool;
-        this.owned = owned;
-        ActorRef<Object> self = context.getSelf();
-        this.listener = (domain, event) -> {
-            // Runs on libvirt's event loop thread: only hand over. Name and UUID are local reads, no RPC.
+        this.listener = handOver(context.getSelf());
+    }
+
+    /**
+     * The listener on the connection. It runs on libvirt's event loop thread, so it only tells {@code agent}
+     * (name and UUID are local reads, no RPC) and logs through a logger of its own: an actor's context must not
+     * be used from any other thread.
+     */
+    static LifecycleListener handOver(ActorRef<NodeAgent.Message> agent) {
+        return (domain, event) -> {
             try {
-                self.tell(new LifecycleEvent(domain.getName(), domain.getUUIDString(), event.getType(),
+                agent.tell(new LifecycleEvent(domain.getName(), domain.getUUIDString(), event.getType(),
                         (DomainEventDetail) event.getDetail()));
             } catch (LibvirtException | RuntimeException e) {
-                context.getSystem().log().warn("lifecycle event {} not handed over: {}", event, e.getMessage());
+                log.warn("lifecycle event {} not handed over: {}", event, e.getMessage());
             }
             return 0;
         };
@@ -102,17 +119,15 @@ final class HypervisorLink {
     /** Opens a connection and looks up Vireo's domains on it; answered with Connected or ConnectFailed. */
     void connect() {
         String uri = settings.hypervisorUri();
-        ActorRef<Object> self = context.getSelf();
+        ActorRef<NodeAgent.Message> self = context.getSelf();
         context.pipeToSelf(pool.call(() -> {
             Hypervisor hv = Hypervisor.open(uri, settings.nodeName(), settings.dataDirectory());
             try {
                 hv.onClose(reason -> self.tell(new ConnectionLost(hv, "libvirt closed the connection (" + reason + ")")));
                 hv.addLifecycleListener(listener);
                 org.libvirt.NodeInfo node = hv.nodeInfo();
+                // the actor takes the domains found into what it owns, when it takes the connection into use
                 List<VireoDomain> found = hv.vireoDomains();
-                for (VireoDomain d : found) {
-                    owned.put(d.name(), new Owned(d.meta(), d.uuid()));
-                }
                 return new Connected(hv, nodeInfo(hv, node).withImages(images.scan()), found);
             } catch (LibvirtException | RuntimeException e) {
                 hv.closeQuietly(listener); // the retry opens a fresh connection
@@ -240,7 +255,7 @@ final class HypervisorLink {
     }
 
     private void register() {
-        uplink.registrations().tell(new NodeRegistration(info, context.getSelf().narrow(), uplink.console(),
-                uplink.session(), context.getSelf().narrow()));
+        uplink.registrations().tell(new NodeRegistration(info, deliveries, uplink.console(), uplink.session(),
+                refusals));
     }
 }

@@ -26,29 +26,29 @@ final class LeaseHold {
     static final Duration RECONCILE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration RECONCILE_RETRY = Duration.ofSeconds(2);
 
-    enum Retry { RECONCILE }
+    enum Retry implements NodeAgent.Message { RECONCILE }
 
-    record Fenced(List<String> domains, Throwable failure) {
+    record Fenced(List<String> domains, Throwable failure) implements NodeAgent.Message {
     }
 
-    record HeldListed(List<NodeLease.Held> held, Throwable failure) {
+    record HeldListed(List<NodeLease.Held> held, Throwable failure) implements NodeAgent.Message {
     }
 
-    record OwnershipAnswered(NodeLease.Ownership ownership, Throwable failure) {
+    record OwnershipAnswered(NodeLease.Ownership ownership, Throwable failure) implements NodeAgent.Message {
     }
 
-    record ReconcileDone(Fencing.Reconciled result, Throwable failure) {
+    record ReconcileDone(Fencing.Reconciled result, Throwable failure) implements NodeAgent.Message {
     }
 
-    record FenceUndone(String domainName, Boolean resumed, Throwable failure) {
+    record FenceUndone(String domainName, Boolean resumed, Throwable failure) implements NodeAgent.Message {
     }
 
     private final String node;
     private final Lease lease;
     private final Fencing fencing;
     private final NodeAgent.Uplink uplink;
-    private final ActorContext<Object> context;
-    private final TimerScheduler<Object> timers;
+    private final ActorContext<NodeAgent.Message> context;
+    private final TimerScheduler<NodeAgent.Message> timers;
     private final LibvirtPool pool;
     private final HypervisorLink link;
     /** A grant came that the domains have not been reconciled with yet. */
@@ -59,8 +59,8 @@ final class LeaseHold {
     /** Deliveries numbered below this were sent before the node was declared lost: they are void. */
     private long voidBefore;
 
-    LeaseHold(String node, Lease lease, Fencing fencing, NodeAgent.Uplink uplink, ActorContext<Object> context,
-              TimerScheduler<Object> timers, LibvirtPool pool, HypervisorLink link) {
+    LeaseHold(String node, Lease lease, Fencing fencing, NodeAgent.Uplink uplink, ActorContext<NodeAgent.Message> context,
+              TimerScheduler<NodeAgent.Message> timers, LibvirtPool pool, HypervisorLink link) {
         this.node = node;
         this.lease = lease;
         this.fencing = fencing;

@@ -45,7 +45,7 @@ public final class LeaseKeeper {
     private final String session;
     private final Lease lease;
     private final ActorRef<NodeLease.Renew> renewals;
-    private final ActorRef<Object> agent;
+    private final ActorRef<NodeAgent.Message> agent;
     private final Settings settings;
     private final ActorContext<Command> context;
     /** Answers to renewals sent before the last revocation are ignored: they must not bring a revoked lease back. */
@@ -58,14 +58,14 @@ public final class LeaseKeeper {
     private Instant lastGrant;
 
     public static Behavior<Command> create(String node, String session, Lease lease,
-                                           ActorRef<NodeLease.Renew> renewals, ActorRef<Object> agent,
+                                           ActorRef<NodeLease.Renew> renewals, ActorRef<NodeAgent.Message> agent,
                                            Settings settings) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 new LeaseKeeper(node, session, lease, renewals, agent, settings, context, timers).behavior()));
     }
 
     private LeaseKeeper(String node, String session, Lease lease, ActorRef<NodeLease.Renew> renewals,
-                        ActorRef<Object> agent, Settings settings, ActorContext<Command> context,
+                        ActorRef<NodeAgent.Message> agent, Settings settings, ActorContext<Command> context,
                         TimerScheduler<Command> timers) {
         this.node = node;
         this.session = session;

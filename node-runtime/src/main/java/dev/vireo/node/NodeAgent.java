@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -33,6 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.libvirt.event.DomainEventType;
 
 /**
  * The node agent: drives one hypervisor's libvirt domains for the VM entities and tells them what
@@ -43,17 +45,42 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * keeps each VM's operations in order. The {@link HypervisorLink} keeps the connection open and the node
  * registered; lifecycle events arrive through it, and only the ones the agent did not cause itself
  * become reports.
+ *
+ * <p>Its actor takes {@link Message}s. What the control plane sends (deliveries of commands, a refused
+ * registration) comes in through message adapters, the addresses its registrations give out; everything else
+ * is what the agent's own work comes to. Nothing that runs on other threads (the pool, libvirt's event loop)
+ * touches the actor's state: it tells the actor.
  */
 public final class NodeAgent {
+
+    /** What the agent's actor handles. */
+    public sealed interface Message permits Delivered, Refusal, LeaseSignal, LeaseRegained, StepFinished, StepDue,
+            OwnershipChanged, HypervisorLink.Connected, HypervisorLink.ImagesScanned, HypervisorLink.ConnectFailed,
+            HypervisorLink.ConnectionLost, HypervisorLink.PingAnswered, HypervisorLink.LifecycleEvent,
+            HypervisorLink.Tick, LeaseHold.Retry, LeaseHold.Fenced, LeaseHold.HeldListed,
+            LeaseHold.OwnershipAnswered, LeaseHold.ReconcileDone, LeaseHold.FenceUndone {
+    }
+
+    /** A command as the control plane delivered it (through the address the registrations give out). */
+    record Delivered(NodeDelivery delivery) implements Message {
+    }
+
+    /** The control plane refused the node's registration. */
+    record Refusal(NodeRegistration.Refused refused) implements Message {
+    }
+
+    /** A step on the pool changed what the agent owns or expects: applied here, in the order the step said it. */
+    record OwnershipChanged(Consumer<OwnedDomains> change) implements Message {
+    }
 
     private static final int STASH_CAPACITY = 1000;
     private static final Duration REFUSAL_LOG_EVERY = Duration.ofMinutes(1);
 
     /** From the {@link LeaseKeeper}: pause every running domain and hold commands; or register again now. */
-    public enum LeaseSignal { FENCE, REGISTER_NOW }
+    public enum LeaseSignal implements Message { FENCE, REGISTER_NOW }
 
     /** From the {@link LeaseKeeper}: the lease is granted (again); {@code lost}: the node was declared lost meanwhile. */
-    public record LeaseRegained(boolean lost) {
+    public record LeaseRegained(boolean lost) implements Message {
     }
 
     /**
@@ -74,17 +101,17 @@ public final class NodeAgent {
         }
     }
 
-    private record StepFinished(Job job, DomainStep.Outcome outcome, Throwable failure) {
+    private record StepFinished(Job job, DomainStep.Outcome outcome, Throwable failure) implements Message {
     }
 
-    private record StepDue(Job job) {
+    private record StepDue(Job job) implements Message {
     }
 
     private final NodeAgentSettings settings;
     private final ActorRef<NodeReport> reports;
-    private final ActorContext<Object> context;
-    private final TimerScheduler<Object> timers;
-    private final StashBuffer<Object> stash;
+    private final ActorContext<Message> context;
+    private final TimerScheduler<Message> timers;
+    private final StashBuffer<Message> stash;
     private final LibvirtPool pool;
     private final OwnedDomains owned = new OwnedDomains();
     private final DomainOperations operations;
@@ -97,7 +124,7 @@ public final class NodeAgent {
     private final List<StepDue> deferredSteps = new java.util.ArrayList<>();
 
     /** An agent without a lease (it shares its JVM with the control plane, or is tested on its own). */
-    public static Behavior<Object> create(NodeAgentSettings settings, ActorRef<NodeReport> reports,
+    public static Behavior<Message> create(NodeAgentSettings settings, ActorRef<NodeReport> reports,
                                           ActorRef<NodeRegistration> registrations) {
         return create(settings, new Uplink(reports, registrations, null, null, null), Lease.unlimited(), null);
     }
@@ -107,24 +134,26 @@ public final class NodeAgent {
      *              {@link LeaseKeeper})
      * @param files the node's lease and fencing files shared with its watchdog; null when it has none
      */
-    public static Behavior<Object> create(NodeAgentSettings settings, Uplink uplink, Lease lease, NodeFiles files) {
+    public static Behavior<Message> create(NodeAgentSettings settings, Uplink uplink, Lease lease, NodeFiles files) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH_CAPACITY,
                 stash -> new NodeAgent(settings, uplink, lease, files, context, timers, stash).connecting())));
     }
 
     private NodeAgent(NodeAgentSettings settings, Uplink uplink, Lease lease, NodeFiles files,
-                      ActorContext<Object> context, TimerScheduler<Object> timers, StashBuffer<Object> stash) {
+                      ActorContext<Message> context, TimerScheduler<Message> timers, StashBuffer<Message> stash) {
         this.settings = settings;
         this.reports = uplink.reports();
         this.context = context;
         this.timers = timers;
         this.stash = stash;
-        this.operations = new DomainOperations(settings.nodeName(), owned, settings.dataDirectory(), lease,
+        OwnedDomains.Changes changes = new ToActor(context.getSelf());
+        this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease,
                 new ImageFiles(settings.imagesDirectory()));
         this.lifecycle = new LifecycleReports(settings.nodeName(), context.getLog());
         this.pool = new LibvirtPool(settings.nodeName());
-        this.link = new HypervisorLink(settings, uplink, context, timers, pool, owned);
-        this.hold = new LeaseHold(settings.nodeName(), lease, new Fencing(settings.nodeName(), owned, files), uplink,
+        this.link = new HypervisorLink(settings, uplink, context.messageAdapter(NodeDelivery.class, Delivered::new),
+                context.messageAdapter(NodeRegistration.Refused.class, Refusal::new), context, timers, pool);
+        this.hold = new LeaseHold(settings.nodeName(), lease, new Fencing(settings.nodeName(), changes, files), uplink,
                 context, timers, pool, link);
         link.connect();
     }
@@ -136,8 +165,8 @@ public final class NodeAgent {
      * broke finishes here (failing, mostly) and what comes after it in its lane waits for the new
      * connection; the node registers as not ready until then.
      */
-    private Behavior<Object> connecting() {
-        return always(Behaviors.receive(Object.class)
+    private Behavior<Message> connecting() {
+        return always(Behaviors.receive(Message.class)
                 .onMessage(Connected.class, this::onConnected)
                 .onMessage(ConnectFailed.class, failed -> {
                     link.retryLater(failed);
@@ -147,8 +176,8 @@ public final class NodeAgent {
                     link.connect();
                     return Behaviors.same();
                 })
-                .onMessage(NodeAgentCommand.class, this::stashCommand)
-                .onMessage(NodeDelivery.class, this::stashDelivery)
+                .onMessage(Delivered.class, delivered -> stashDelivery(delivered.delivery()))
+                .onMessage(OwnershipChanged.class, this::onOwnershipChanged)
                 .onMessage(StepFinished.class, finished -> {
                     finishStep(finished).ifPresent(next -> deferredSteps.add(new StepDue(next)));
                     return Behaviors.same();
@@ -175,11 +204,12 @@ public final class NodeAgent {
      * Reports each Vireo domain the new connection has, then handles the commands that waited; under a lease
      * that is not reconciled yet, the domains are first reconciled with the control plane ({@link #holding}).
      */
-    private Behavior<Object> onConnected(Connected connected) {
+    private Behavior<Message> onConnected(Connected connected) {
         deferredSteps.forEach(context.getSelf()::tell);
         deferredSteps.clear();
         boolean holding = hold.mustHold();
         link.opened(connected, d -> {
+            owned.put(d.name(), new Owned(d.meta(), d.uuid()));
             if (!holding) {
                 reportFound(d);
             }
@@ -206,10 +236,10 @@ public final class NodeAgent {
      * Connected, but not (yet, or no longer) under a lease the domains are reconciled with: commands wait in
      * the stash; work already under way and what libvirt reports go on.
      */
-    private Behavior<Object> holding() {
-        return always(Behaviors.receive(Object.class)
-                .onMessage(NodeAgentCommand.class, this::stashCommand)
-                .onMessage(NodeDelivery.class, this::stashDelivery)
+    private Behavior<Message> holding() {
+        return always(Behaviors.receive(Message.class)
+                .onMessage(Delivered.class, delivered -> stashDelivery(delivered.delivery()))
+                .onMessage(OwnershipChanged.class, this::onOwnershipChanged)
                 .onMessage(StepFinished.class, this::onStepFinished)
                 .onMessage(StepDue.class, due -> {
                     runStep(due.job());
@@ -258,7 +288,7 @@ public final class NodeAgent {
     }
 
     /** What the agent does the same way whatever its state: heartbeats, pings, images, registration, shutdown. */
-    private BehaviorBuilder<Object> always(BehaviorBuilder<Object> state) {
+    private BehaviorBuilder<Message> always(BehaviorBuilder<Message> state) {
         return state
                 .onMessageEquals(Tick.HEARTBEAT, () -> {
                     link.heartbeat(); // registers not ready while there is no connection
@@ -277,11 +307,11 @@ public final class NodeAgent {
                     link.registerNow();
                     return Behaviors.same();
                 })
-                .onMessage(NodeRegistration.Refused.class, this::onRefused)
+                .onMessage(Refusal.class, refusal -> onRefused(refusal.refused()))
                 .onSignal(PostStop.class, signal -> shutdown());
     }
 
-    private Behavior<Object> onRefused(NodeRegistration.Refused refused) {
+    private Behavior<Message> onRefused(NodeRegistration.Refused refused) {
         Instant now = Instant.now();
         if (lastRefusalLogged == null || now.isAfter(lastRefusalLogged.plus(REFUSAL_LOG_EVERY))) {
             lastRefusalLogged = now;
@@ -292,38 +322,37 @@ public final class NodeAgent {
         return Behaviors.same();
     }
 
-    private Behavior<Object> onImagesScanned(ImagesScanned scanned) {
+    private Behavior<Message> onImagesScanned(ImagesScanned scanned) {
         link.imagesScanned(scanned);
         return Behaviors.same();
     }
 
-    private Behavior<Object> stashDelivery(NodeDelivery delivery) {
+    private Behavior<Message> stashDelivery(NodeDelivery delivery) {
         if (stash.isFull()) {
-            return stashCommand(delivery.command());
-        }
-        stash.stash(delivery);
-        return Behaviors.same();
-    }
-
-    private Behavior<Object> stashCommand(NodeAgentCommand command) {
-        if (stash.isFull()) {
+            NodeAgentCommand command = delivery.command();
             reports.tell(new NodeReport.ActionFailed(command.vm(), settings.nodeName(),
                     DomainOperations.incarnationOf(command), command.action(),
                     "node agent " + settings.nodeName() + " is not ready to run domains yet (not connected to "
                             + settings.hypervisorUri() + ", or its lease is not settled) and has " + STASH_CAPACITY
                             + " commands waiting; retry later"));
         } else {
-            stash.stash(command);
+            stash.stash(new Delivered(delivery));
         }
+        return Behaviors.same();
+    }
+
+    private Behavior<Message> onOwnershipChanged(OwnershipChanged changed) {
+        changed.change().accept(owned);
         return Behaviors.same();
     }
 
     // ---- running ----
 
-    private Behavior<Object> running() {
-        return always(Behaviors.receive(Object.class)
-                .onMessage(NodeAgentCommand.class, this::onCommand)
-                .onMessage(NodeDelivery.class, delivery -> {
+    private Behavior<Message> running() {
+        return always(Behaviors.receive(Message.class)
+                .onMessage(OwnershipChanged.class, this::onOwnershipChanged)
+                .onMessage(Delivered.class, delivered -> {
+                    NodeDelivery delivery = delivered.delivery();
                     if (delivery.sequence() < hold.voidBefore()) {
                         context.getLog().warn("{} for {} (request {}) dropped: it was sent before node {} was declared"
                                         + " lost, for a placement that has ended", delivery.command().action(),
@@ -360,7 +389,7 @@ public final class NodeAgent {
                 .build();
     }
 
-    private Behavior<Object> onCommand(NodeAgentCommand command) {
+    private Behavior<Message> onCommand(NodeAgentCommand command) {
         if (!settings.nodeName().equals(command.node())) {
             context.getLog().warn("{} for {} (request {}) addressed to node {} arrived at node {}; running it here",
                     command.action(), command.vm(), command.requestId(), command.node(),
@@ -387,7 +416,7 @@ public final class NodeAgent {
                 (outcome, failure) -> new StepFinished(job, outcome, failure));
     }
 
-    private Behavior<Object> onStepFinished(StepFinished finished) {
+    private Behavior<Message> onStepFinished(StepFinished finished) {
         finishStep(finished).ifPresent(this::runStep);
         if (finished.failure() != null) {
             link.ping(); // a failed call may be the first sign of a daemon that went away
@@ -412,7 +441,7 @@ public final class NodeAgent {
 
     // ---- lifecycle events the agent did not cause ----
 
-    private Behavior<Object> onLifecycleEvent(LifecycleEvent event) {
+    private Behavior<Message> onLifecycleEvent(LifecycleEvent event) {
         Owned domain = owned.find(event.domainName(), event.uuid()).orElse(null);
         if (domain == null) {
             return Behaviors.same(); // not Vireo's, or a late event of a domain already undefined
@@ -441,9 +470,40 @@ public final class NodeAgent {
         reports.tell(report);
     }
 
-    private Behavior<Object> shutdown() {
+    private Behavior<Message> shutdown() {
         link.close();
         pool.shutdown();
         return Behaviors.same();
+    }
+
+    /**
+     * How the steps on the pool change what the agent owns: by telling the actor. A step records an expectation
+     * before the libvirt call that causes the event, so the change is in the mailbox before the event is.
+     */
+    private record ToActor(ActorRef<Message> self) implements OwnedDomains.Changes {
+        @Override
+        public void put(String domainName, Owned owned) {
+            self.tell(new OwnershipChanged(o -> o.put(domainName, owned)));
+        }
+
+        @Override
+        public void remove(String domainName) {
+            self.tell(new OwnershipChanged(o -> o.remove(domainName)));
+        }
+
+        @Override
+        public void expect(String uuid, DomainEventType type) {
+            self.tell(new OwnershipChanged(o -> o.expect(uuid, type)));
+        }
+
+        @Override
+        public void unexpect(String uuid, DomainEventType type) {
+            self.tell(new OwnershipChanged(o -> o.unexpect(uuid, type)));
+        }
+
+        @Override
+        public void clearExpectations(String uuid) {
+            self.tell(new OwnershipChanged(o -> o.clearExpectations(uuid)));
+        }
     }
 }

@@ -55,7 +55,9 @@ class NodeAgentLeaseTest {
     private final TestProbe<NodeLease.Reconcile> reconciles = testKit.createTestProbe(NodeLease.Reconcile.class);
     private final List<VmId> vms = new ArrayList<>();
     private final List<NodeReport> setAside = new ArrayList<>();
-    private ActorRef<Object> agent;
+    private ActorRef<NodeAgent.Message> agent;
+    /** Where the agent takes the control plane's deliveries: the address its registration gives. */
+    private ActorRef<NodeDelivery> deliveries;
 
     @BeforeAll
     static void start() throws LibvirtException {
@@ -90,7 +92,7 @@ class NodeAgentLeaseTest {
         NodeAgent.Uplink uplink = new NodeAgent.Uplink(reports.getRef(), registrations.getRef(), reconciles.getRef(),
                 null, "session-1");
         agent = testKit.spawn(NodeAgent.create(NodeAgentSettings.of(node, URI, Map.of()), uplink, lease, null));
-        registrations.expectMessageClass(NodeRegistration.class, TIMEOUT);
+        deliveries = registrations.expectMessageClass(NodeRegistration.class, TIMEOUT).agent();
     }
 
     /** As the lease keeper does it: a grant, counted from now. */
@@ -117,7 +119,7 @@ class NodeAgentLeaseTest {
     void commandsWaitForTheLeaseAndTheReconcile() {
         startAgent();
         VmId vm = newVm("waits");
-        agent.tell(new NodeDelivery(1, start(vm)));
+        deliveries.tell(new NodeDelivery(1, start(vm)));
         reports.expectNoMessage(Duration.ofMillis(700));
         grant(false);
         answer(Set.of(), 0);
@@ -131,8 +133,8 @@ class NodeAgentLeaseTest {
         answer(Set.of(), 0);
         VmId kept = newVm("kept");
         VmId gone = newVm("gone");
-        agent.tell(new NodeDelivery(1, start(kept)));
-        agent.tell(new NodeDelivery(2, start(gone)));
+        deliveries.tell(new NodeDelivery(1, start(kept)));
+        deliveries.tell(new NodeDelivery(2, start(gone)));
         expectReport(kept, NodeReport.DomainStarted.class);
         expectReport(gone, NodeReport.DomainStarted.class);
 
@@ -142,8 +144,8 @@ class NodeAgentLeaseTest {
         awaitState(gone, DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
         VmId late = newVm("late");
         VmId fresh = newVm("fresh");
-        agent.tell(new NodeDelivery(50, start(late)));   // sent before the node was declared lost
-        agent.tell(new NodeDelivery(200, start(fresh))); // sent after
+        deliveries.tell(new NodeDelivery(50, start(late)));   // sent before the node was declared lost
+        deliveries.tell(new NodeDelivery(200, start(fresh))); // sent after
 
         grant(true);
         NodeLease.Reconcile asked = answer(Set.of(new NodeLease.Held(kept, 1)), 100);
@@ -164,11 +166,11 @@ class NodeAgentLeaseTest {
         grant(false);
         answer(Set.of(), 0);
         VmId first = newVm("leased");
-        agent.tell(new NodeDelivery(1, start(first)));
+        deliveries.tell(new NodeDelivery(1, start(first)));
         expectReport(first, NodeReport.DomainStarted.class); // reconciled and running
         lease.revoke(); // expired, and the agent has not heard yet
         VmId vm = newVm("unleased");
-        agent.tell(new NodeDelivery(2, start(vm)));
+        deliveries.tell(new NodeDelivery(2, start(vm)));
         NodeReport.ActionFailed failed = expectReport(vm, NodeReport.ActionFailed.class);
         assertTrue(failed.message().contains("holds no valid lease"), failed.message());
     }

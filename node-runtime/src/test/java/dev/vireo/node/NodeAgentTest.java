@@ -15,6 +15,7 @@ import dev.vireo.protocol.node.NodeAgentCommand.RemoveDomain;
 import dev.vireo.protocol.node.NodeAgentCommand.ResumeDomain;
 import dev.vireo.protocol.node.NodeAgentCommand.StartDomain;
 import dev.vireo.protocol.node.NodeAgentCommand.StopDomain;
+import dev.vireo.protocol.node.NodeDelivery;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
@@ -53,7 +54,7 @@ class NodeAgentTest {
     /** A connection of the test's own, to look at libvirt and to act on it "from outside Vireo". */
     private static Connect outside;
 
-    private final List<ActorRef<Object>> agents = new ArrayList<>();
+    private final List<ActorRef<NodeAgent.Message>> agents = new ArrayList<>();
     private final List<VmId> vms = new ArrayList<>();
     private final List<NodeReport> setAside = new ArrayList<>();
 
@@ -85,10 +86,13 @@ class NodeAgentTest {
     }
 
     /** A running agent with its probes; it has registered once. */
-    private record Agent(ActorRef<Object> actor, ActorRef<NodeAgentCommand> ref, TestProbe<NodeReport> reports,
+    private static final java.util.concurrent.atomic.AtomicLong DELIVERIES = new java.util.concurrent.atomic.AtomicLong();
+
+    private record Agent(ActorRef<NodeAgent.Message> actor, ActorRef<NodeDelivery> ref, TestProbe<NodeReport> reports,
                          TestProbe<NodeRegistration> registrations, String node) {
+        /** As the control plane sends it: numbered, to the address the agent registered. */
         void tell(NodeAgentCommand command) {
-            ref.tell(command);
+            ref.tell(new NodeDelivery(DELIVERIES.incrementAndGet(), command));
         }
     }
 
@@ -99,10 +103,12 @@ class NodeAgentTest {
     private Agent startAgent(NodeAgentSettings settings) {
         TestProbe<NodeReport> reports = testKit.createTestProbe(NodeReport.class);
         TestProbe<NodeRegistration> registrations = testKit.createTestProbe(NodeRegistration.class);
-        ActorRef<Object> ref = testKit.spawn(NodeAgent.create(settings, reports.getRef(), registrations.getRef()));
+        ActorRef<NodeAgent.Message> ref = testKit.spawn(NodeAgent.create(settings, reports.getRef(),
+                registrations.getRef()));
         agents.add(ref);
-        registrations.expectMessageClass(NodeRegistration.class, TIMEOUT);
-        return new Agent(ref, ref.narrow(), reports, registrations, settings.nodeName());
+        // commands go where the registration says, as the control plane's do
+        NodeRegistration registered = registrations.expectMessageClass(NodeRegistration.class, TIMEOUT);
+        return new Agent(ref, registered.agent(), reports, registrations, settings.nodeName());
     }
 
     private VmId newVm(String name) {
@@ -585,6 +591,32 @@ class NodeAgentTest {
             stop.set(true);
             noise.join();
         }
+    }
+
+    /**
+     * Every event the agent's own calls cause is known to its actor before the event arrives (the steps on the pool
+     * tell it what they expect, through its mailbox, before they call libvirt): none is taken for one from outside.
+     */
+    @Test
+    void eventsTheAgentCausesAreNeverReportedAsEventsFromOutside() throws Exception {
+        Agent agent = startAgent();
+        List<VmId> vms = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            VmId vm = newVm("own-" + i);
+            vms.add(vm);
+            agent.tell(start(agent, vm, 1));
+            agent.tell(new PauseDomain(agent.node(), vm, 1, "req-pause"));
+            agent.tell(new ResumeDomain(agent.node(), vm, 1, "req-resume"));
+            agent.tell(new StopDomain(agent.node(), vm, 1, true, 0, "req-stop"));
+        }
+        for (VmId vm : vms) {
+            expectReport(agent, vm, NodeReport.DomainStarted.class);
+            expectReport(agent, vm, NodeReport.DomainPaused.class);
+            expectReport(agent, vm, NodeReport.DomainResumed.class);
+            assertEquals("Destroyed", expectReport(agent, vm, NodeReport.DomainStopped.class).reason());
+        }
+        agent.reports().expectNoMessage(Duration.ofSeconds(1));
+        assertTrue(setAside.isEmpty(), "reports nobody asked for: " + setAside);
     }
 
     // ---- ordering ----

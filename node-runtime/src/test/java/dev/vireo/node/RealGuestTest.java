@@ -61,7 +61,7 @@ class RealGuestTest {
     private static Path guest;
     private static Path data;
 
-    private final List<ActorRef<Object>> agents = new ArrayList<>();
+    private final List<ActorRef<NodeAgent.Message>> agents = new ArrayList<>();
     private final List<VmId> vms = new ArrayList<>();
 
     @BeforeAll
@@ -226,10 +226,14 @@ class RealGuestTest {
 
     // ---- helpers ----
 
-    private record Agent(ActorRef<Object> actor, String node, TestProbe<NodeReport> reports,
+    private static final java.util.concurrent.atomic.AtomicLong DELIVERIES = new java.util.concurrent.atomic.AtomicLong();
+
+    private record Agent(ActorRef<NodeAgent.Message> actor, ActorRef<dev.vireo.protocol.node.NodeDelivery> deliveries,
+                         String node, TestProbe<NodeReport> reports,
                          TestProbe<NodeRegistration> registrations, dev.vireo.protocol.node.NodeInfo info) {
+        /** As the control plane sends it: numbered, to the address the agent registered. */
         void tell(NodeAgentCommand command) {
-            actor.tell(command);
+            deliveries.tell(new dev.vireo.protocol.node.NodeDelivery(DELIVERIES.incrementAndGet(), command));
         }
 
         /** The next report about {@code vm}, which must be of {@code type}; reports about others are skipped. */
@@ -255,12 +259,13 @@ class RealGuestTest {
     private Agent startAgent(NodeAgentSettings settings) {
         TestProbe<NodeReport> reports = testKit.createTestProbe(NodeReport.class);
         TestProbe<NodeRegistration> registrations = testKit.createTestProbe(NodeRegistration.class);
-        ActorRef<Object> ref = testKit.spawn(NodeAgent.create(settings, reports.getRef(), registrations.getRef()));
+        ActorRef<NodeAgent.Message> ref = testKit.spawn(NodeAgent.create(settings, reports.getRef(),
+                registrations.getRef()));
         agents.add(ref);
         // Connecting includes the KVM probe (bounded) and, on a loaded machine, a slow first libvirt call.
         NodeRegistration first = registrations.expectMessageClass(NodeRegistration.class, ACTION);
         assertTrue(first.info().ready());
-        return new Agent(ref, settings.nodeName(), reports, registrations, first.info());
+        return new Agent(ref, first.agent(), settings.nodeName(), reports, registrations, first.info());
     }
 
     private static void awaitRegistration(Agent agent, boolean ready) {

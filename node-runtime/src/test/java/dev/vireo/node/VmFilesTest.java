@@ -43,7 +43,8 @@ class VmFilesTest {
     @BeforeEach
     void open() throws Exception {
         hypervisor = Hypervisor.open("test:///default", NODE, data);
-        operations = new DomainOperations(NODE, new OwnedDomains(), data, Lease.unlimited(), new ImageFiles(null));
+        operations = new DomainOperations(NODE, new AppliedAtOnce(new OwnedDomains()), data, Lease.unlimited(),
+                new ImageFiles(null));
     }
 
     @AfterEach
@@ -110,5 +111,33 @@ class VmFilesTest {
 
     private Done run(NodeAgentCommand command) throws Exception {
         return (Done) operations.stepFor(command).run(hypervisor);
+    }
+
+    /** The steps run on this thread here: what they change of the agent's domains is applied at once. */
+    record AppliedAtOnce(OwnedDomains owned) implements OwnedDomains.Changes {
+        @Override
+        public void put(String domainName, OwnedDomains.Owned domain) {
+            owned.put(domainName, domain);
+        }
+
+        @Override
+        public void remove(String domainName) {
+            owned.remove(domainName);
+        }
+
+        @Override
+        public void expect(String uuid, org.libvirt.event.DomainEventType type) {
+            owned.expect(uuid, type);
+        }
+
+        @Override
+        public void unexpect(String uuid, org.libvirt.event.DomainEventType type) {
+            owned.unexpect(uuid, type);
+        }
+
+        @Override
+        public void clearExpectations(String uuid) {
+            owned.clearExpectations(uuid);
+        }
     }
 }
