@@ -29,15 +29,7 @@ final class EventStreamRoute extends AllDirectives {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
     private final EventLog eventLog;
-    /**
-     * The newest events as sent, by offset modulo its size: every live subscriber sends the same event, so
-     * it is turned into JSON once rather than once per subscriber (with 200 subscribers that was most of
-     * the stream's CPU). Entries are immutable; a racing writer at worst makes another thread encode again.
-     */
-    private final Encoded[] recent = new Encoded[4096];
-
-    private record Encoded(long offset, ServerSentEvent sse) {
-    }
+    private final EncodedEvents<ServerSentEvent> recent = new EncodedEvents<>(4096);
 
     EventStreamRoute(EventLog eventLog) {
         this.eventLog = eventLog;
@@ -88,14 +80,7 @@ final class EventStreamRoute extends AllDirectives {
     }
 
     private ServerSentEvent encoded(LoggedEvent e) {
-        int slot = (int) Math.floorMod(e.offset(), (long) recent.length);
-        Encoded hit = recent[slot];
-        if (hit != null && hit.offset() == e.offset()) {
-            return hit.sse();
-        }
-        ServerSentEvent sse = toSse(e);
-        recent[slot] = new Encoded(e.offset(), sse);
-        return sse;
+        return recent.get(e.offset(), offset -> toSse(e));
     }
 
     private static ServerSentEvent toSse(LoggedEvent e) {

@@ -1,0 +1,59 @@
+package dev.vireo.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Every stream shares the encoded events; each must get its own event, whatever the others do at the time. */
+class EncodedEventsTest {
+
+    @Test
+    void anEventIsEncodedOnceForEveryStreamThatSendsIt() {
+        EncodedEvents<String> recent = new EncodedEvents<>(8);
+        AtomicInteger encodings = new AtomicInteger();
+        for (int stream = 0; stream < 5; stream++) {
+            assertEquals("event-42", recent.get(42, offset -> {
+                encodings.incrementAndGet();
+                return "event-" + offset;
+            }));
+        }
+        assertEquals(1, encodings.get());
+    }
+
+    @Test
+    void streamsOnManyThreadsGetTheirOwnEventsAlsoWhenTheyShareASlot() throws Exception {
+        EncodedEvents<String> recent = new EncodedEvents<>(4); // every offset shares a slot with many others
+        int threads = 8;
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<String> wrong = new AtomicReference<>();
+        List<Thread> streams = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread stream = new Thread(() -> {
+                try {
+                    go.await();
+                    for (long offset = 1; offset <= 200_000; offset++) {
+                        String got = recent.get(offset, o -> "event-" + o);
+                        if (!got.equals("event-" + offset)) {
+                            wrong.compareAndSet(null, "offset " + offset + " got " + got);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            stream.start();
+            streams.add(stream);
+        }
+        go.countDown();
+        for (Thread stream : streams) {
+            stream.join();
+        }
+        assertTrue(wrong.get() == null, wrong::get);
+    }
+}
