@@ -43,7 +43,7 @@ public final class HypervisorChoice {
                 } catch (Exception e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
-            }).get(20, TimeUnit.SECONDS);
+            }, LibvirtPool.ownThread("hypervisor-choice")).get(20, TimeUnit.SECONDS);
             return new Choice(QEMU_SYSTEM, "the libvirt daemon answered (libvirt " + version + ")");
         } catch (Exception e) {
             return new Choice(TEST, "the libvirt daemon did not answer: " + e.getMessage());

@@ -82,7 +82,7 @@ final class KvmProbe {
             } catch (LibvirtException e) {
                 throw new IllegalStateException(e.getError() != null ? e.getError().getMessage() : e.getMessage(), e);
             }
-        });
+        }, LibvirtPool.ownThread("kvm-probe-" + nodeName));
         try {
             while (System.nanoTime() - started < DEADLINE.toNanos()) {
                 if (start.isCompletedExceptionally()) {

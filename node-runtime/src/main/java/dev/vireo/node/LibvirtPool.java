@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -42,6 +43,18 @@ final class LibvirtPool {
     /** Takes no more work; what is queued (closing a connection) still runs. */
     void shutdown() {
         executor.shutdown();
+    }
+
+    /**
+     * An executor that runs each task on a daemon thread of its own: for a one-off libvirt call that may hang
+     * (a probe with a deadline), which must hold neither the common pool nor a thread of the agent's pool.
+     */
+    static Executor ownThread(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            thread.start();
+        };
     }
 
     /** What went wrong in a call, in libvirt's words where libvirt said it. */
