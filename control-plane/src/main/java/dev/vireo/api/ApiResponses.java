@@ -38,10 +38,8 @@ final class ApiResponses {
 
     static HttpResponse rejected(Rejection r) {
         StatusCode status = switch (r.code()) {
-            case Invalid -> StatusCodes.BAD_REQUEST;
             case NotFound -> StatusCodes.NOT_FOUND;
             case AlreadyExists, IllegalTransition, StaleResourceVersion -> StatusCodes.CONFLICT;
-            case NotSupported -> StatusCodes.NOT_IMPLEMENTED;
         };
         return error(status, r.code().name(), r.message(), r.field());
     }

@@ -27,7 +27,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP API of DESIGN.md on pekko-http: translates requests into commands and queries, nothing more. */
+/** The HTTP API (README.md, "The API") on pekko-http: translates requests into commands and queries, nothing more. */
 public final class ApiServer extends AllDirectives {
 
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
@@ -158,10 +158,10 @@ public final class ApiServer extends AllDirectives {
                                             .map(r -> r.supported().name()).distinct().toList(), null)))
                     .handleNotFound(extractUnmatchedPath(path ->
                             complete(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
-                                    "no such path; see DESIGN.md for the API", null))))
+                                    "no such path; the API's paths are /api/v1/namespaces/{ns}/virtualmachines[/{name}[/…]],"
+                                            + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
-                    .withFallback(RejectionHandler.defaultHandler())
-                    .mapRejectionResponse(response -> response);
+                    .withFallback(RejectionHandler.defaultHandler());
         }
     }
 }

@@ -48,10 +48,6 @@ final class Hypervisor {
         return new Hypervisor(connect, kind, uri, virtualization);
     }
 
-    HypervisorKind kind() {
-        return kind;
-    }
-
     Virtualization virtualization() {
         return virtualization;
     }
@@ -198,10 +194,6 @@ final class Hypervisor {
 
         static Lookup of(VireoDomain vireo) {
             return new Lookup(vireo, false);
-        }
-
-        boolean missing() {
-            return vireo == null && !foreign;
         }
     }
 }

@@ -4,12 +4,10 @@ package dev.vireo.protocol.vm;
 public record Rejection(Code code, String message, String field) {
 
     public enum Code {
-        /** 400 */ Invalid,
         /** 404 */ NotFound,
         /** 409 */ AlreadyExists,
         /** 409: illegal in the VM's current phase */ IllegalTransition,
-        /** 409 */ StaleResourceVersion,
-        /** 501 */ NotSupported
+        /** 409 */ StaleResourceVersion
     }
 
     public static Rejection notFound(VmId id) {
