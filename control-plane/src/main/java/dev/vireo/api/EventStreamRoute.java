@@ -7,6 +7,8 @@ import dev.vireo.persistence.StoredEvent;
 import dev.vireo.persistence.StoredNodeEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.api.Json;
+import dev.vireo.protocol.node.NodeEvent;
+import dev.vireo.protocol.vm.VmEvent;
 import dev.vireo.protocol.vm.VmId;
 import java.time.Duration;
 import java.util.Arrays;
@@ -70,13 +72,13 @@ final class EventStreamRoute extends AllDirectives {
                                    Set<String> types) {
         if (logged instanceof StoredNodeEvent node) {
             return namespace.isEmpty() && name.isEmpty()
-                    && (types.isEmpty() || types.contains(node.event().getClass().getSimpleName()));
+                    && (types.isEmpty() || types.contains(NodeEvent.typeOf(node.event())));
         }
         StoredEvent e = (StoredEvent) logged;
         VmId id = e.vm();
         return namespace.map(id.namespace()::equals).orElse(true)
                 && name.map(id.name()::equals).orElse(true)
-                && (types.isEmpty() || types.contains(e.event().getClass().getSimpleName()));
+                && (types.isEmpty() || types.contains(VmEvent.typeOf(e.event())));
     }
 
     private ServerSentEvent encoded(LoggedEvent e) {

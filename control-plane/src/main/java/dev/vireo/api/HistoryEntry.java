@@ -33,7 +33,7 @@ record HistoryEntry(Long offset, String namespace, String name, String node, lon
             NodeEvent event = stored.event();
             EventMeta meta = event.meta();
             return new HistoryEntry(stored.offset(), null, null, event.node(), stored.sequenceNr(),
-                    meta.timestamp().toString(), event.getClass().getSimpleName(), meta.principal(), meta.requestId(),
+                    meta.timestamp().toString(), NodeEvent.typeOf(event), meta.principal(), meta.requestId(),
                     data(event));
         }
         StoredEvent stored = (StoredEvent) logged;
@@ -52,6 +52,6 @@ record HistoryEntry(Long offset, String namespace, String name, String node, lon
     }
 
     static String type(VmEvent event) {
-        return event.getClass().getSimpleName();
+        return VmEvent.typeOf(event);
     }
 }

@@ -165,7 +165,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     }
 
     private void logTransition(VmState before, VmState after, List<VmEvent> events, VmCommand command) {
-        String types = String.join(",", events.stream().map(e -> e.getClass().getSimpleName()).toList());
+        String types = String.join(",", events.stream().map(VmEvent::typeOf).toList());
         if (before.phase() != after.phase() || before.exists() != after.exists()) {
             context.getLog().info("{} {} -> {} ({}) by {} [request {}]", id,
                     before.exists() ? before.phase() : "absent", after.exists() ? after.phase() : "deleted", types,

@@ -3,6 +3,7 @@ package dev.vireo.protocol.node;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.TypeNames;
 import dev.vireo.protocol.vm.EventMeta;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,11 @@ public sealed interface NodeEvent extends CborSerializable {
     EventMeta meta();
 
     String node();
+
+    /** The event's type as the API names it (event stream): its name in the list above. */
+    static String typeOf(NodeEvent event) {
+        return TypeNames.of(NodeEvent.class).get(event.getClass());
+    }
 
     /** A node runtime registered under {@code node} ({@code address}: its cluster member). */
     record NodeJoined(EventMeta meta, String node, String address, int cpus, long memoryBytes,

@@ -3,6 +3,7 @@ package dev.vireo.protocol.vm;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.TypeNames;
 import dev.vireo.protocol.node.DomainState;
 import java.util.Map;
 
@@ -35,6 +36,11 @@ import java.util.Map;
 public sealed interface VmEvent extends CborSerializable {
 
     EventMeta meta();
+
+    /** The event's type as the API names it (history, event stream, logs): its name in the list above. */
+    static String typeOf(VmEvent event) {
+        return TypeNames.of(VmEvent.class).get(event.getClass());
+    }
 
     /** The VM was created (again, after a delete: the same log continues with a new uid). */
     record VmCreated(EventMeta meta, String uid, Map<String, String> labels, VirtualMachineSpec spec) implements VmEvent {
