@@ -66,6 +66,10 @@ final class DomainOperations {
             return hv -> remove(hv, remove);
         } else if (command instanceof NodeAgentCommand.DeleteVmFiles delete) {
             return hv -> deleteFiles(hv, delete);
+        } else if (command instanceof NodeAgentCommand.PrepareMigration
+                || command instanceof NodeAgentCommand.MigrateDomain
+                || command instanceof NodeAgentCommand.CancelMigration) {
+            return hv -> failed(command, "node " + node + " cannot live-migrate yet");
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }
@@ -340,6 +344,12 @@ final class DomainOperations {
             return remove.incarnation();
         } else if (c instanceof NodeAgentCommand.DeleteVmFiles) {
             return 0; // the VM is deleted: no incarnation of it is current any more
+        } else if (c instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return prepare.incarnation();
+        } else if (c instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return migrate.incarnation();
+        } else if (c instanceof NodeAgentCommand.CancelMigration cancel) {
+            return cancel.incarnation();
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }
