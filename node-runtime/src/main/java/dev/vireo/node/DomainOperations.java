@@ -36,13 +36,16 @@ final class DomainOperations {
     private final Path dataDirectory;
     private final Lease lease;
     private final ImageFiles images;
+    private final LiveMigrations migrations;
 
-    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images) {
+    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
+                     LiveMigrations migrations) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
         this.lease = lease;
         this.images = images;
+        this.migrations = migrations;
     }
 
     /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
@@ -66,10 +69,10 @@ final class DomainOperations {
             return hv -> remove(hv, remove);
         } else if (command instanceof NodeAgentCommand.DeleteVmFiles delete) {
             return hv -> deleteFiles(hv, delete);
-        } else if (command instanceof NodeAgentCommand.PrepareMigration
-                || command instanceof NodeAgentCommand.MigrateDomain
-                || command instanceof NodeAgentCommand.CancelMigration) {
-            return hv -> failed(command, "node " + node + " cannot live-migrate yet");
+        } else if (command instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return hv -> migrations.prepare(hv, prepare);
+        } else if (command instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return hv -> migrations.migrate(hv, migrate);
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }

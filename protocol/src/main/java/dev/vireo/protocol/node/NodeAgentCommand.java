@@ -135,7 +135,7 @@ public sealed interface NodeAgentCommand extends CborSerializable {
      */
     record MigrateDomain(String node, VmId vm, long incarnation, String migrationId, String target,
                          long targetIncarnation, NodeReport.MigrationPrepared prepared,
-                         MigrationPolicy policy, long memoryBytes, String requestId) implements NodeAgentCommand {
+                         MigrationPolicy policy, VirtualMachineSpec spec, String requestId) implements NodeAgentCommand {
         @Override
         public NodeAction action() {
             return NodeAction.MigrateDomain;

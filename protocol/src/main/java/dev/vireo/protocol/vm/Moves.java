@@ -353,7 +353,7 @@ final class Moves {
         }
         record(new VmEvent.MigrationStarted(meta, m.id(), m.source(), m.target(), m.targetIncarnation()));
         return then(new ToNode(new NodeAgentCommand.MigrateDomain(m.source(), vm.id(), vm.incarnation(), m.id(),
-                m.target(), m.targetIncarnation(), r, m.policy(), vm.spec().memoryBytes(), meta.requestId())));
+                m.target(), m.targetIncarnation(), r, m.policy(), vm.spec(), meta.requestId())));
     }
 
     Moves migrationProgressed(NodeReport.MigrationProgressed r) {
