@@ -49,7 +49,8 @@ public final class ApiServer extends AllDirectives {
         ImagePaths images = new ImagePaths(status::nodes);
         Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics,
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
                 .bind(routes.route())
@@ -83,9 +84,11 @@ public final class ApiServer extends AllDirectives {
         private final StatusRoutes status;
         private final NodeRoutes nodes;
         private final VireoMetrics metrics;
+        private final MigrationRoutes migrations;
 
         Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations) {
+            this.migrations = migrations;
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -107,7 +110,7 @@ public final class ApiServer extends AllDirectives {
                                 pathPrefix("api", () -> pathPrefix("v1", () -> concat(
                                         pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
                                                 pathPrefix("virtualmachines", () ->
-                                                        vms.route(namespace, requestId, this::perVm)))),
+                                                        vms.route(namespace, requestId, id -> perVm(id, requestId))))),
                                         path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
@@ -115,8 +118,8 @@ public final class ApiServer extends AllDirectives {
                     }))));
         }
 
-        private Route perVm(VmId id) {
-            return concat(history.route(id), console.route(id),
+        private Route perVm(VmId id, String requestId) {
+            return concat(history.route(id), console.route(id), migrations.route(id, requestId),
                     path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             "snapshots are not available yet in this version of Vireo", null))));
         }
