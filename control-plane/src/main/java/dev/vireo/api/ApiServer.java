@@ -24,6 +24,8 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +101,9 @@ public final class ApiServer extends AllDirectives {
             return mapResponse(response -> {
                 metrics.httpResponse(response.status().intValue());
                 return response;
-            }, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+            }, () -> withRequestTimeoutResponse(request -> ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
+                    "Timeout", "the request was not answered within the server's request timeout; retry", null),
+                    () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
                     optionalHeaderValueByName("X-Request-Id", given -> {
                         String requestId = given.filter(s -> !s.isBlank())
                                 .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
@@ -112,7 +116,7 @@ public final class ApiServer extends AllDirectives {
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
                                 status.healthRoutes()));
-                    }))));
+                    })))));
         }
 
         private Route perVm(VmId id) {
@@ -127,6 +131,8 @@ public final class ApiServer extends AllDirectives {
                             "Invalid", e.getMessage(), e.field())))
                     .match(TimeoutException.class, e -> complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
                             "Timeout", "the VM did not answer in time; retry", null)))
+                    .match(EntityStreamSizeException.class, e -> complete(ApiResponses.tooLarge(e)))
+                    .match(IllegalRequestException.class, e -> complete(ApiResponses.illegal(e)))
                     .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
                     .match(Throwable.class, e -> {
                         log.error("request failed", e);
@@ -140,6 +146,12 @@ public final class ApiServer extends AllDirectives {
             if (cause instanceof InvalidManifestException e) {
                 return complete(ApiResponses.error(StatusCodes.BAD_REQUEST, "Invalid",
                         e.getMessage(), e.field()));
+            }
+            if (cause instanceof EntityStreamSizeException e) {
+                return complete(ApiResponses.tooLarge(e));
+            }
+            if (cause instanceof IllegalRequestException e) {
+                return complete(ApiResponses.illegal(e));
             }
             if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
                 return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",
@@ -161,7 +173,8 @@ public final class ApiServer extends AllDirectives {
                                     "no such path; the API's paths are /api/v1/namespaces/{ns}/virtualmachines[/{name}[/…]],"
                                             + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
-                    .withFallback(RejectionHandler.defaultHandler());
+                    .withFallback(RejectionHandler.defaultHandler())
+                    .mapRejectionResponse(ApiResponses::inErrorShape);
         }
     }
 }
