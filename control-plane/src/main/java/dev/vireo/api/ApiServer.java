@@ -24,6 +24,8 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
@@ -49,12 +51,19 @@ public final class ApiServer extends AllDirectives {
         VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
         StatusRoutes status = new StatusRoutes(system, scheduler, metrics, timeout);
         ImagePaths images = new ImagePaths(status::nodes);
-        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
+        Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
+                new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
                 new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
+        Config server = system.settings().config().getConfig("pekko.http.server");
+        ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
+                server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
+                vireo.getDuration("http.request-head-timeout"));
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
-                .bind(routes.route())
+                .connectionSource()
+                .toMat(Sink.foreach(connections::accept), Keep.left())
+                .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new ApiServer(binding, images);
     }
@@ -78,6 +87,7 @@ public final class ApiServer extends AllDirectives {
 
     /** The route tree, errors rendered as {@code {"code","message","field"}}. */
     private static final class Routes extends AllDirectives {
+        private final Duration bodyDeadline;
         private final VirtualMachineRoutes vms;
         private final HistoryRoutes history;
         private final ConsoleRoute console;
@@ -86,8 +96,9 @@ public final class ApiServer extends AllDirectives {
         private final NodeRoutes nodes;
         private final VireoMetrics metrics;
 
-        Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
+        Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
                StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
+            this.bodyDeadline = bodyDeadline;
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -103,7 +114,7 @@ public final class ApiServer extends AllDirectives {
                 return response;
             }, () -> withRequestTimeoutResponse(request -> ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
                     "Timeout", "the request was not answered within the server's request timeout; retry", null),
-                    () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+                    () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> bodyWithin(() ->
                     optionalHeaderValueByName("X-Request-Id", given -> {
                         String requestId = given.filter(s -> !s.isBlank())
                                 .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
@@ -116,7 +127,32 @@ public final class ApiServer extends AllDirectives {
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
                                 status.healthRoutes()));
-                    })))));
+                    }))))));
+        }
+
+        /**
+         * The request's body read in full within {@code bodyDeadline} (408 otherwise) before any route sees it: a
+         * client that trickles a body holds its connection no longer than that (hardening finding 5).
+         */
+        private Route bodyWithin(java.util.function.Supplier<Route> inner) {
+            return extractRequestEntity(entity -> {
+                if (entity.isStrict()) {
+                    return inner.get();
+                }
+                return extractMaterializer(materializer -> onComplete(
+                        entity.toStrict(bodyDeadline.toMillis(), materializer), read -> {
+                            if (read.isSuccess()) {
+                                return mapRequest(r -> r.withEntity(read.get()), inner);
+                            }
+                            Throwable e = read.failed().get();
+                            if (e instanceof TimeoutException) {
+                                return complete(ApiResponses.error(StatusCodes.REQUEST_TIMEOUT, "RequestTimeout",
+                                        "the request body did not arrive within " + bodyDeadline.toSeconds() + " s",
+                                        null));
+                            }
+                            return failWith(e);
+                        }));
+            });
         }
 
         private Route perVm(VmId id) {
