@@ -12,6 +12,8 @@ public final class ManifestValidator {
 
     private static final Pattern DNS1123_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
     private static final long MIN_MEMORY = 1L << 20;
+    /** 64Ti: more than any one host holds today, far below what a long holds (7Ei would pass that). */
+    public static final long MAX_MEMORY = 64L << 40;
     private static final int MAX_CORES = 1024;
 
     private ManifestValidator() {
@@ -61,8 +63,8 @@ public final class ManifestValidator {
             } catch (IllegalArgumentException e) {
                 throw new InvalidManifestException("spec.memory", "spec.memory: " + e.getMessage());
             }
-            if (bytes < MIN_MEMORY) {
-                throw new InvalidManifestException("spec.memory", "spec.memory must be at least 1Mi, got "
+            if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
+                throw new InvalidManifestException("spec.memory", "spec.memory must be from 1Mi to 64Ti, got "
                         + spec.memory());
             }
         }

@@ -92,6 +92,26 @@ class ManifestValidatorTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"7Ei", "65Ti", "70368744177665", "1P"})
+    void memoryAbove64TiIsRejected(String memory) {
+        InvalidManifestException e = invalid(VALID_JSON.replace("256Mi", memory));
+        assertEquals("spec.memory", e.field());
+        assertTrue(e.getMessage().contains("64Ti"), e.getMessage());
+    }
+
+    @Test
+    void memoryOf64TiIsAccepted() {
+        assertEquals(64L << 40, validate(VALID_JSON.replace("256Mi", "64Ti")).memoryBytes());
+    }
+
+    @Test
+    void memoryOfAHundredThousandDigitsIsRejectedNamingSpecMemory() {
+        InvalidManifestException e = invalid(VALID_JSON.replace("256Mi", "1".repeat(100_000)));
+        assertEquals("spec.memory", e.field());
+        assertTrue(e.getMessage().length() < 300, "the message quotes all the digits");
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {0, -1, 1025})
     void coresOutOfRangeAreRejected(int cores) {
         InvalidManifestException e = invalid(VALID_JSON.replace("\"cores\": 2", "\"cores\": " + cores));
