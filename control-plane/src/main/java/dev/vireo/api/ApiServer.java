@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VmListFreshness;
@@ -105,9 +106,12 @@ public final class ApiServer extends AllDirectives {
                                 .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
                         return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
                                 pathPrefix("api", () -> pathPrefix("v1", () -> concat(
-                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
-                                                pathPrefix("virtualmachines", () ->
-                                                        vms.route(namespace, requestId, this::perVm)))),
+                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> {
+                                            // every route under a namespace: one that no VM can be in is a 400
+                                            ManifestValidator.checkName("namespace", namespace);
+                                            return pathPrefix("virtualmachines", () ->
+                                                    vms.route(namespace, requestId, this::perVm));
+                                        })),
                                         path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
