@@ -1,5 +1,6 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.api.RequestIds;
 import com.typesafe.config.Config;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
@@ -9,7 +10,6 @@ import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -101,10 +101,10 @@ public final class ApiServer extends AllDirectives {
                 metrics.httpResponse(response.status().intValue());
                 return response;
             }, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
-                    optionalHeaderValueByName("X-Request-Id", given -> {
-                        String requestId = given.filter(s -> !s.isBlank())
-                                .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
-                        return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
+                    optionalHeaderValueByName(RequestIds.HEADER, given -> {
+                        String requestId = given.filter(s -> !s.isBlank()).map(RequestIds::checked)
+                                .orElseGet(RequestIds::generated);
+                        return respondWithHeader(RawHeader.create(RequestIds.HEADER, requestId), () -> concat(
                                 pathPrefix("api", () -> pathPrefix("v1", () -> concat(
                                         pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> {
                                             // every route under a namespace: one that no VM can be in is a 400

@@ -138,6 +138,28 @@ class ClientInputTest {
         assertEquals(404, api.get(Api.vm(name) + "/state?at=0001-01-01T00:00:00Z").status());
     }
 
+    @Test
+    void aRequestIdThatIsLongOrPassesForOneOfVireosOwnIsA400AndChangesNothing() {
+        String name = Manifests.uniqueName("rid");
+        for (String id : List.of("node-local-1", "recovery-1234", "backoff-1", "kube-uid-1", "x".repeat(129),
+                "a b", "\u00e9t\u00e9")) {
+            Response r;
+            try {
+                r = api.post(Api.vms("default"), Api.JSON_TYPE, Manifests.json(name, "Halted"), id);
+            } catch (IllegalArgumentException notSendable) {
+                continue; // java.net.http refuses to send it at all
+            }
+            assertInvalid(r, "X-Request-Id");
+            assertEquals(404, api.get(Api.vm(name)).status());
+        }
+        Response ok = api.post(Api.vms("default"), Api.JSON_TYPE, Manifests.json(name, "Halted"), "client-7");
+        assertEquals(201, ok.status(), ok::toString);
+        assertEquals("client-7", ok.requestId());
+        assertEquals("client-7", api.history(name).get(0).path("requestId").asText());
+        Response generated = api.get(Api.vm(name));
+        assertTrue(generated.requestId().matches("[0-9a-f]{8}-[0-9a-f]{4}"), generated.requestId());
+    }
+
     static String entries(int n) {
         StringBuilder json = new StringBuilder("{");
         for (int i = 0; i < n; i++) {
