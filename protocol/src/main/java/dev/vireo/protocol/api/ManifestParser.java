@@ -106,7 +106,9 @@ public final class ManifestParser {
                 if (sb.length() > 0) {
                     sb.append('.');
                 }
-                sb.append(ref.getFieldName());
+                // a key is named as sent, but not at any length: a field name must not echo a megabyte
+                String name = ref.getFieldName();
+                sb.append(name.length() <= 320 ? name : name.substring(0, 64) + "…");
             } else if (ref.getIndex() >= 0) {
                 sb.append('[').append(ref.getIndex()).append(']');
             }
