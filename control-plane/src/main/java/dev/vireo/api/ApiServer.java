@@ -1,14 +1,15 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.api.RequestIds;
 import com.typesafe.config.Config;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -116,14 +117,17 @@ public final class ApiServer extends AllDirectives {
             }, () -> withRequestTimeoutResponse(request -> ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
                     "Timeout", "the request was not answered within the server's request timeout; retry", null),
                     () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> bodyWithin(() ->
-                    optionalHeaderValueByName("X-Request-Id", given -> {
-                        String requestId = given.filter(s -> !s.isBlank())
-                                .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
-                        return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
+                    optionalHeaderValueByName(RequestIds.HEADER, given -> {
+                        String requestId = given.filter(s -> !s.isBlank()).map(RequestIds::checked)
+                                .orElseGet(RequestIds::generated);
+                        return respondWithHeader(RawHeader.create(RequestIds.HEADER, requestId), () -> concat(
                                 pathPrefix("api", () -> pathPrefix("v1", () -> concat(
-                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
-                                                pathPrefix("virtualmachines", () ->
-                                                        vms.route(namespace, requestId, this::perVm)))),
+                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> {
+                                            // every route under a namespace: one that no VM can be in is a 400
+                                            ManifestValidator.checkName("namespace", namespace);
+                                            return pathPrefix("virtualmachines", () ->
+                                                    vms.route(namespace, requestId, this::perVm));
+                                        })),
                                         path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
