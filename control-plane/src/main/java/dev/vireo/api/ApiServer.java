@@ -56,7 +56,7 @@ public final class ApiServer extends AllDirectives {
         Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics,
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
                 new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
