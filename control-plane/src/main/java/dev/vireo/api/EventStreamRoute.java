@@ -6,7 +6,9 @@ import dev.vireo.persistence.LoggedEvent;
 import dev.vireo.persistence.StoredEvent;
 import dev.vireo.persistence.StoredNodeEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.Json;
+import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.vm.VmEvent;
 import dev.vireo.protocol.vm.VmId;
@@ -42,6 +44,8 @@ final class EventStreamRoute extends AllDirectives {
                 parameterOptional("since", since -> parameterOptional("namespace", namespace ->
                         parameterOptional("name", name -> parameterOptional("type", type -> {
                             long after = offset(lastEventId.or(() -> since));
+                            namespace.ifPresent(ns -> ManifestValidator.checkName("namespace", ns));
+                            name.ifPresent(n -> ManifestValidator.checkName("name", n));
                             Set<String> types = type.map(t -> Arrays.stream(t.split(",")).map(String::trim)
                                     .filter(s -> !s.isEmpty()).collect(Collectors.toSet())).orElse(Set.of());
                             var events = eventLog.streamWithNodes(after)
@@ -63,8 +67,8 @@ final class EventStreamRoute extends AllDirectives {
             }
             return offset;
         } catch (NumberFormatException e) {
-            throw new InvalidManifestException("since", "\"" + given.get()
-                    + "\" is not an event offset: use the id of an event received, or 0 to replay everything");
+            throw new InvalidManifestException("since", Limits.shown(given.get())
+                    + " is not an event offset: use the id of an event received, or 0 to replay everything");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vireo.vm;
 
+import dev.vireo.protocol.api.RequestIds;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmEffect;
 import dev.vireo.scheduler.Scheduler;
@@ -38,7 +39,7 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
             scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.uid(), e.requestId()));
         } else if (effect instanceof VmEffect.WakeAt e) {
             Duration delay = Duration.between(clock.instant(), e.at());
-            VmCommand wake = new VmCommand.BackoffExpired("backoff-" + e.at().toEpochMilli(), e.at());
+            VmCommand wake = new VmCommand.BackoffExpired(RequestIds.BACKOFF + e.at().toEpochMilli(), e.at());
             timers.startSingleTimer(BACKOFF_TIMER, new VirtualMachineEntity.Execute(wake, null),
                     delay.isNegative() ? Duration.ZERO : delay);
         }
