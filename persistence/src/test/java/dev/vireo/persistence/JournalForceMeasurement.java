@@ -2,12 +2,7 @@ package dev.vireo.persistence;
 
 import com.typesafe.config.ConfigFactory;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,8 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Not a test: a main that measures what the embedded journal can do on this machine, for docs/benchmarks.md.
- * The disk's forced 4 KiB writes per second, then events per second through the journal plugin with W
- * writers (each with one write in flight, as a VM entity has), durable (a force per group) and not.
+ * Events per second through the journal plugin with W writers (each with one write in flight, as a VM entity
+ * has), durable (a force per group) and not; bin/bench measures the disk's forced writes per second.
  * Args: a scratch directory, seconds per figure.
  */
 public final class JournalForceMeasurement {
@@ -24,33 +19,12 @@ public final class JournalForceMeasurement {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        System.out.printf("forced 4 KiB writes/s: %.0f%n", forcedWritesPerSecond(dir, seconds));
         for (int writers : new int[] {1, 16, 200}) {
             for (boolean durable : new boolean[] {false, true}) {
                 measure(dir.resolve((durable ? "durable-" : "plain-") + writers), writers, durable, seconds);
             }
         }
         System.exit(0);
-    }
-
-    static double forcedWritesPerSecond(Path dir, int seconds) throws IOException {
-        Files.createDirectories(dir);
-        Path file = dir.resolve("fsync-probe");
-        ByteBuffer page = ByteBuffer.allocate(4096);
-        long n = 0;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            long end = System.nanoTime() + seconds * 1_000_000_000L;
-            long start = System.nanoTime();
-            while (System.nanoTime() < end) {
-                page.clear();
-                ch.write(page, (n % 256) * 4096);
-                ch.force(false);
-                n++;
-            }
-            return n * 1e9 / (System.nanoTime() - start);
-        } finally {
-            Files.deleteIfExists(file);
-        }
     }
 
     private static void measure(Path dataDir, int writers, boolean durable, int seconds) throws Exception {
