@@ -25,6 +25,11 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +53,20 @@ public final class ApiServer extends AllDirectives {
         VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
         StatusRoutes status = new StatusRoutes(system, scheduler, metrics, timeout);
         ImagePaths images = new ImagePaths(status::nodes);
-        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
+        Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
+                new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
+        Config server = system.settings().config().getConfig("pekko.http.server");
+        ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
+                server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
+                vireo.getDuration("http.request-head-timeout"));
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
-                .bind(routes.route())
+                .connectionSource()
+                .toMat(Sink.foreach(connections::accept), Keep.left())
+                .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new ApiServer(binding, images);
     }
@@ -77,6 +90,7 @@ public final class ApiServer extends AllDirectives {
 
     /** The route tree, errors rendered as {@code {"code","message","field"}}. */
     private static final class Routes extends AllDirectives {
+        private final Duration bodyDeadline;
         private final VirtualMachineRoutes vms;
         private final HistoryRoutes history;
         private final ConsoleRoute console;
@@ -84,9 +98,12 @@ public final class ApiServer extends AllDirectives {
         private final StatusRoutes status;
         private final NodeRoutes nodes;
         private final VireoMetrics metrics;
+        private final MigrationRoutes migrations;
 
-        Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
+        Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations) {
+            this.bodyDeadline = bodyDeadline;
+            this.migrations = migrations;
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -100,7 +117,9 @@ public final class ApiServer extends AllDirectives {
             return mapResponse(response -> {
                 metrics.httpResponse(response.status().intValue());
                 return response;
-            }, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+            }, () -> withRequestTimeoutResponse(request -> ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
+                    "Timeout", "the request was not answered within the server's request timeout; retry", null),
+                    () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> bodyWithin(() ->
                     optionalHeaderValueByName(RequestIds.HEADER, given -> {
                         String requestId = given.filter(s -> !s.isBlank()).map(RequestIds::checked)
                                 .orElseGet(RequestIds::generated);
@@ -110,17 +129,42 @@ public final class ApiServer extends AllDirectives {
                                             // every route under a namespace: one that no VM can be in is a 400
                                             ManifestValidator.checkName("namespace", namespace);
                                             return pathPrefix("virtualmachines", () ->
-                                                    vms.route(namespace, requestId, this::perVm));
+                                                    vms.route(namespace, requestId, id -> perVm(id, requestId)));
                                         })),
                                         path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
                                         pathPrefix("nodes", () -> nodes.route(requestId))))),
                                 status.healthRoutes()));
-                    }))));
+                    }))))));
         }
 
-        private Route perVm(VmId id) {
-            return concat(history.route(id), console.route(id),
+        /**
+         * The request's body read in full within {@code bodyDeadline} (408 otherwise) before any route sees it: a
+         * client that trickles a body holds its connection no longer than that (hardening finding 5).
+         */
+        private Route bodyWithin(java.util.function.Supplier<Route> inner) {
+            return extractRequestEntity(entity -> {
+                if (entity.isStrict()) {
+                    return inner.get();
+                }
+                return extractMaterializer(materializer -> onComplete(
+                        entity.toStrict(bodyDeadline.toMillis(), materializer), read -> {
+                            if (read.isSuccess()) {
+                                return mapRequest(r -> r.withEntity(read.get()), inner);
+                            }
+                            Throwable e = read.failed().get();
+                            if (e instanceof TimeoutException) {
+                                return complete(ApiResponses.error(StatusCodes.REQUEST_TIMEOUT, "RequestTimeout",
+                                        "the request body did not arrive within " + bodyDeadline.toSeconds() + " s",
+                                        null));
+                            }
+                            return failWith(e);
+                        }));
+            });
+        }
+
+        private Route perVm(VmId id, String requestId) {
+            return concat(history.route(id), console.route(id), migrations.route(id, requestId),
                     path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             "snapshots are not available yet in this version of Vireo", null))));
         }
@@ -131,6 +175,9 @@ public final class ApiServer extends AllDirectives {
                             "Invalid", e.getMessage(), e.field())))
                     .match(TimeoutException.class, e -> complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
                             "Timeout", "the VM did not answer in time; retry", null)))
+                    .match(EntityStreamSizeException.class, e -> complete(ApiResponses.tooLarge(e)))
+                    .match(IllegalRequestException.class, e -> complete(ApiResponses.illegal(e)))
+                    .match(EntityStreamException.class, e -> complete(ApiResponses.malformedBody(e)))
                     .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
                     .match(Throwable.class, e -> {
                         log.error("request failed", e);
@@ -144,6 +191,15 @@ public final class ApiServer extends AllDirectives {
             if (cause instanceof InvalidManifestException e) {
                 return complete(ApiResponses.error(StatusCodes.BAD_REQUEST, "Invalid",
                         e.getMessage(), e.field()));
+            }
+            if (cause instanceof EntityStreamSizeException e) {
+                return complete(ApiResponses.tooLarge(e));
+            }
+            if (cause instanceof IllegalRequestException e) {
+                return complete(ApiResponses.illegal(e));
+            }
+            if (cause instanceof EntityStreamException e) {
+                return complete(ApiResponses.malformedBody(e));
             }
             if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
                 return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",
@@ -165,7 +221,8 @@ public final class ApiServer extends AllDirectives {
                                     "no such path; the API's paths are /api/v1/namespaces/{ns}/virtualmachines[/{name}[/…]],"
                                             + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
-                    .withFallback(RejectionHandler.defaultHandler());
+                    .withFallback(RejectionHandler.defaultHandler())
+                    .mapRejectionResponse(ApiResponses::inErrorShape);
         }
     }
 }
