@@ -56,7 +56,8 @@ public final class ApiServer extends AllDirectives {
         Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
                 server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
@@ -97,10 +98,12 @@ public final class ApiServer extends AllDirectives {
         private final StatusRoutes status;
         private final NodeRoutes nodes;
         private final VireoMetrics metrics;
+        private final MigrationRoutes migrations;
 
         Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations) {
             this.bodyDeadline = bodyDeadline;
+            this.migrations = migrations;
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -126,7 +129,7 @@ public final class ApiServer extends AllDirectives {
                                             // every route under a namespace: one that no VM can be in is a 400
                                             ManifestValidator.checkName("namespace", namespace);
                                             return pathPrefix("virtualmachines", () ->
-                                                    vms.route(namespace, requestId, this::perVm));
+                                                    vms.route(namespace, requestId, id -> perVm(id, requestId)));
                                         })),
                                         path("virtualmachines", () -> vms.list(null)),
                                         path("events", events::route),
@@ -160,8 +163,8 @@ public final class ApiServer extends AllDirectives {
             });
         }
 
-        private Route perVm(VmId id) {
-            return concat(history.route(id), console.route(id),
+        private Route perVm(VmId id, String requestId) {
+            return concat(history.route(id), console.route(id), migrations.route(id, requestId),
                     path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             "snapshots are not available yet in this version of Vireo", null))));
         }

@@ -181,7 +181,7 @@ final class VirtualMachineRoutes extends AllDirectives {
                 default -> null;
             };
             if (command == null) {
-                if (action.equals("migrate") || action.equals("restore")) {
+                if (action.equals("restore")) {
                     return complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             action + " is not available yet in this version of Vireo", null));
                 }
