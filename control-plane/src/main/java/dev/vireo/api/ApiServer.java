@@ -1,6 +1,10 @@
 package dev.vireo.api;
 
 import com.typesafe.config.Config;
+import dev.vireo.auth.Authorizer;
+import dev.vireo.auth.RequestLimits;
+import dev.vireo.auth.TokenFile;
+import dev.vireo.protocol.auth.Verb;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
@@ -41,7 +45,8 @@ public final class ApiServer extends AllDirectives {
     }
 
     public static ApiServer start(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
-                                  VmListFreshness listFreshness, VireoMetrics metrics, Config vireo) throws Exception {
+                                  VmListFreshness listFreshness, VireoMetrics metrics, TokenFile tokens,
+                                  Authorizer authorizer, Config vireo) throws Exception {
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
         VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
@@ -49,7 +54,8 @@ public final class ApiServer extends AllDirectives {
         ImagePaths images = new ImagePaths(status::nodes);
         Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics);
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status), new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
+                new Authorization(authorizer), new RoleBindingRoutes(authorizer), metrics);
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
                 .bind(routes.route())
@@ -82,10 +88,17 @@ public final class ApiServer extends AllDirectives {
         private final EventStreamRoute events;
         private final StatusRoutes status;
         private final NodeRoutes nodes;
+        private final Authentication authentication;
+        private final Authorization authorization;
+        private final RoleBindingRoutes bindings;
         private final VireoMetrics metrics;
 
         Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics) {
+               StatusRoutes status, NodeRoutes nodes, Authentication authentication, Authorization authorization,
+               RoleBindingRoutes bindings, VireoMetrics metrics) {
+            this.authentication = authentication;
+            this.authorization = authorization;
+            this.bindings = bindings;
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -104,13 +117,21 @@ public final class ApiServer extends AllDirectives {
                         String requestId = given.filter(s -> !s.isBlank())
                                 .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
                         return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
-                                pathPrefix("api", () -> pathPrefix("v1", () -> concat(
-                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace ->
-                                                pathPrefix("virtualmachines", () ->
-                                                        vms.route(namespace, requestId, this::perVm)))),
-                                        path("virtualmachines", () -> vms.list(null)),
-                                        path("events", events::route),
-                                        pathPrefix("nodes", () -> nodes.route(requestId))))),
+                                pathPrefix("api", () -> authentication.authenticated(user -> pathPrefix("v1", () -> concat(
+                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> concat(
+                                                pathPrefix("virtualmachines", () -> authorization.vms(user, namespace, () ->
+                                                        vms.route(namespace, requestId, user, this::perVm))),
+                                                pathPrefix("rolebindings", () -> authorization.allowed(user, Verb.GRANT,
+                                                        namespace, () -> bindings.route(namespace, requestId, user)))))),
+                                        pathPrefix("clusterrolebindings", () -> authorization.allowed(user,
+                                                Verb.WRITE_CLUSTER, null, () -> bindings.route(null, requestId, user))),
+                                        path("virtualmachines", () -> authorization.withBindings(all ->
+                                                vms.list(null, all.readableNamespaces(user).orElse(null)))),
+                                        path("events", () -> events.route(user, authentication, authorization)),
+                                        pathPrefix("nodes", () -> authorization.cluster(user, () ->
+                                                nodes.route(requestId, user))))))),
+                                path("metrics", () -> authentication.authenticated(user -> authorization.cluster(user,
+                                        status::metricsRoute))),
                                 status.healthRoutes()));
                     }))));
         }
@@ -159,6 +180,7 @@ public final class ApiServer extends AllDirectives {
                     .handleNotFound(extractUnmatchedPath(path ->
                             complete(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
                                     "no such path; the API's paths are /api/v1/namespaces/{ns}/virtualmachines[/{name}[/…]],"
+                                            + " /api/v1/namespaces/{ns}/rolebindings[/{name}], /api/v1/clusterrolebindings[/{name}],"
                                             + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
                     .withFallback(RejectionHandler.defaultHandler());

@@ -1,5 +1,6 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.auth.User;
 import dev.vireo.scheduler.NodeView;
 import java.util.Map;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -20,7 +21,7 @@ final class NodeRoutes extends AllDirectives {
         this.status = status;
     }
 
-    Route route(String requestId) {
+    Route route(String requestId, User user) {
         return concat(
                 pathEndOrSingleSlash(() -> get(() -> completeWithFuture(status.nodes().thenApply(nodes ->
                         ApiResponses.json(StatusCodes.OK, Map.of("items", nodes)))))),
@@ -30,9 +31,9 @@ final class NodeRoutes extends AllDirectives {
                                         .map(n -> ApiResponses.json(StatusCodes.OK, n))
                                         .orElseGet(() -> unknown(name)))))),
                         path("cordon", () -> post(() -> completeWithFuture(status.cordon(name, true, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
+                                user.name()).thenApply(node -> answer(name, node))))),
                         path("uncordon", () -> post(() -> completeWithFuture(status.cordon(name, false, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
+                                user.name()).thenApply(node -> answer(name, node))))),
                         path("drain", () -> post(() -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED,
                                 "NotSupported", "drain moves every VM off the node and comes with live migration;"
                                         + " cordon the node meanwhile (POST …/nodes/" + name + "/cordon)", null)))),
