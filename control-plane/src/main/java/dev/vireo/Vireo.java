@@ -15,6 +15,7 @@ import dev.vireo.cluster.ShardPreallocation;
 import dev.vireo.node.HypervisorChoice;
 import dev.vireo.node.NodeAgentSettings;
 import dev.vireo.persistence.JournalConfig;
+import dev.vireo.persistence.JournalFiles;
 import dev.vireo.persistence.JournalLayout;
 import dev.vireo.persistence.JournalSchema;
 import dev.vireo.protocol.vm.VmDecider;
@@ -69,7 +70,7 @@ public final class Vireo implements AutoCloseable {
 
     public static Vireo start(VireoSettings settings) throws Exception {
         Path dataDir = settings.dataDir().toAbsolutePath().normalize();
-        Files.createDirectories(dataDir);
+        JournalFiles.confine(dataDir);
         HypervisorChoice.Choice choice = settings.withNode() ? HypervisorChoice.pick(settings.hypervisor()) : null;
         if (choice != null) {
             log.info("hypervisor {} ({})", choice.uri(), choice.why());
@@ -99,6 +100,7 @@ public final class Vireo implements AutoCloseable {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME, config);
         try {
             JournalSchema.ensure(system);
+            JournalFiles.keepConfined(system, dataDir, Duration.ofSeconds(1));
             ClusterBoot.join(system, settings.seeds());
 
             Config vireo = system.settings().config().getConfig("vireo");

@@ -47,8 +47,13 @@ final class FakeVireo implements AutoCloseable {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern VM_PATH =
-            Pattern.compile("/api/v1/namespaces/([^/]+)/virtualmachines(?:/([^/]+))?(?:/([^/]+))?");
+            Pattern.compile("/api/v1/namespaces/([^/]+)/virtualmachines(?:/([^/]+))?(?:/([^/]+))?(?:/([^/]+))?");
     private static final String POISON = "\u0000";
+
+    /** What {@code GET …/migrations/{id}} answers, one after the other (the last one stays). */
+    final List<ObjectNode> migrationStates = new java.util.ArrayList<>(List.of(MAPPER.createObjectNode()
+            .put("phase", "Succeeded").put("source", "a").put("target", "b").put("durationMs", 900)
+            .put("downtimeMs", 42)));
 
     final Map<String, ObjectNode> vms = new ConcurrentHashMap<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -159,6 +164,11 @@ final class FakeVireo implements AutoCloseable {
                 error(exchange, 404, "NotFound", "no route " + path, null);
                 return;
             }
+            if ("migrations".equals(m.group(3)) && m.group(4) != null) {
+                ObjectNode state = migrationStates.size() > 1 ? migrationStates.remove(0) : migrationStates.get(0);
+                json(exchange, 200, state.deepCopy().put("id", m.group(4)));
+                return;
+            }
             route(exchange, method, m.group(1), m.group(2), m.group(3), body, params(query));
         } catch (RuntimeException e) {
             error(exchange, 500, "Internal", e.toString(), null);
@@ -220,7 +230,8 @@ final class FakeVireo implements AutoCloseable {
                 json(exchange, 200, then);
             }
             case "console" -> text(exchange, console);
-            case "migrate" -> json(exchange, 202, MAPPER.createObjectNode().put("migrationId", "mig-1"));
+            case "migrate" -> json(exchange, 202, MAPPER.createObjectNode().put("migrationId", "mig-1")
+                    .put("source", vm.path("status").path("node").asText()));
             default -> {
                 Consumer<String> action = actions.get(sub);
                 if (action != null) {

@@ -1,18 +1,20 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.api.RequestIds;
 import com.typesafe.config.Config;
 import dev.vireo.auth.Authorizer;
 import dev.vireo.auth.RequestLimits;
 import dev.vireo.auth.TokenFile;
+import dev.vireo.protocol.auth.User;
 import dev.vireo.protocol.auth.Verb;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -28,6 +30,10 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,13 +58,22 @@ public final class ApiServer extends AllDirectives {
         VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
         StatusRoutes status = new StatusRoutes(system, scheduler, metrics, timeout);
         ImagePaths images = new ImagePaths(status::nodes);
-        Routes routes = new Routes(new VirtualMachineRoutes(vms, metrics, images),
+        Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
+                new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
-                new Authorization(authorizer), new RoleBindingRoutes(authorizer), metrics);
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics,
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout),
+                new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
+                new Authorization(authorizer), new RoleBindingRoutes(authorizer));
+        Config server = system.settings().config().getConfig("pekko.http.server");
+        ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
+                server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
+                vireo.getDuration("http.request-head-timeout"));
         ServerBinding binding = Http.get(system)
                 .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
-                .bind(routes.route())
+                .connectionSource()
+                .toMat(Sink.foreach(connections::accept), Keep.left())
+                .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new ApiServer(binding, images);
     }
@@ -82,6 +97,7 @@ public final class ApiServer extends AllDirectives {
 
     /** The route tree, errors rendered as {@code {"code","message","field"}}. */
     private static final class Routes extends AllDirectives {
+        private final Duration bodyDeadline;
         private final VirtualMachineRoutes vms;
         private final HistoryRoutes history;
         private final ConsoleRoute console;
@@ -92,10 +108,13 @@ public final class ApiServer extends AllDirectives {
         private final Authorization authorization;
         private final RoleBindingRoutes bindings;
         private final VireoMetrics metrics;
+        private final MigrationRoutes migrations;
 
-        Routes(VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, Authentication authentication, Authorization authorization,
-               RoleBindingRoutes bindings, VireoMetrics metrics) {
+        Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations,
+               Authentication authentication, Authorization authorization, RoleBindingRoutes bindings) {
+            this.bodyDeadline = bodyDeadline;
+            this.migrations = migrations;
             this.authentication = authentication;
             this.authorization = authorization;
             this.bindings = bindings;
@@ -112,17 +131,25 @@ public final class ApiServer extends AllDirectives {
             return mapResponse(response -> {
                 metrics.httpResponse(response.status().intValue());
                 return response;
-            }, () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
-                    optionalHeaderValueByName("X-Request-Id", given -> {
-                        String requestId = given.filter(s -> !s.isBlank())
-                                .orElseGet(() -> UUID.randomUUID().toString().substring(0, 13));
-                        return respondWithHeader(RawHeader.create("X-Request-Id", requestId), () -> concat(
+            }, () -> withRequestTimeoutResponse(request -> ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
+                    "Timeout", "the request was not answered within the server's request timeout; retry", null),
+                    () -> handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> bodyWithin(() ->
+                    optionalHeaderValueByName(RequestIds.HEADER, given -> {
+                        String requestId = given.filter(s -> !s.isBlank()).map(RequestIds::checked)
+                                .orElseGet(RequestIds::generated);
+                        return respondWithHeader(RawHeader.create(RequestIds.HEADER, requestId), () -> concat(
                                 pathPrefix("api", () -> authentication.authenticated(user -> pathPrefix("v1", () -> concat(
-                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> concat(
-                                                pathPrefix("virtualmachines", () -> authorization.vms(user, namespace, () ->
-                                                        vms.route(namespace, requestId, user, this::perVm))),
-                                                pathPrefix("rolebindings", () -> authorization.allowed(user, Verb.GRANT,
-                                                        namespace, () -> bindings.route(namespace, requestId, user)))))),
+                                        pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> {
+                                            // every route under a namespace: one that no VM can be in is a 400
+                                            ManifestValidator.checkName("namespace", namespace);
+                                            return concat(
+                                                    pathPrefix("virtualmachines", () -> authorization.vms(user, namespace,
+                                                            () -> vms.route(namespace, requestId, user,
+                                                                    id -> perVm(id, requestId, user)))),
+                                                    pathPrefix("rolebindings", () -> authorization.allowed(user,
+                                                            Verb.GRANT, namespace,
+                                                            () -> bindings.route(namespace, requestId, user))));
+                                        })),
                                         pathPrefix("clusterrolebindings", () -> authorization.allowed(user,
                                                 Verb.WRITE_CLUSTER, null, () -> bindings.route(null, requestId, user))),
                                         path("virtualmachines", () -> authorization.withBindings(all ->
@@ -133,11 +160,36 @@ public final class ApiServer extends AllDirectives {
                                 path("metrics", () -> authentication.authenticated(user -> authorization.cluster(user,
                                         status::metricsRoute))),
                                 status.healthRoutes()));
-                    }))));
+                    }))))));
         }
 
-        private Route perVm(VmId id) {
-            return concat(history.route(id), console.route(id),
+        /**
+         * The request's body read in full within {@code bodyDeadline} (408 otherwise) before any route sees it: a
+         * client that trickles a body holds its connection no longer than that (hardening finding 5).
+         */
+        private Route bodyWithin(java.util.function.Supplier<Route> inner) {
+            return extractRequestEntity(entity -> {
+                if (entity.isStrict()) {
+                    return inner.get();
+                }
+                return extractMaterializer(materializer -> onComplete(
+                        entity.toStrict(bodyDeadline.toMillis(), materializer), read -> {
+                            if (read.isSuccess()) {
+                                return mapRequest(r -> r.withEntity(read.get()), inner);
+                            }
+                            Throwable e = read.failed().get();
+                            if (e instanceof TimeoutException) {
+                                return complete(ApiResponses.error(StatusCodes.REQUEST_TIMEOUT, "RequestTimeout",
+                                        "the request body did not arrive within " + bodyDeadline.toSeconds() + " s",
+                                        null));
+                            }
+                            return failWith(e);
+                        }));
+            });
+        }
+
+        private Route perVm(VmId id, String requestId, User user) {
+            return concat(history.route(id), console.route(id), migrations.route(id, requestId, user.name()),
                     path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             "snapshots are not available yet in this version of Vireo", null))));
         }
@@ -148,6 +200,8 @@ public final class ApiServer extends AllDirectives {
                             "Invalid", e.getMessage(), e.field())))
                     .match(TimeoutException.class, e -> complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE,
                             "Timeout", "the VM did not answer in time; retry", null)))
+                    .match(EntityStreamSizeException.class, e -> complete(ApiResponses.tooLarge(e)))
+                    .match(IllegalRequestException.class, e -> complete(ApiResponses.illegal(e)))
                     .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
                     .match(Throwable.class, e -> {
                         log.error("request failed", e);
@@ -161,6 +215,12 @@ public final class ApiServer extends AllDirectives {
             if (cause instanceof InvalidManifestException e) {
                 return complete(ApiResponses.error(StatusCodes.BAD_REQUEST, "Invalid",
                         e.getMessage(), e.field()));
+            }
+            if (cause instanceof EntityStreamSizeException e) {
+                return complete(ApiResponses.tooLarge(e));
+            }
+            if (cause instanceof IllegalRequestException e) {
+                return complete(ApiResponses.illegal(e));
             }
             if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
                 return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",
@@ -183,7 +243,8 @@ public final class ApiServer extends AllDirectives {
                                             + " /api/v1/namespaces/{ns}/rolebindings[/{name}], /api/v1/clusterrolebindings[/{name}],"
                                             + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
-                    .withFallback(RejectionHandler.defaultHandler());
+                    .withFallback(RejectionHandler.defaultHandler())
+                    .mapRejectionResponse(ApiResponses::inErrorShape);
         }
     }
 }

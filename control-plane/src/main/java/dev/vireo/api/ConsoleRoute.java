@@ -2,6 +2,7 @@ package dev.vireo.api;
 
 import dev.vireo.node.ConsoleReader;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.node.NodeConsole;
 import dev.vireo.protocol.vm.Rejection;
 import dev.vireo.protocol.vm.VmId;
@@ -206,7 +207,7 @@ final class ConsoleRoute extends AllDirectives {
         if (value.equalsIgnoreCase("false")) {
             return false;
         }
-        throw new InvalidManifestException("follow", "follow=" + value + " is not a boolean: use follow=true or"
+        throw new InvalidManifestException("follow", "follow=" + Limits.shown(value) + " is not a boolean: use follow=true or"
                 + " follow=false");
     }
 }

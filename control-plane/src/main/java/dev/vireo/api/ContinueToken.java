@@ -1,6 +1,7 @@
 package dev.vireo.api;
 
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import java.nio.charset.StandardCharsets;
@@ -34,11 +35,11 @@ final class ContinueToken {
             ManifestValidator.checkName("continue", last.namespace());
             ManifestValidator.checkName("continue", last.name());
         } catch (IllegalArgumentException | InvalidManifestException e) {
-            throw new InvalidManifestException("continue", "continue token \"" + token + "\" is not one this Vireo gave"
+            throw new InvalidManifestException("continue", "continue token " + Limits.shown(token) + " is not one this Vireo gave"
                     + " out; list again without continue, and pass on the metadata.continue of each page");
         }
         if (namespace != null && !namespace.equals(last.namespace())) {
-            throw new InvalidManifestException("continue", "continue token \"" + token + "\" belongs to a list of"
+            throw new InvalidManifestException("continue", "continue token " + Limits.shown(token) + " belongs to a list of"
                     + " namespace " + last.namespace() + ", not of " + namespace);
         }
         return last;

@@ -7,10 +7,12 @@ import dev.vireo.persistence.LoggedEvent;
 import dev.vireo.persistence.StoredEvent;
 import dev.vireo.persistence.StoredNodeEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.auth.RoleBindings;
 import dev.vireo.protocol.auth.User;
 import dev.vireo.protocol.auth.Verb;
+import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.vm.VmEvent;
 import dev.vireo.protocol.vm.VmId;
@@ -58,6 +60,8 @@ final class EventStreamRoute extends AllDirectives {
                                 return complete(Authorization.forbidden(user, Verb.READ, namespace.orElse("(any)")));
                             }
                             long after = offset(lastEventId.or(() -> since));
+                            namespace.ifPresent(ns -> ManifestValidator.checkName("namespace", ns));
+                            name.ifPresent(n -> ManifestValidator.checkName("name", n));
                             Optional<Runnable> slot = authentication.limits().openStream(user);
                             if (slot.isEmpty()) {
                                 return complete(Authentication.tooManyRequests(RECHECK, "user " + user.name()
@@ -137,8 +141,8 @@ final class EventStreamRoute extends AllDirectives {
             }
             return offset;
         } catch (NumberFormatException e) {
-            throw new InvalidManifestException("since", "\"" + given.get()
-                    + "\" is not an event offset: use the id of an event received, or 0 to replay everything");
+            throw new InvalidManifestException("since", Limits.shown(given.get())
+                    + " is not an event offset: use the id of an event received, or 0 to replay everything");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.vireo.api;
 
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.VirtualMachineViews;
 import dev.vireo.protocol.vm.VmId;
 import java.time.Instant;
@@ -39,16 +40,26 @@ final class HistoryRoutes extends AllDirectives {
                 }))));
     }
 
+    /** The instants an ISO-8601 text of four-digit years names; beyond them no event was or will be written. */
+    static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
+
     static Instant parseInstant(String text) {
+        Instant instant;
         try {
-            return Instant.parse(text);
+            instant = Instant.parse(text);
         } catch (DateTimeParseException e) {
             try {
-                return OffsetDateTime.parse(text).toInstant();
+                instant = OffsetDateTime.parse(text).toInstant();
             } catch (DateTimeParseException e2) {
-                throw new InvalidManifestException("at", "\"" + text + "\" is not an ISO-8601 instant"
+                throw new InvalidManifestException("at", Limits.shown(text) + " is not an ISO-8601 instant"
                         + " (e.g. 2026-11-28T10:15:30Z or 2026-11-28T11:15:30+01:00)");
             }
         }
+        if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+            throw new InvalidManifestException("at", "at=" + Limits.shown(text) + " is outside the years 0001 to 9999;"
+                    + " give an instant within them");
+        }
+        return instant;
     }
 }

@@ -2,9 +2,11 @@ package dev.vireo.api;
 
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.LabelSelector;
 import dev.vireo.protocol.api.ManifestParser;
 import dev.vireo.protocol.api.ManifestValidator;
+import dev.vireo.protocol.api.ObjectMeta;
 import dev.vireo.protocol.api.VirtualMachineManifest;
 import dev.vireo.protocol.api.VirtualMachineView;
 import dev.vireo.protocol.api.VirtualMachineViews;
@@ -17,6 +19,7 @@ import dev.vireo.vm.VirtualMachineEntity;
 import dev.vireo.vm.VmListFreshness;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -52,6 +55,8 @@ final class VirtualMachineRoutes extends AllDirectives {
                         list(namespace, null),
                         post(() -> body((bytes, type) -> create(namespace, bytes, type, requestId, principal))))),
                 pathPrefix(PathMatchers.segment(), name -> {
+                    // no VM can have another name: a 400, rather than an entity started for any string
+                    ManifestValidator.checkName("name", name);
                     VmId id = new VmId(namespace, name);
                     return concat(
                             pathEndOrSingleSlash(() -> concat(
@@ -118,7 +123,7 @@ final class VirtualMachineRoutes extends AllDirectives {
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new InvalidManifestException("limit", "limit=" + value + " is not a number of VMs: give a whole number"
+        throw new InvalidManifestException("limit", "limit=" + Limits.shown(value) + " is not a number of VMs: give a whole number"
                 + " from 1 (or 0, or leave it out, for all)");
     }
 
@@ -132,17 +137,38 @@ final class VirtualMachineRoutes extends AllDirectives {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec validated = ManifestValidator.validate(manifest, namespace, null);
         VmId id = new VmId(namespace, manifest.metadata().name());
-        return completeWithFuture(images.checked(validated).thenCompose(spec -> reply(vms.execute(id,
-                new VmCommand.Create(requestId, principal, UUID.randomUUID().toString(), labels(manifest), spec)),
-                StatusCodes.CREATED)));
+        return completeWithFuture(setByVireoChecked(id, manifest, false)
+                .thenCompose(unused -> images.checked(validated))
+                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.Create(requestId, principal,
+                        UUID.randomUUID().toString(), labels(manifest), spec)), StatusCodes.CREATED)));
     }
 
     private Route replace(VmId id, byte[] body, String contentType, String requestId, String principal) {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec validated = ManifestValidator.validate(manifest, id.namespace(), id.name());
-        return completeWithFuture(images.checked(validated).thenCompose(spec -> reply(vms.execute(id,
-                new VmCommand.UpdateSpec(requestId, principal, labels(manifest), spec,
-                        manifest.metadata().resourceVersion())), StatusCodes.OK)));
+        return completeWithFuture(setByVireoChecked(id, manifest, true)
+                .thenCompose(unused -> images.checked(validated))
+                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.UpdateSpec(requestId, principal,
+                        labels(manifest), spec, manifest.metadata().resourceVersion())), StatusCodes.OK)));
+    }
+
+    /**
+     * A manifest read back from Vireo carries the metadata Vireo set: checked against the VM, never dropped. A
+     * create of a VM that exists goes on to its entity (409, as for any create of an existing name); a replace
+     * of a VM that does not goes on too (404); {@code resourceVersion} of a replace is the entity's precondition.
+     */
+    private CompletionStage<Void> setByVireoChecked(VmId id, VirtualMachineManifest manifest, boolean replace) {
+        ObjectMeta meta = manifest.metadata();
+        if (!ManifestValidator.carriesSetByVireo(meta)
+                || replace && meta.uid() == null && meta.generation() == null && meta.creationTimestamp() == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return vms.get(id).thenAccept(state -> {
+            if (state.exists() != replace) {
+                return;
+            }
+            ManifestValidator.checkSetByVireo(meta, state);
+        });
     }
 
     private Route action(VmId id, String action, String requestId, String principal) {
@@ -156,7 +182,7 @@ final class VirtualMachineRoutes extends AllDirectives {
                 default -> null;
             };
             if (command == null) {
-                if (action.equals("migrate") || action.equals("restore")) {
+                if (action.equals("restore")) {
                     return complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
                             action + " is not available yet in this version of Vireo", null));
                 }
@@ -199,7 +225,7 @@ final class VirtualMachineRoutes extends AllDirectives {
         if (value.equalsIgnoreCase("false")) {
             return false;
         }
-        throw new InvalidManifestException("force", "force=" + value + " is not a boolean: use force=true or force=false");
+        throw new InvalidManifestException("force", "force=" + Limits.shown(value) + " is not a boolean: use force=true or force=false");
     }
 
     private static Map<String, String> labels(VirtualMachineManifest manifest) {

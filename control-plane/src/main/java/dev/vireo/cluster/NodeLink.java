@@ -1,5 +1,6 @@
 package dev.vireo.cluster;
 
+import dev.vireo.protocol.api.RequestIds;
 import dev.vireo.protocol.node.FromNode;
 import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeRegistration;
@@ -37,7 +38,7 @@ public final class NodeLink {
                         return Behaviors.same();
                     })
                     .onMessage(NodeReport.class, report -> {
-                        scheduler.tell(new Scheduler.Report(report, "node-" + nodeName + "-" + ++sequence[0]));
+                        scheduler.tell(new Scheduler.Report(report, RequestIds.NODE + nodeName + "-" + ++sequence[0]));
                         return Behaviors.same();
                     })
                     .build();

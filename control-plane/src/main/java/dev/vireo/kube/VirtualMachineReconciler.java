@@ -1,5 +1,6 @@
 package dev.vireo.kube;
 
+import dev.vireo.protocol.api.RequestIds;
 import static dev.vireo.kube.VirtualMachineResource.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -134,7 +135,7 @@ final class VirtualMachineReconciler {
             return;
         }
         Map<String, String> labels = labels(cr);
-        String requestId = "kube-" + cr.getMetadata().getUid() + "-" + generation;
+        String requestId = RequestIds.KUBE + cr.getMetadata().getUid() + "-" + generation;
         VmCommand command = null;
         if (!state.exists()) {
             command = new VmCommand.Create(requestId, principal(cr), cr.getMetadata().getUid(), labels, spec);
@@ -170,7 +171,7 @@ final class VirtualMachineReconciler {
         if (state.exists() && state.uid().equals(boundUid(cr))) {
             if (!state.deleting()) {
                 VirtualMachineEntity.Reply reply = vms.execute(id, new VmCommand.Delete(
-                        "kube-" + cr.getMetadata().getUid() + "-delete", principal(cr)));
+                        RequestIds.KUBE + cr.getMetadata().getUid() + "-delete", principal(cr)));
                 if (reply instanceof VirtualMachineEntity.Accepted accepted) {
                     state = accepted.state();
                 }

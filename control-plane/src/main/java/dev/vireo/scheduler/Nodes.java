@@ -1,5 +1,6 @@
 package dev.vireo.scheduler;
 
+import dev.vireo.protocol.api.RequestIds;
 import dev.vireo.protocol.node.NodeConsole;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.node.NodeInfo;
@@ -118,19 +119,19 @@ final class Nodes {
                     address, i.cpus() * cpuAllocationRatio, i.cpus(), cpuAllocationRatio, i.memoryBytes() >> 20,
                     i.hypervisor(), i.virtualization(), i.libvirtUri(), i.labels(), i.images().files().size(),
                     i.images().directory());
-            record(new NodeEvent.NodeJoined(meta("node-joined"), name, address, i.cpus() * cpuAllocationRatio,
+            record(new NodeEvent.NodeJoined(meta(RequestIds.NODE + "joined"), name, address, i.cpus() * cpuAllocationRatio,
                     i.memoryBytes(), i.labels(), i.hypervisor(), i.libvirtUri()));
         } else if (outcome instanceof NodeRoster.TookOver took) {
             log.info("node {}: the node runtime at {} (session {}) took over from {}: the same hypervisor host {}, so the"
                     + " same domains; the lease goes on", name, address, reg.session(), took.previousAddress(),
                     reg.info().hostId());
             NodeInfo i = reg.info();
-            record(new NodeEvent.NodeJoined(meta("node-joined"), name, address, i.cpus() * cpuAllocationRatio,
+            record(new NodeEvent.NodeJoined(meta(RequestIds.NODE + "joined"), name, address, i.cpus() * cpuAllocationRatio,
                     i.memoryBytes(), i.labels(), i.hypervisor(), i.libvirtUri()));
         } else if (outcome instanceof NodeRoster.Updated updated && updated.changed() && !reg.info().ready()) {
             List<VmId> vms = placements.vmsOn(name);
             log.warn("node {} cannot reach its hypervisor; {} VM(s) there are Unknown", name, vms.size());
-            String requestId = "node-not-ready-" + shortId();
+            String requestId = RequestIds.NODE + "not-ready-" + shortId();
             vms.forEach(vm -> toVm.accept(vm, new VmCommand.NodeNotReady(requestId, name)));
         }
         refresh(e);
@@ -168,7 +169,7 @@ final class Nodes {
         String reason = "no lease renewal for " + timing.ttl().plus(timing.margin()).toMillis() + " ms (lease "
                 + timing.ttl().toMillis() + " ms + " + timing.margin().toMillis() + " ms for its watchdog to fence)";
         log.warn("node {} lost: {}; {} VM(s) were placed there: {}", e.name, reason, vms.size(), vms.keySet());
-        String requestId = "node-lost-" + shortId();
+        String requestId = RequestIds.NODE + "lost-" + shortId();
         record(new NodeEvent.NodeLost(meta(requestId), e.name, reason,
                 vms.keySet().stream().map(VmId::entityId).toList()));
         vms.keySet().forEach(vm -> toVm.accept(vm, new VmCommand.LoseNode(requestId, e.name)));
@@ -188,13 +189,13 @@ final class Nodes {
         if (e.state == State.Ready) {
             if (before == State.NotReady && logged.remove(e.name + "|notready") != null) {
                 log.info("node {} is ready again", e.name);
-                record(new NodeEvent.NodeReady(meta("node-ready-" + shortId()), e.name));
+                record(new NodeEvent.NodeReady(meta(RequestIds.NODE + "ready-" + shortId()), e.name));
             }
             capacityFreed.run();
         } else if (e.state == State.NotReady && before == State.Ready) {
             logged.put(e.name + "|notready", true);
             log.warn("node {} is not ready: {}", e.name, e.notReadyReason);
-            record(new NodeEvent.NodeNotReady(meta("node-not-ready-" + shortId()), e.name, e.notReadyReason));
+            record(new NodeEvent.NodeNotReady(meta(RequestIds.NODE + "not-ready-" + shortId()), e.name, e.notReadyReason));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vireo.vm;
 
+import dev.vireo.protocol.api.RequestIds;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmEffect;
 import dev.vireo.scheduler.Scheduler;
@@ -36,9 +37,17 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
             scheduler.tell(new Scheduler.ToNode(e.command()));
         } else if (effect instanceof VmEffect.DeleteFilesOnNodes e) {
             scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.uid(), e.requestId()));
+        } else if (effect instanceof VmEffect.ReserveMigrationTarget e) {
+            scheduler.tell(new Scheduler.ReserveMigrationTarget(e.vm(), e.migrationId(), e.source(), e.node(),
+                    e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(), e.imageFiles(), e.requestId()));
+        } else if (effect instanceof VmEffect.ReleaseMigrationTarget e) {
+            scheduler.tell(new Scheduler.ReleaseMigrationTarget(e.vm(), e.migrationId()));
+        } else if (effect instanceof VmEffect.PromoteMigrationTarget e) {
+            scheduler.tell(new Scheduler.PromoteMigrationTarget(e.vm(), e.migrationId(), e.node(), e.incarnation(),
+                    e.cores(), e.memoryBytes()));
         } else if (effect instanceof VmEffect.WakeAt e) {
             Duration delay = Duration.between(clock.instant(), e.at());
-            VmCommand wake = new VmCommand.BackoffExpired("backoff-" + e.at().toEpochMilli(), e.at());
+            VmCommand wake = new VmCommand.BackoffExpired(RequestIds.BACKOFF + e.at().toEpochMilli(), e.at());
             timers.startSingleTimer(BACKOFF_TIMER, new VirtualMachineEntity.Execute(wake, null),
                     delay.isNegative() ? Duration.ZERO : delay);
         }

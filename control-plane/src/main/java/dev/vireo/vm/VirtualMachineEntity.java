@@ -1,5 +1,6 @@
 package dev.vireo.vm;
 
+import dev.vireo.protocol.api.RequestIds;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.persistence.JournalWrites;
@@ -204,7 +205,7 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                     if (state.exists()) {
                         metrics.vmRecovered();
                     }
-                    List<VmEffect> effects = decider.onRecovery(state, "recovery-" + UUID.randomUUID().toString().substring(0, 8));
+                    List<VmEffect> effects = decider.onRecovery(state, RequestIds.RECOVERY + UUID.randomUUID().toString().substring(0, 8));
                     if (!effects.isEmpty()) {
                         context.getLog().info("{} recovered as {} at incarnation {} on {}: resuming its work", id,
                                 state.phase(), state.incarnation(), state.node());

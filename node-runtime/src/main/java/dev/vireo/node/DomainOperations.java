@@ -36,13 +36,16 @@ final class DomainOperations {
     private final Path dataDirectory;
     private final Lease lease;
     private final ImageFiles images;
+    private final LiveMigrations migrations;
 
-    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images) {
+    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
+                     LiveMigrations migrations) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
         this.lease = lease;
         this.images = images;
+        this.migrations = migrations;
     }
 
     /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
@@ -66,6 +69,10 @@ final class DomainOperations {
             return hv -> remove(hv, remove);
         } else if (command instanceof NodeAgentCommand.DeleteVmFiles delete) {
             return hv -> deleteFiles(hv, delete);
+        } else if (command instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return hv -> migrations.prepare(hv, prepare);
+        } else if (command instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return hv -> migrations.migrate(hv, migrate);
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }
@@ -340,6 +347,12 @@ final class DomainOperations {
             return remove.incarnation();
         } else if (c instanceof NodeAgentCommand.DeleteVmFiles) {
             return 0; // the VM is deleted: no incarnation of it is current any more
+        } else if (c instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return prepare.incarnation();
+        } else if (c instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return migrate.incarnation();
+        } else if (c instanceof NodeAgentCommand.CancelMigration cancel) {
+            return cancel.incarnation();
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }

@@ -1,20 +1,21 @@
 package dev.vireo.persistence;
 
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.japi.function.Creator;
-import org.apache.pekko.stream.javadsl.Source;
-
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * Bounds how many catch-up queries run at once: when hundreds of subscribers reconnect together
- * (a restart), they queue here instead of flooding the database and the journal's sequence actor.
+ * (a restart), their queries queue here instead of flooding the database and the journal's sequence actor.
+ *
+ * <p>A permit is held for one query (one page of a replay), never for a whole replay: a subscriber that stops
+ * reading stops asking for pages and holds nothing, so a stalled replay costs only itself (hardening finding 4).
  */
 final class CatchUpGate {
 
-    private final Deque<CompletableFuture<NotUsed>> waiting = new ArrayDeque<>();
+    private final Deque<CompletableFuture<Void>> waiting = new ArrayDeque<>();
     private int available;
 
     CatchUpGate(int permits) {
@@ -24,42 +25,40 @@ final class CatchUpGate {
         this.available = permits;
     }
 
-    /** {@code query} materialized once a permit is free; the permit is returned however the stream ends. */
-    <T> Source<T, NotUsed> through(Creator<Source<T, NotUsed>> query) {
-        return Source.fromMaterializer((mat, attributes) -> {
-            CompletableFuture<NotUsed> permit = acquire();
-            return Source.completionStage(permit)
-                    .flatMapConcat(granted -> query.create())
-                    .watchTermination((notUsed, done) -> {
-                        done.whenComplete((d, failure) -> giveBack(permit));
-                        return notUsed;
-                    });
-        }).mapMaterializedValue(m -> NotUsed.getInstance());
+    /** Runs {@code query} once a permit is free; the permit is returned as soon as the query's answer is there. */
+    <T> CompletionStage<T> query(Supplier<CompletionStage<T>> query) {
+        return acquire().thenCompose(granted -> {
+            CompletionStage<T> answer;
+            try {
+                answer = query.get();
+            } catch (RuntimeException e) {
+                giveBack();
+                return CompletableFuture.failedFuture(e);
+            }
+            return answer.whenComplete((result, failure) -> giveBack());
+        });
     }
 
-    private synchronized CompletableFuture<NotUsed> acquire() {
+    private synchronized CompletableFuture<Void> acquire() {
         if (available > 0) {
             available--;
-            return CompletableFuture.completedFuture(NotUsed.getInstance());
+            return CompletableFuture.completedFuture(null);
         }
-        var permit = new CompletableFuture<NotUsed>();
+        var permit = new CompletableFuture<Void>();
         waiting.add(permit);
         return permit;
     }
 
-    private void giveBack(CompletableFuture<NotUsed> permit) {
-        CompletableFuture<NotUsed> next;
+    private void giveBack() {
+        CompletableFuture<Void> next;
         synchronized (this) {
-            if (waiting.remove(permit)) {
-                return; // cancelled while still waiting: it never held a permit
-            }
             next = waiting.poll();
             if (next == null) {
                 available++;
                 return;
             }
         }
-        next.complete(NotUsed.getInstance());
+        next.complete(null);
     }
 
     synchronized int available() {

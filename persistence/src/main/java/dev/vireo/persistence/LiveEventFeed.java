@@ -95,9 +95,12 @@ final class LiveEventFeed {
         return pages(afterOffset, true);
     }
 
-    /** The events above {@code afterOffset} up to the newest committed one, read page by page. */
+    /**
+     * The events above {@code afterOffset} up to the newest committed one, read page by page; each page's query
+     * waits for a catch-up permit, and the next page is read only once the subscriber has taken this one.
+     */
     private Source<LoggedEvent, NotUsed> catchUp(long afterOffset) {
-        return catchUps.through(() -> pages(afterOffset, false));
+        return pages(afterOffset, false);
     }
 
     /**
@@ -117,7 +120,9 @@ final class LiveEventFeed {
         return waited.thenCompose(ignored -> {
             // taken before the read: a persist acknowledged during the read wakes the next one
             CompletableFuture<Void> nextWrite = writes.next();
-            return database.taggedAfter(tag, at.offset(), PAGE).thenApply(page -> {
+            CompletionStage<List<LoggedEvent>> read = follow ? database.taggedAfter(tag, at.offset(), PAGE)
+                    : catchUps.query(() -> database.taggedAfter(tag, at.offset(), PAGE));
+            return read.thenApply(page -> {
                 long offset = page.isEmpty() ? at.offset() : page.get(page.size() - 1).offset();
                 boolean caughtUp = page.size() < PAGE;
                 Page next = new Page(offset, caughtUp && follow ? nextWrite : null, caughtUp && !follow);

@@ -5,7 +5,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A Kubernetes label selector, as lists take it in {@code ?labelSelector=}: requirements separated by commas,
@@ -16,8 +15,6 @@ import java.util.regex.Pattern;
 public final class LabelSelector {
 
     static final String FIELD = "labelSelector";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
-    private static final Pattern PREFIX = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     /** Everything matches. */
     public static final LabelSelector EVERYTHING = new LabelSelector(List.of());
 
@@ -128,14 +125,12 @@ public final class LabelSelector {
         private String key() {
             skipSpaces();
             String key = word();
-            int slash = key.indexOf('/');
-            String name = slash < 0 ? key : key.substring(slash + 1);
-            String prefix = slash < 0 ? null : key.substring(0, slash);
-            if (!NAME.matcher(name).matches() || prefix != null && (prefix.length() > 253
-                    || !PREFIX.matcher(prefix).matches())) {
-                throw invalid(key.isEmpty() ? "a requirement has no label key" : "\"" + key + "\" is not a label key:"
-                        + " [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', beginning and ending"
-                        + " with a letter or digit");
+            if (key.isEmpty()) {
+                throw invalid("a requirement has no label key");
+            }
+            String problem = LabelSyntax.keyProblem(key);
+            if (problem != null) {
+                throw invalid(problem);
             }
             return key;
         }
@@ -143,9 +138,9 @@ public final class LabelSelector {
         private String value() {
             skipSpaces();
             String value = word();
-            if (!value.isEmpty() && !NAME.matcher(value).matches()) {
-                throw invalid("\"" + value + "\" is not a label value: at most 63 letters, digits, '-', '_' or '.',"
-                        + " beginning and ending with a letter or digit");
+            String problem = LabelSyntax.valueProblem(value);
+            if (problem != null) {
+                throw invalid(problem);
             }
             return value;
         }
@@ -182,7 +177,7 @@ public final class LabelSelector {
         }
 
         private InvalidManifestException invalid(String why) {
-            return new InvalidManifestException(FIELD, "labelSelector \"" + text + "\" is not valid: " + why);
+            return new InvalidManifestException(FIELD, "labelSelector " + Limits.shown(text) + " is not valid: " + why);
         }
     }
 }

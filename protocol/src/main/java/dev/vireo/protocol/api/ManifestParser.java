@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidNullException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.io.IOException;
@@ -29,7 +30,11 @@ public final class ManifestParser {
             throw new InvalidManifestException(null, "the request has no body; send a " + type.getSimpleName()
                     .replace("Manifest", "") + " as JSON or YAML");
         }
-        ObjectMapper mapper = isYaml(contentType) ? Json.yaml() : Json.mapper();
+        if (body.length > Limits.MAX_MANIFEST_BYTES) {
+            throw new InvalidManifestException(null, "the body is " + body.length + " bytes; a manifest is at most "
+                    + Limits.MAX_MANIFEST_BYTES + " bytes (1 MiB)");
+        }
+        ObjectMapper mapper = Json.input(isYaml(contentType));
         try {
             T value = mapper.readValue(body, type);
             if (value == null) {
@@ -42,12 +47,17 @@ public final class ManifestParser {
                     .map(String::valueOf).sorted().collect(Collectors.joining(", "))));
         } catch (InvalidFormatException e) {
             String field = path(e);
+            String value = Limits.shown(String.valueOf(e.getValue()));
             if (e.getTargetType() != null && e.getTargetType().isEnum()) {
-                throw new InvalidManifestException(field, "unknown value \"" + e.getValue() + "\" for " + field
+                throw new InvalidManifestException(field, "unknown value " + value + " for " + field
                         + "; expected one of " + Arrays.stream(e.getTargetType().getEnumConstants())
-                        .map(String::valueOf).collect(Collectors.joining(", ")));
+                        .map(String::valueOf).collect(Collectors.joining(", ")) + " (exactly, no spaces)");
             }
-            throw new InvalidManifestException(field, "invalid value \"" + e.getValue() + "\" for " + field);
+            throw new InvalidManifestException(field, "invalid value " + value + " for " + field + ": expected "
+                    + simpleType(e));
+        } catch (InvalidNullException e) {
+            String field = path(e);
+            throw new InvalidManifestException(field, field + " is null; give it a value or leave it out");
         } catch (MismatchedInputException e) {
             String field = path(e);
             throw new InvalidManifestException(field, field == null
@@ -62,6 +72,10 @@ public final class ManifestParser {
                     + ": " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new InvalidManifestException(null, "the body could not be read: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // what the YAML reader throws without Jackson's wrapping (e.g. a limit of its own)
+            throw new InvalidManifestException(null, "the body is not valid " + (isYaml(contentType) ? "YAML" : "JSON")
+                    + ": " + Limits.shown(String.valueOf(e.getMessage())));
         }
     }
 
@@ -71,7 +85,7 @@ public final class ManifestParser {
             return "another type";
         }
         if (t == int.class || t == Integer.class || t == long.class || t == Long.class) {
-            return "an integer";
+            return "a whole number";
         }
         if (t == String.class) {
             return "a string";
@@ -92,7 +106,9 @@ public final class ManifestParser {
                 if (sb.length() > 0) {
                     sb.append('.');
                 }
-                sb.append(ref.getFieldName());
+                // a key is named as sent, but not at any length: a field name must not echo a megabyte
+                String name = ref.getFieldName();
+                sb.append(name.length() <= 320 ? name : name.substring(0, 64) + "…");
             } else if (ref.getIndex() >= 0) {
                 sb.append('[').append(ref.getIndex()).append(']');
             }

@@ -5,8 +5,14 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Kubernetes resource quantities for memory ("128Mi", "1G", "1.5Gi", "134217728"). */
+/**
+ * Kubernetes resource quantities for memory ("128Mi", "1G", "1.5Gi", "134217728"). The text is bounded before it
+ * is read as a number, so that a quantity of a million digits costs no more than its length to refuse.
+ */
 public final class Quantity {
+
+    /** Longer than any whole number of bytes a long holds, written with a fraction and a suffix. */
+    public static final int MAX_LENGTH = 32;
 
     private static final Pattern FORMAT = Pattern.compile("^([0-9]+(?:\\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$");
     private static final Map<String, BigDecimal> SUFFIX = Map.ofEntries(
@@ -26,7 +32,11 @@ public final class Quantity {
         if (text == null) {
             throw new IllegalArgumentException("no quantity given");
         }
-        Matcher m = FORMAT.matcher(text.trim());
+        if (text.length() > MAX_LENGTH) {
+            throw new IllegalArgumentException("'" + text.substring(0, 16) + "…' (" + text.length()
+                    + " characters) is not a quantity: at most " + MAX_LENGTH + " characters (examples: 128Mi, 1Gi, 512M)");
+        }
+        Matcher m = FORMAT.matcher(text);
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + text + "' is not a quantity (examples: 128Mi, 1Gi, 512M)");
         }

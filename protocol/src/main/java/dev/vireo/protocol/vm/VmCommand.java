@@ -25,7 +25,11 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmCommand.BackoffExpired.class, name = "BackoffExpired"),
         @JsonSubTypes.Type(value = VmCommand.ReportFromNode.class, name = "ReportFromNode"),
         @JsonSubTypes.Type(value = VmCommand.LoseNode.class, name = "LoseNode"),
-        @JsonSubTypes.Type(value = VmCommand.NodeNotReady.class, name = "NodeNotReady")
+        @JsonSubTypes.Type(value = VmCommand.NodeNotReady.class, name = "NodeNotReady"),
+        @JsonSubTypes.Type(value = VmCommand.Migrate.class, name = "Migrate"),
+        @JsonSubTypes.Type(value = VmCommand.CancelMigration.class, name = "CancelMigration"),
+        @JsonSubTypes.Type(value = VmCommand.MigrationTargetReserved.class, name = "MigrationTargetReserved"),
+        @JsonSubTypes.Type(value = VmCommand.MigrationTargetRefused.class, name = "MigrationTargetRefused")
 })
 public sealed interface VmCommand extends CborSerializable {
 
@@ -103,6 +107,30 @@ public sealed interface VmCommand extends CborSerializable {
         @Override
         public String principal() {
             return EventMeta.SYSTEM;
+        }
+    }
+
+    /** Live-migrate the running VM; {@code targetNode} null: the scheduler chooses. */
+    record Migrate(String requestId, String principal, String migrationId, String targetNode, MigrationPolicy policy)
+            implements VmCommand {
+    }
+
+    record CancelMigration(String requestId, String principal, String migrationId) implements VmCommand {
+    }
+
+    /** The scheduler reserved {@code node} as the migration's target, for placement {@code incarnation}. */
+    record MigrationTargetReserved(String requestId, String migrationId, String node, long incarnation)
+            implements VmCommand {
+        @Override
+        public String principal() {
+            return EventMeta.SCHEDULER;
+        }
+    }
+
+    record MigrationTargetRefused(String requestId, String migrationId, String reason) implements VmCommand {
+        @Override
+        public String principal() {
+            return EventMeta.SCHEDULER;
         }
     }
 }

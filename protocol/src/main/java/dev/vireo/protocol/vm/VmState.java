@@ -7,6 +7,7 @@ import dev.vireo.protocol.vm.Stage.CrashLoopBackOff;
 import dev.vireo.protocol.vm.Stage.ErrorUnschedulable;
 import dev.vireo.protocol.vm.Stage.Failed;
 import dev.vireo.protocol.vm.Stage.GoingDown;
+import dev.vireo.protocol.vm.Stage.Migrating;
 import dev.vireo.protocol.vm.Stage.Placed;
 import dev.vireo.protocol.vm.Stage.Restarting;
 import dev.vireo.protocol.vm.Stage.Running;
@@ -140,10 +141,34 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
             Instant since = runningSince() == null ? at : runningSince();
             Stage reached = e.domainState() == DomainState.Paused ? new Stage.Paused(node(), since) : new Running(node(), since);
             return with(vm.to(reached).withoutFailure());
-        } else if (event instanceof StaleReportIgnored) {
+        } else if (event instanceof StaleReportIgnored || event instanceof MigrationProgressed) {
             return this;
+        } else if (event instanceof MigrationEvent e) {
+            return migrated(e);
         }
         throw new IllegalArgumentException("unknown event " + event.getClass().getName());
+    }
+
+    /** A step of a live migration: only a completed one moves the VM, to its target under a new incarnation. */
+    private VmState migrated(MigrationEvent event) {
+        if (event instanceof MigrationRequested e) {
+            return with(vm.to(new Migrating(node(), runningSince(),
+                    Migration.requested(e.migrationId(), e.source(), e.requestedTarget(), e.policy()))));
+        }
+        Migrating migrating = (Migrating) stage();
+        Migration m = migrating.migration();
+        if (event instanceof MigrationTargetChosen e) {
+            return with(vm.to(migrating.with(m.targetChosen(e.target(), e.targetIncarnation()))));
+        } else if (event instanceof MigrationStarted) {
+            return with(vm.to(migrating.with(m.started())));
+        } else if (event instanceof MigrationCancelRequested) {
+            return with(vm.to(migrating.with(m.cancelling())));
+        } else if (event instanceof MigrationCompleted e) {
+            return new VmState(id, e.incarnation(), vm.to(new Running(e.target(), runningSince())).withoutFailure(),
+                    lastTransitionTime, version);
+        }
+        // failed or cancelled: it runs on where it ran
+        return with(vm.to(new Running(migrating.node(), runningSince())));
     }
 
     private VmState with(Vm changed) {
@@ -197,6 +222,11 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
     /** When its domain last started running; null unless it is meant to run. */
     public Instant runningSince() {
         return stage() instanceof Active a ? a.runningSince() : null;
+    }
+
+    /** The live migration in flight; null when none is. */
+    public Migration migration() {
+        return stage() instanceof Migrating m ? m.migration() : null;
     }
 
     /** When a CrashLoopBackOff ends; null in any other phase. */

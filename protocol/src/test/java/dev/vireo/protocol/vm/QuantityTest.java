@@ -43,4 +43,31 @@ class QuantityTest {
     void rejectsMoreBytesThanALongHolds() {
         assertThrows(IllegalArgumentException.class, () -> Quantity.parseBytes("16Ei"));
     }
+
+    @Test
+    void leadingOrTrailingSpaceIsNoQuantity() {
+        assertThrows(IllegalArgumentException.class, () -> Quantity.parseBytes(" 128Mi"));
+        assertThrows(IllegalArgumentException.class, () -> Quantity.parseBytes("128Mi "));
+    }
+
+    @Test
+    void aMillionDigitsAreRefusedAtOnceWithoutEchoingThem() {
+        String digits = "9".repeat(1_000_000);
+        long started = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Quantity.parseBytes(digits + "Mi"));
+            assertTrue(e.getMessage().length() < 200, "the message quotes the whole input");
+            assertTrue(e.getMessage().contains("at most " + Quantity.MAX_LENGTH + " characters"), e.getMessage());
+        }
+        // today's parser built a BigDecimal of every digit: 55 s for one; refusing by length costs nothing
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(millis < 5_000, "100 refusals of a million digits took " + millis + " ms");
+    }
+
+    @Test
+    void theLongestWholeQuantityStillParses() {
+        assertEquals(Long.MAX_VALUE, Quantity.parseBytes(Long.toString(Long.MAX_VALUE)));
+        assertEquals(1L << 20, Quantity.parseBytes("0.0009765625Gi"));
+    }
 }
