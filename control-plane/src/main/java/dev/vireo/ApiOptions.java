@@ -32,11 +32,31 @@ final class ApiOptions {
             + " made on the first start with a token for user admin, group vireo:admins).")
     Path tokens;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve the API over TLS with this PEM certificate (chain, server first).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key of --tls-cert (PKCS#8 or RSA).")
+    Path tlsKey;
+
+    @Option(names = "--insecure-http", description = "Serve plain HTTP on an --address that is not loopback"
+            + " (tokens then cross the network in the clear).")
+    boolean insecureHttp;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
         if (tokens != null) {
             config.put("vireo.auth.tokens", tokens.toAbsolutePath().toString());
+        }
+        if (tlsCert != null) {
+            config.put("vireo.http.tls-cert", tlsCert.toAbsolutePath().toString());
+        }
+        if (tlsKey != null) {
+            config.put("vireo.http.tls-key", tlsKey.toAbsolutePath().toString());
+        }
+        if (insecureHttp) {
+            config.put("vireo.http.insecure-http", "on");
         }
         if (kubeconfig != null) {
             config.put("vireo.kubernetes.kubeconfig", kubeconfig.toAbsolutePath().toString());

@@ -192,12 +192,12 @@ public final class Vireo implements AutoCloseable {
 
     /** {@code https} when the API serves TLS, else {@code http}. */
     public String scheme() {
-        return "http";
+        return api.certificate() == null ? "http" : "https";
     }
 
     /** The API's TLS certificate file (PEM), null without TLS: the CLI config names it as the CA to trust. */
     public Path certificate() {
-        return null;
+        return api.certificate();
     }
 
     public String hypervisor() {

@@ -49,8 +49,9 @@ final class EventStreamRoute extends AllDirectives {
      * cluster-viewer), looked at again for each event; closed within {@link #RECHECK} of its token's
      * revocation or of the loss of what it asked to read.
      */
-    Route route(User user, Authentication authentication, Authorization authorization) {
-        return get(() -> headerValueByName("Authorization", header -> optionalHeaderValueByName("Last-Event-ID", lastEventId ->
+    Route route(User user, String credential, Authentication authentication, Authorization authorization) {
+        String header = credential;
+        return get(() -> optionalHeaderValueByName("Last-Event-ID", lastEventId ->
                 parameterOptional("since", since -> parameterOptional("namespace", namespace ->
                         parameterOptional("name", name -> parameterOptional("type", type ->
                                 authorization.withBindings(bindings -> {
@@ -87,7 +88,7 @@ final class EventStreamRoute extends AllDirectives {
                                         return mat;
                                     });
                             return completeOK(events, EventStreamMarshalling.toEventStream());
-                        }))))))));
+                        })))))));
     }
 
     /** How often an open stream's token and bindings are looked at again. */

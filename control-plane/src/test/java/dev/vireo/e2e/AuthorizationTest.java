@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.vireo.cli.VireoCli;
 import dev.vireo.e2e.SseSubscription.Event;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,7 +15,6 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * Roles per namespace, over HTTP and the CLI: viewers read, editors also act, admins also grant; a request
@@ -225,6 +221,30 @@ class AuthorizationTest {
     }
 
     @Test
+    void aBrowserOpensTheStreamWithAOneTimeTicketNotItsToken() {
+        String mine = namespace("ticket");
+        Api viewer = userWith("viewer", mine);
+        Api.Response issued = viewer.post("/api/v1/events/tickets", Api.JSON_TYPE, "", null);
+        assertEquals(201, issued.status(), issued.toString());
+        String ticket = issued.at("/ticket").asText();
+        assertFalse(issued.text().contains(viewer.token()), "a ticket is not the token");
+
+        String name = Manifests.uniqueName("t");
+        try (SseSubscription stream = SseSubscription.open(viewer.as(null), "ticket=" + ticket)) {
+            assertEquals(200, stream.status());
+            assertEquals(201, createIn(admin, namespace("other"), Manifests.uniqueName("x")).status());
+            assertEquals(201, createIn(admin, mine, name).status());
+            List<Event> events = stream.takeUntil(e -> e.vm().equals(mine + "/" + name), PATIENCE);
+            assertTrue(events.stream().allMatch(e -> e.data().path("namespace").asText().equals(mine)),
+                    "the ticket's user's namespaces only");
+        }
+        try (SseSubscription again = SseSubscription.open(viewer.as(null), "ticket=" + ticket)) {
+            assertEquals(401, again.status(), "a ticket opens one stream");
+        }
+        assertEquals(401, viewer.as(null).get(Api.vms(mine) + "?ticket=" + ticket).status(), "and nothing else");
+    }
+
+    @Test
     void revokingATokenClosesItsOpenStream() {
         String ns = namespace("revoked");
         String name = "r" + UUID.randomUUID().toString().substring(0, 6);
@@ -258,29 +278,21 @@ class AuthorizationTest {
         String name = Manifests.uniqueName("c");
         assertEquals(201, createIn(admin, ns, name).status());
 
-        Run listed = cli("get", "vms", "-n", ns, "--token", viewer.token());
+        CliRun listed = cli("get", "vms", "-n", ns, "--token", viewer.token());
         assertEquals(0, listed.exit(), listed.err());
         assertTrue(listed.out().contains(name), listed.out());
-        Run start = cli("start", name, "-n", ns, "--token", viewer.token());
+        CliRun start = cli("start", name, "-n", ns, "--token", viewer.token());
         assertTrue(start.exit() != 0);
         assertTrue(start.err().contains("may not change anything in namespace " + ns), start.err());
-        Run wrong = cli("get", "vms", "--token", "wrong-token");
+        CliRun wrong = cli("get", "vms", "--token", "wrong-token");
         assertTrue(wrong.exit() != 0);
         assertTrue(wrong.err().contains("not valid"), wrong.err());
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run cli(String... args) {
+    private static CliRun cli(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.add("--server");
         all.add("http://127.0.0.1:" + vireo.port());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = VireoCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+        return CliRun.of(all.toArray(String[]::new));
     }
 }
