@@ -41,6 +41,7 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
@@ -78,7 +79,7 @@ public final class ApiServer extends AllDirectives {
         Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics,
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
                 new MigrationRoutes(vms, eventLog, scheduler, system, timeout),
                 new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
                 new Authorization(authorizer), new RoleBindingRoutes(authorizer));
@@ -278,6 +279,7 @@ public final class ApiServer extends AllDirectives {
                             "Timeout", "the VM did not answer in time; retry", null)))
                     .match(EntityStreamSizeException.class, e -> complete(ApiResponses.tooLarge(e)))
                     .match(IllegalRequestException.class, e -> complete(ApiResponses.illegal(e)))
+                    .match(EntityStreamException.class, e -> complete(ApiResponses.malformedBody(e)))
                     .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
                     .match(Throwable.class, e -> {
                         log.error("request failed", e);
@@ -297,6 +299,9 @@ public final class ApiServer extends AllDirectives {
             }
             if (cause instanceof IllegalRequestException e) {
                 return complete(ApiResponses.illegal(e));
+            }
+            if (cause instanceof EntityStreamException e) {
+                return complete(ApiResponses.malformedBody(e));
             }
             if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
                 return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",
