@@ -61,10 +61,10 @@ final class MigrationRoutes extends AllDirectives {
         this.timeout = timeout;
     }
 
-    Route route(VmId id, String requestId) {
+    Route route(VmId id, String requestId, String principal) {
         return concat(
                 path("migrate", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes ->
-                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId))))),
+                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId, principal))))),
                 pathPrefix("migrations", () -> concat(
                         pathEndOrSingleSlash(() -> get(() -> completeWithFuture(views(id).thenApply(views ->
                                 ApiResponses.json(StatusCodes.OK, Map.of("kind", "VirtualMachineMigrationList",
@@ -75,7 +75,7 @@ final class MigrationRoutes extends AllDirectives {
                                         .map(v -> ApiResponses.json(StatusCodes.OK, v))
                                         .orElseGet(() -> notFound(id, migration))))),
                                 delete(() -> completeWithFuture(vms.execute(id, new VmCommand.CancelMigration(requestId,
-                                        VirtualMachineRoutes.PRINCIPAL, migration)).thenApply(reply ->
+                                        principal, migration)).thenApply(reply ->
                                         reply instanceof VirtualMachineEntity.Refused refused
                                                 ? ApiResponses.rejected(refused.rejection())
                                                 : ApiResponses.json(StatusCodes.ACCEPTED, Map.of("migrationId",
@@ -167,7 +167,7 @@ final class MigrationRoutes extends AllDirectives {
      * Checks what the VM's entity cannot know (is the named node there, not cordoned, with room and the same base
      * images?), then asks the entity, which refuses what its state does not allow.
      */
-    private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId) {
+    private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
         return vms.get(id).thenCompose(state -> {
             CompletionStage<Scheduler.TargetCheck> check = request.targetNode() == null || !canCheck(state, request)
@@ -183,7 +183,7 @@ final class MigrationRoutes extends AllDirectives {
                             "cannot migrate virtualmachine " + id + " to node " + request.targetNode() + ": "
                                     + answer.reason())));
                 }
-                return vms.execute(id, new VmCommand.Migrate(requestId, VirtualMachineRoutes.PRINCIPAL, migrationId,
+                return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
                         request.targetNode(), request.policy())).thenApply(reply -> {
                     if (reply instanceof VirtualMachineEntity.Refused refused) {
                         return ApiResponses.rejected(refused.rejection());
