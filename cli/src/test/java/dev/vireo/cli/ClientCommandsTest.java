@@ -208,6 +208,27 @@ class ClientCommandsTest {
     }
 
     @Test
+    void drainSaysWhatItDidWithEachVmAndWaitsUntilTheNodeIsEmpty() {
+        vireo.vm("web-1", "Running", "a");
+        Cli run = vireo("drain", "a", "--wait");
+        assertEquals(0, run.exit(), run.toString());
+        assertEquals("""
+                node/a cordoned
+                  default/web-1: Migrating (migration mig-web-1)
+                node/a drained: it runs no VM
+                """, run.out(), run.toString());
+    }
+
+    @Test
+    void drainFailsWhenAVmCouldNotBeMoved() {
+        vireo.vm("stuck-1", "Paused", "a");
+        Cli run = vireo("drain", "a");
+        assertEquals(3, run.exit(), run.toString());
+        assertTrue(run.out().contains("default/stuck-1: NotMoved: it is Paused"), run.toString());
+        assertTrue(run.err().contains("1 VM(s) could not be moved off node a"), run.toString());
+    }
+
+    @Test
     void migrateWaitFailsWhenTheMigrationFails() {
         vireo.vm("web-1", "Running", "a");
         vireo.migrationStates.set(0, FakeVireo.MAPPER.createObjectNode().put("phase", "Failed").put("source", "a")

@@ -155,6 +155,10 @@ final class FakeVireo implements AutoCloseable {
         String method = exchange.getRequestMethod();
         requests.add(new Request(method, path, query, body));
         try {
+            if (path.startsWith("/api/v1/nodes/")) {
+                nodes(exchange, method, path.substring("/api/v1/nodes/".length()));
+                return;
+            }
             if (path.equals("/api/v1/events")) {
                 events(exchange, params(query));
                 return;
@@ -240,6 +244,34 @@ final class FakeVireo implements AutoCloseable {
                 json(exchange, 202, MAPPER.createObjectNode());
             }
         }
+    }
+
+    /** A drain moves the node's VMs (those given to {@link #vm} on that node) at once: the next GET shows none. */
+    private void nodes(HttpExchange exchange, String method, String rest) throws IOException {
+        String[] parts = rest.split("/");
+        String node = parts[0];
+        List<ObjectNode> on = vms.values().stream().filter(vm -> node.equals(vm.path("status").path("node").asText()))
+                .toList();
+        if (method.equals("POST") && parts.length == 2 && parts[1].equals("drain")) {
+            ObjectNode answer = MAPPER.createObjectNode().put("node", node).put("cordoned", true);
+            ArrayNode items = answer.putArray("items");
+            for (ObjectNode vm : on) {
+                String name = vm.path("metadata").path("name").asText();
+                ObjectNode item = items.addObject().put("vm", "default/" + name);
+                if (name.startsWith("stuck")) {
+                    item.put("action", "NotMoved").put("reason", "it is Paused");
+                } else {
+                    item.put("action", "Migrating").put("migrationId", "mig-" + name);
+                    vm.with("status").put("node", "elsewhere");
+                }
+            }
+            json(exchange, 202, answer);
+            return;
+        }
+        ObjectNode view = MAPPER.createObjectNode().put("name", node);
+        ArrayNode names = view.putArray("virtualMachines");
+        on.forEach(vm -> names.add("default/" + vm.path("metadata").path("name").asText()));
+        json(exchange, 200, view);
     }
 
     private void create(HttpExchange exchange, String ns, ObjectNode manifest) throws IOException {

@@ -27,6 +27,7 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.slf4j.Logger;
@@ -55,7 +56,7 @@ public final class ApiServer extends AllDirectives {
         Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status), metrics,
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
                 new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
@@ -176,6 +177,7 @@ public final class ApiServer extends AllDirectives {
                             "Timeout", "the VM did not answer in time; retry", null)))
                     .match(EntityStreamSizeException.class, e -> complete(ApiResponses.tooLarge(e)))
                     .match(IllegalRequestException.class, e -> complete(ApiResponses.illegal(e)))
+                    .match(EntityStreamException.class, e -> complete(ApiResponses.malformedBody(e)))
                     .match(java.util.concurrent.CompletionException.class, e -> unwrap(e.getCause()))
                     .match(Throwable.class, e -> {
                         log.error("request failed", e);
@@ -195,6 +197,9 @@ public final class ApiServer extends AllDirectives {
             }
             if (cause instanceof IllegalRequestException e) {
                 return complete(ApiResponses.illegal(e));
+            }
+            if (cause instanceof EntityStreamException e) {
+                return complete(ApiResponses.malformedBody(e));
             }
             if (cause instanceof TimeoutException || (cause != null && cause.getClass().getSimpleName().contains("Timeout"))) {
                 return complete(ApiResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "Timeout",

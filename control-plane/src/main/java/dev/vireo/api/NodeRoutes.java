@@ -10,14 +10,16 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code /api/v1/nodes}: the nodes with state, capacity, allocation and VMs; one node; cordon (no new VMs)
- * and uncordon. Drain moves VMs off a node and comes with live migration.
+ * and uncordon; drain (cordon, then move every VM off the node as its evictionStrategy says).
  */
 final class NodeRoutes extends AllDirectives {
 
     private final StatusRoutes status;
+    private final NodeDrain drain;
 
-    NodeRoutes(StatusRoutes status) {
+    NodeRoutes(StatusRoutes status, NodeDrain drain) {
         this.status = status;
+        this.drain = drain;
     }
 
     Route route(String requestId) {
@@ -33,9 +35,9 @@ final class NodeRoutes extends AllDirectives {
                                 VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
                         path("uncordon", () -> post(() -> completeWithFuture(status.cordon(name, false, requestId,
                                 VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
-                        path("drain", () -> post(() -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED,
-                                "NotSupported", "drain moves every VM off the node and comes with live migration;"
-                                        + " cordon the node meanwhile (POST …/nodes/" + name + "/cordon)", null)))),
+                        path("drain", () -> post(() -> completeWithFuture(drain.drain(name, requestId,
+                                VirtualMachineRoutes.PRINCIPAL).thenApply(done -> done == null ? unknown(name)
+                                : ApiResponses.json(StatusCodes.ACCEPTED, done))))),
                         path(PathMatchers.segment(), action -> post(() -> complete(ApiResponses.error(
                                 StatusCodes.NOT_FOUND, "NotFound", "unknown node action \"" + action
                                         + "\"; node actions are cordon, uncordon and drain", null)))))));

@@ -2,6 +2,7 @@ package dev.vireo.api;
 
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.JournalForce;
 import dev.vireo.scheduler.NodeView;
 import dev.vireo.scheduler.Scheduler;
 import java.lang.management.ManagementFactory;
@@ -82,6 +83,15 @@ final class StatusRoutes extends AllDirectives {
         sb.append("# HELP vireo_events_persisted_total VM events persisted by this process.\n");
         sb.append("# TYPE vireo_events_persisted_total counter\n");
         sb.append("vireo_events_persisted_total ").append(metrics.eventsPersisted()).append('\n');
+        JournalForce.Counts forced = JournalForce.get(system).counts();
+        sb.append("# HELP vireo_journal_forces_total Forces (fsync) of the journal file; each covers the writes"
+                + " that committed before it began (group commit).\n");
+        sb.append("# TYPE vireo_journal_forces_total counter\n");
+        sb.append("vireo_journal_forces_total ").append(forced.forces()).append('\n');
+        sb.append("# HELP vireo_journal_forced_events_total Events (of VMs, nodes and sharding) acknowledged after a"
+                + " force: divided by the forces, the events one force covers.\n");
+        sb.append("# TYPE vireo_journal_forced_events_total counter\n");
+        sb.append("vireo_journal_forced_events_total ").append(forced.eventsForced()).append('\n');
         sb.append("# HELP vireo_commands_refused_total Commands refused (invalid, not found, illegal transition).\n");
         sb.append("# TYPE vireo_commands_refused_total counter\n");
         sb.append("vireo_commands_refused_total ").append(metrics.commandsRefused()).append('\n');

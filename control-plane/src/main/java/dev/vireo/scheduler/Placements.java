@@ -19,7 +19,7 @@ import java.util.TreeMap;
  */
 final class Placements {
 
-    sealed interface Outcome {
+    sealed interface Outcome permits Placed, Waiting, Queued {
     }
 
     record Placed(String node) implements Outcome {
@@ -44,7 +44,27 @@ final class Placements {
     /** Per VM, the target reserved for its live migration in flight (its capacity counts on the target node). */
     private final Map<VmId, Target> targets = new HashMap<>();
 
-    private record Target(String migrationId, Reservation reservation) {
+    private record Target(String migrationId, String source, Reservation reservation) {
+    }
+
+    /** A request for a migration target, as asked. */
+    record TargetRequest(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                         long memoryBytes, Map<String, String> selector, List<String> files, String requestId) {
+    }
+
+    /** A queued request that has now been answered. */
+    record Dequeued(TargetRequest request, Outcome outcome) {
+    }
+
+    /** The request waits for a migration to end: too many are in flight. */
+    record Queued(String reason) implements Outcome {
+    }
+
+    private Scheduler.MigrationLimits limits = Scheduler.MigrationLimits.DEFAULT;
+    private final LinkedHashMap<VmId, TargetRequest> migrationQueue = new LinkedHashMap<>();
+
+    void limitMigrations(Scheduler.MigrationLimits limits) {
+        this.limits = limits;
     }
     private final LinkedHashMap<VmId, Request> waiting = new LinkedHashMap<>();
     /** node -> {cores, memory bytes, VMs} reserved there: placement reads it per node instead of summing all reservations. */
@@ -100,13 +120,64 @@ final class Placements {
      */
     Outcome reserveTarget(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
                           long memoryBytes, Map<String, String> selector, List<String> files) {
-        Target held = targets.get(vm);
-        if (held != null && held.migrationId().equals(migrationId)) {
+        return reserveTarget(new TargetRequest(vm, migrationId, source, node, incarnation, cores, memoryBytes, selector,
+                files, null));
+    }
+
+    /** As above; a request over the limits of migrations in flight is queued (and answered by {@link #dequeue}). */
+    Outcome reserveTarget(TargetRequest r) {
+        Target held = targets.get(r.vm());
+        if (held != null && held.migrationId().equals(r.migrationId())) {
             return new Placed(held.reservation().node());
         }
         if (held != null) {
-            releaseTarget(vm, held.migrationId());
+            releaseTarget(r.vm(), held.migrationId());
         }
+        TargetRequest queued = migrationQueue.get(r.vm());
+        if (queued != null && !queued.migrationId().equals(r.migrationId())) {
+            migrationQueue.remove(r.vm()); // an older request of the VM's, given up
+        }
+        String busy = overLimits(r.source());
+        if (busy != null) {
+            migrationQueue.put(r.vm(), r);
+            return new Queued(busy);
+        }
+        migrationQueue.remove(r.vm());
+        return choose(r.vm(), r.migrationId(), r.source(), r.node(), r.incarnation(), r.cores(), r.memoryBytes(),
+                r.selector(), r.files());
+    }
+
+    /** Why no more migration may start out of {@code source} now; null when one may. */
+    private String overLimits(String source) {
+        if (targets.size() >= limits.perCluster()) {
+            return targets.size() + " migrations in flight in the cluster (at most " + limits.perCluster() + ")";
+        }
+        long out = targets.values().stream().filter(t -> t.source().equals(source)).count();
+        if (out >= limits.perNode()) {
+            return out + " migrations in flight out of node " + source + " (at most " + limits.perNode() + ")";
+        }
+        return null;
+    }
+
+    /** Answers the queued requests that may start now, oldest first. */
+    List<Dequeued> dequeue() {
+        List<Dequeued> answered = new ArrayList<>();
+        for (TargetRequest r : new ArrayList<>(migrationQueue.values())) {
+            if (overLimits(r.source()) == null) {
+                migrationQueue.remove(r.vm());
+                answered.add(new Dequeued(r, choose(r.vm(), r.migrationId(), r.source(), r.node(), r.incarnation(),
+                        r.cores(), r.memoryBytes(), r.selector(), r.files())));
+            }
+        }
+        return answered;
+    }
+
+    int queuedMigrations() {
+        return migrationQueue.size();
+    }
+
+    private Outcome choose(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                           long memoryBytes, Map<String, String> selector, List<String> files) {
         List<String> needed = files == null ? List.of() : files;
         Optional<String> chosen;
         if (node != null) {
@@ -130,7 +201,7 @@ final class Placements {
             return new Waiting(nodes.size() <= 1 ? "no node other than " + source + " has registered" : why.toString());
         }
         Reservation reservation = new Reservation(chosen.get(), incarnation, cores, memoryBytes);
-        targets.put(vm, new Target(migrationId, reservation));
+        targets.put(vm, new Target(migrationId, source, reservation));
         count(reservation, 1);
         return new Placed(chosen.get());
     }
@@ -180,8 +251,12 @@ final class Placements {
         return null;
     }
 
-    /** Gives back the target of migration {@code migrationId}; true if capacity freed. */
+    /** Gives back the target of migration {@code migrationId} (or its place in the queue); true if capacity freed. */
     boolean releaseTarget(VmId vm, String migrationId) {
+        TargetRequest queued = migrationQueue.get(vm);
+        if (queued != null && queued.migrationId().equals(migrationId)) {
+            migrationQueue.remove(vm);
+        }
         Target held = targets.get(vm);
         if (held == null || !held.migrationId().equals(migrationId)) {
             return false;

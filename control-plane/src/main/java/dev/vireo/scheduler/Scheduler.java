@@ -119,6 +119,14 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     record OwnershipDecided(NodeLease.Reconcile reconcile, Map<NodeLease.Held, Boolean> answers) implements Command {
     }
 
+    /**
+     * How many live migrations may run at once: in the cluster, and out of one node (KubeVirt's defaults: 5 and 2).
+     * The others wait, oldest first, until one ends.
+     */
+    public record MigrationLimits(int perCluster, int perNode) {
+        public static final MigrationLimits DEFAULT = new MigrationLimits(5, 2);
+    }
+
     /** How nodes are kept: the lease timing, and how often leases are checked. */
     public record NodeSettings(NodeRoster.Timing timing, Duration checkInterval) {
 
@@ -152,8 +160,18 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
                                            Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
                                            NodeSettings settings) {
-        return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers ->
-                new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings).recovering())));
+        return create(toVm, vmState, cpuAllocationRatio, settings, MigrationLimits.DEFAULT);
+    }
+
+    /** @param limits how many live migrations may run at once, in the cluster and out of one node */
+    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
+                                           Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
+                                           NodeSettings settings, MigrationLimits limits) {
+        return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers -> {
+            Scheduler scheduler = new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings);
+            scheduler.placements.limitMigrations(limits);
+            return scheduler.recovering();
+        })));
     }
 
     private Scheduler(ActorContext<Command> context, StashBuffer<Command> stash, TimerScheduler<Command> timers,
@@ -254,6 +272,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                 .onMessage(ReleaseMigrationTarget.class, r -> {
                     if (placements.releaseTarget(r.vm(), r.migrationId())) {
                         retryWaiting();
+                        startQueuedMigrations();
                     }
                     return this;
                 })
@@ -261,6 +280,7 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     placements.promoteTarget(p.vm(), p.migrationId(), p.node(), p.incarnation(), p.cores(),
                             p.memoryBytes());
                     retryWaiting(); // the source's capacity is free again
+                    startQueuedMigrations();
                     return this;
                 })
                 .onMessage(CheckMigrationTarget.class, c -> {
@@ -300,9 +320,18 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     }
 
     private Behavior<Command> reserveTarget(ReserveMigrationTarget r) {
-        Placements.Outcome outcome = placements.reserveTarget(r.vm(), r.migrationId(), r.source(), r.node(),
-                r.incarnation(), r.cores(), r.memoryBytes(), r.nodeSelector(), r.imageFiles());
-        if (outcome instanceof Placements.Placed placed) {
+        Placements.TargetRequest request = new Placements.TargetRequest(r.vm(), r.migrationId(), r.source(), r.node(),
+                r.incarnation(), r.cores(), r.memoryBytes(), r.nodeSelector(), r.imageFiles(), r.requestId());
+        answer(request, placements.reserveTarget(request));
+        return this;
+    }
+
+    /** Tells the VM where its migration goes, or why it cannot; a queued one is told once it is dequeued. */
+    private void answer(Placements.TargetRequest r, Placements.Outcome outcome) {
+        if (outcome instanceof Placements.Queued queued) {
+            context.getLog().info("{} migration {} queued: {} [request {}]", r.vm(), r.migrationId(), queued.reason(),
+                    r.requestId());
+        } else if (outcome instanceof Placements.Placed placed) {
             context.getLog().info("{} migration {}: target node {} reserved (incarnation {}) [request {}]", r.vm(),
                     r.migrationId(), placed.node(), r.incarnation(), r.requestId());
             toVm.accept(r.vm(), new VmCommand.MigrationTargetReserved(r.requestId(), r.migrationId(), placed.node(),
@@ -312,7 +341,11 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     refused.reason(), r.requestId());
             toVm.accept(r.vm(), new VmCommand.MigrationTargetRefused(r.requestId(), r.migrationId(), refused.reason()));
         }
-        return this;
+    }
+
+    /** A migration ended: queued ones may start. */
+    private void startQueuedMigrations() {
+        placements.dequeue().forEach(d -> answer(d.request(), d.outcome()));
     }
 
     private void retryWaiting() {

@@ -103,6 +103,7 @@ class LiveMigrationTest {
         Api.Response created = api.create("""
                 {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
                  "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
+                  "evictionStrategy": "LiveMigrate",
                   "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"},
                   "disks": [{"name": "data", "image": "disk.qcow2"}]}}
                 """.formatted(NAME, NAME));
@@ -211,11 +212,32 @@ class LiveMigrationTest {
         stepsDone = 4;
     }
 
-    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    /** Drain: the node is cordoned and its LiveMigrate guest moves to the other node, live. */
     @Test
     @Order(5)
-    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+    void drainCordonsTheNodeAndLiveMigratesItsGuestAway() {
         requireStep(4);
+        String drained = node();
+        Api.Response answer = api.post("/api/v1/nodes/" + drained + "/drain", Api.JSON_TYPE, "", null);
+        assertEquals(202, answer.status(), answer::toString);
+        JsonNode item = answer.at("/items/0");
+        assertEquals("default/" + NAME, item.path("vm").asText(), answer::toString);
+        assertEquals("Migrating", item.path("action").asText(), answer::toString);
+        JsonNode done = awaitMigration(item.path("migrationId").asText(), MIGRATION);
+        assertEquals("Succeeded", done.path("phase").asText(), done::toString);
+        assertEquals(other(drained), node());
+        Eventually.get("node " + drained + " to run no VM", Duration.ofSeconds(10), () -> cluster.node(drained),
+                n -> n.path("virtualMachines").isEmpty() && n.path("cordoned").asBoolean());
+        noDoubles();
+        assertEquals(200, api.post("/api/v1/nodes/" + drained + "/uncordon", Api.JSON_TYPE, "", null).status());
+        stepsDone = 5;
+    }
+
+    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    @Test
+    @Order(6)
+    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+        requireStep(5);
         String source = node();
         String target = other(source);
         Api.Response accepted = migrate("{\"bandwidthMiBps\": 1}");

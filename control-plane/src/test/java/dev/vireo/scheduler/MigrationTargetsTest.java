@@ -91,4 +91,38 @@ class MigrationTargetsTest {
         assertEquals(Map.of(VM, 2L), placements.removeNode("b"));
         assertTrue(placements.holds(VM, "a", 1));
     }
+
+    private static VmId vm(int i) {
+        return new VmId("default", "vm-" + i);
+    }
+
+    private Placements.Outcome reserve(int i, String source) {
+        return placements.reserveTarget(new Placements.TargetRequest(vm(i), "mig-" + i, source, null, 2, 1, 1L << 20,
+                Map.of(), List.of(), "r" + i));
+    }
+
+    @Test
+    void migrationsOverTheLimitsWaitAndStartOldestFirstWhenOneEnds() {
+        placements.limitMigrations(new Scheduler.MigrationLimits(3, 2));
+        for (String n : List.of("a", "b", "c")) {
+            placements.upsertNode(new NodeInfo(n, 64, 64 * GIB, Map.of(), "qemu:///" + n, "tcg", true));
+        }
+        assertInstanceOf(Placements.Placed.class, reserve(1, "a"));
+        assertInstanceOf(Placements.Placed.class, reserve(2, "a"));
+        Placements.Outcome third = reserve(3, "a");
+        assertTrue(((Placements.Queued) third).reason().contains("out of node a (at most 2)"), third::toString);
+        assertInstanceOf(Placements.Placed.class, reserve(4, "b"));
+        Placements.Outcome fifth = reserve(5, "c");
+        assertTrue(((Placements.Queued) fifth).reason().contains("in the cluster (at most 3)"), fifth::toString);
+        assertEquals(2, placements.queuedMigrations());
+        assertEquals(List.of(), placements.dequeue(), "nothing ended yet");
+
+        placements.releaseTarget(vm(1), "mig-1");
+        List<Placements.Dequeued> started = placements.dequeue();
+        assertEquals(List.of(vm(3)), started.stream().map(d -> d.request().vm()).toList(), "the oldest that may go");
+        assertInstanceOf(Placements.Placed.class, started.get(0).outcome());
+
+        placements.releaseTarget(vm(5), "mig-5"); // cancelled while it waited
+        assertEquals(0, placements.queuedMigrations());
+    }
 }

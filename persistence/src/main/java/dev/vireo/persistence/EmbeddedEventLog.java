@@ -30,16 +30,20 @@ final class EmbeddedEventLog implements EventLog {
 
     private final ActorSystem<?> system;
     private final JournalDatabase database;
+    /** Reads stop at what is on disk: history never shows an event a power cut could take back. */
+    private final JournalForce force;
     private volatile LiveEventFeed feed;
 
     EmbeddedEventLog(ActorSystem<?> system) {
         this.system = system;
         this.database = new JournalDatabase(system);
+        this.force = JournalForce.get(system);
     }
 
     @Override
     public CompletionStage<List<StoredEvent>> history(VmId vm) {
-        return database.eventsOf(vm.persistenceId(), 1L, Long.MAX_VALUE);
+        return force.durableOrdering().thenCompose(durable ->
+                database.eventsOf(vm.persistenceId(), 1L, Long.MAX_VALUE, durable));
     }
 
     @Override
@@ -91,7 +95,8 @@ final class EmbeddedEventLog implements EventLog {
     private CompletionStage<List<StoredEvent>> historyAfter(String persistenceId, long afterSequenceNr,
                                                             Predicate<StoredEvent> keep, List<StoredEvent> kept) {
         long to = afterSequenceNr + HISTORY_CHUNK;
-        return database.eventsOf(persistenceId, afterSequenceNr + 1, to)
+        return force.durableOrdering()
+                .thenCompose(durable -> database.eventsOf(persistenceId, afterSequenceNr + 1, to, durable))
                 .thenCompose(chunk -> {
                     for (StoredEvent e : chunk) {
                         if (!keep.test(e)) {

@@ -78,15 +78,17 @@ final class JournalDatabase {
     }
 
     /**
-     * Up to {@code limit} events tagged {@code tag} with ordering above {@code afterOrdering}, in ordering
-     * order. Complete up to the newest committed event because the journal commits in ordering order
-     * ({@link #requireSerialWrites}): a query never sees an event while an earlier one is still missing.
+     * Up to {@code limit} events tagged {@code tag} with ordering above {@code afterOrdering} and at most
+     * {@code durableOrdering} (on disk: {@link JournalForce}), in ordering order. Complete up to there because
+     * the journal commits in ordering order ({@link #requireSerialWrites}): a query never sees an event while an
+     * earlier one is still missing.
      */
-    CompletionStage<List<LoggedEvent>> taggedAfter(String tag, long afterOrdering, int limit) {
+    CompletionStage<List<LoggedEvent>> taggedAfter(String tag, long afterOrdering, long durableOrdering, int limit) {
         return events(taggedAfterCondition(), q -> {
             q.setLong(1, afterOrdering);
-            q.setString(2, tag);
-            q.setInt(3, limit);
+            q.setLong(2, durableOrdering);
+            q.setString(3, tag);
+            q.setInt(4, limit);
         });
     }
 
@@ -95,17 +97,21 @@ final class JournalDatabase {
      * as a join, H2 scanned the whole tag table first (0.5 s a query at 100k events).
      */
     String taggedAfterCondition() {
-        return " WHERE j.\"ordering\" > ? AND j.\"deleted\" = FALSE AND EXISTS (SELECT 1 FROM \"" + tagTable() + "\" t"
-                + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?) ORDER BY j.\"ordering\" LIMIT ?";
+        return " WHERE j.\"ordering\" > ? AND j.\"ordering\" <= ? AND j.\"deleted\" = FALSE AND EXISTS (SELECT 1 FROM \""
+                + tagTable() + "\" t WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?) ORDER BY j.\"ordering\" LIMIT ?";
     }
 
-    /** The events of {@code persistenceId} with sequence numbers in [{@code from}, {@code to}], in order. */
-    CompletionStage<List<StoredEvent>> eventsOf(String persistenceId, long from, long to) {
+    /**
+     * The events of {@code persistenceId} with sequence numbers in [{@code from}, {@code to}] and ordering at most
+     * {@code durableOrdering}, in order.
+     */
+    CompletionStage<List<StoredEvent>> eventsOf(String persistenceId, long from, long to, long durableOrdering) {
         return this.<StoredEvent>events(" WHERE j.\"persistence_id\" = ? AND j.\"sequence_number\" BETWEEN ? AND ?"
-                + " AND j.\"deleted\" = FALSE ORDER BY j.\"sequence_number\"", q -> {
+                + " AND j.\"ordering\" <= ? AND j.\"deleted\" = FALSE ORDER BY j.\"sequence_number\"", q -> {
             q.setString(1, persistenceId);
             q.setLong(2, from);
             q.setLong(3, to);
+            q.setLong(4, durableOrdering);
         });
     }
 
@@ -158,6 +164,26 @@ final class JournalDatabase {
             throw new IllegalStateException("jdbc-journal.parallelism is " + parallelism + ": the event stream"
                     + " needs 1, so that the journal commits events in offset order (see vireo-persistence.conf)");
         }
+    }
+
+    /**
+     * Forces the database file to stable storage (H2's {@code CHECKPOINT SYNC}: what is committed and not yet
+     * written goes to the file, then an fsync of it) and returns the newest ordering committed before the
+     * force began: every event up to it is on disk.
+     */
+    long forceToDisk() {
+        return run(c -> {
+            long committed;
+            try (PreparedStatement q = c.prepareStatement("SELECT COALESCE(MAX(\"ordering\"), 0) FROM \""
+                    + journalTable() + "\""); ResultSet rs = q.executeQuery()) {
+                rs.next();
+                committed = rs.getLong(1);
+            }
+            try (var sync = c.createStatement()) {
+                sync.execute("CHECKPOINT SYNC");
+            }
+            return committed;
+        });
     }
 
     /** The persistence ids that start with {@code prefix}, sorted: a range of the journal's primary key. */

@@ -56,6 +56,8 @@ final class LiveEventFeed {
 
     private final JournalDatabase database;
     private final JournalWrites writes;
+    /** Reads stop at what is on disk: a subscriber never sees an event a power cut could take back. */
+    private final JournalForce force;
     private final String tag;
     private final Duration pollInterval;
     private final int subscriberBuffer;
@@ -68,6 +70,7 @@ final class LiveEventFeed {
         JournalDatabase.requireSerialWrites(system.settings().config());
         this.database = database;
         this.writes = JournalWrites.get(system);
+        this.force = JournalForce.get(system);
         this.catchUps = new CatchUpGate(concurrentCatchUps);
         this.tag = tag;
         this.pollInterval = pollInterval;
@@ -120,8 +123,9 @@ final class LiveEventFeed {
         return waited.thenCompose(ignored -> {
             // taken before the read: a persist acknowledged during the read wakes the next one
             CompletableFuture<Void> nextWrite = writes.next();
-            CompletionStage<List<LoggedEvent>> read = follow ? database.taggedAfter(tag, at.offset(), PAGE)
-                    : catchUps.query(() -> database.taggedAfter(tag, at.offset(), PAGE));
+            CompletionStage<List<LoggedEvent>> read = force.durableOrdering().thenCompose(durable -> follow
+                    ? database.taggedAfter(tag, at.offset(), durable, PAGE)
+                    : catchUps.query(() -> database.taggedAfter(tag, at.offset(), durable, PAGE)));
             return read.thenApply(page -> {
                 long offset = page.isEmpty() ? at.offset() : page.get(page.size() - 1).offset();
                 boolean caughtUp = page.size() < PAGE;

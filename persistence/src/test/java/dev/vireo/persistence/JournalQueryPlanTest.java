@@ -24,7 +24,7 @@ class JournalQueryPlanTest {
         try (var journal = new TestJournal(dataDir)) {
             var db = new JournalDatabase(journal.system());
             insertRows(db, 20_000);
-            String plan = explain(db, db.selectEvents() + db.taggedAfterCondition(), 19_000L, EventLog.VM_TAG, 512);
+            String plan = explain(db, db.selectEvents() + db.taggedAfterCondition(), 19_000L, 20_000L, EventLog.VM_TAG, 512);
             assertFalse(plan.contains("tableScan"), plan);
             assertTrue(plan.contains("ordering > "), "walks the ordering index from the offset: " + plan);
         }

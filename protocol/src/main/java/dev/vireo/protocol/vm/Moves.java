@@ -264,6 +264,19 @@ final class Moves {
         return restart ? then(new WakeAt(meta.timestamp().plusSeconds(backoff))) : this;
     }
 
+    /**
+     * The node could not start the domain: a crash of this start. An ActionFailed does not prove that no domain
+     * of this placement will run: a start sent again on recovery may still reach the node and succeed. So the
+     * placement is fenced at once: the node removes whatever domain of it it has or gets, in the order it
+     * received the starts, before the VM may be placed anew.
+     */
+    Moves startFailed(String message) {
+        String node = vm.node();
+        long incarnation = vm.incarnation();
+        crashed("start failed: " + message);
+        return then(new ToNode(new NodeAgentCommand.RemoveDomain(node, vm.id(), incarnation, meta.requestId())));
+    }
+
     /** The domain crashed while it was being stopped anyway: recorded, and the stop is done. */
     Moves crashedWhileStopping(String reason) {
         return record(new VmEvent.DomainCrashed(meta, vm.node(), vm.incarnation(), reason, vm.crashCount(), false, 0),

@@ -124,7 +124,7 @@ final class VmLifecycle {
                     on(DomainStopped.class, (m, r) -> m.domainStopped(r.reason()).thenFollowRunStrategy(Ending.Success)),
                     on(DomainCrashed.class, (m, r) -> m.crashed(r.reason())),
                     on(ActionFailed.class, (m, r) -> r.action() == NodeAction.StartDomain
-                            ? m.crashed("start failed: " + r.message()) : m.actionFailed(r)))
+                            ? m.startFailed(r.message()) : m.actionFailed(r)))
                     .resuming(m -> m.claimPlacement().startDomain()),
 
             row(Running.class,

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class GeneratedSequenceTest {
 
     private static final int SEQUENCES = Integer.getInteger("vireo.sequences", 2000);
-    private static final int MAX_STEPS = 60;
+    private static final int MAX_STEPS = Integer.getInteger("vireo.steps", 60);
     private static final long MASTER_SEED = Long.getLong("vireo.seed", 0x5EED_0F_B1D5L);
 
     /** Configured like Pekko's jackson-cbor serializer. */
@@ -71,6 +71,7 @@ class GeneratedSequenceTest {
             int steps = 1 + life.random.nextInt(MAX_STEPS);
             for (int i = 0; i < steps; i++) {
                 life.step();
+                life.neverTwoRunningDomains();
             }
             life.settle();
         } catch (Throwable t) {
@@ -180,6 +181,14 @@ class GeneratedSequenceTest {
                         "an Always VM runs once the world is quiet, but it is " + state.phase());
                 assertEquals(List.of(placement), domains);
             }
+        }
+
+        /**
+         * After every step, not only after a decision: the world's answers to a recovery or a timer start
+         * domains too. At no instant may two domains of the VM run, on one node or on two.
+         */
+        void neverTwoRunningDomains() {
+            assertTrue(world.runningDomains().size() <= 1, "two domains of the VM at once: " + world.runningDomains());
         }
 
         String rid() {

@@ -75,6 +75,24 @@ class NodeReportFencingTest {
         assertEquals(Phase.Scheduling, f.state.phase());
     }
 
+    /**
+     * Found by the generated sequences: a start sent again on recovery may reach the node after the first one
+     * failed, and succeed. The failed placement is removed from its node at once, before the VM is placed anew.
+     */
+    @Test
+    void failedStartRemovesWhateverDomainALaterDuplicateStartMade() {
+        VmFixture f = new VmFixture();
+        f.create(RunStrategy.Manual);
+        f.run(f.start());
+        f.run(f.placed("node-a"));
+        long failed = f.state.incarnation();
+        f.run(f.report(new NodeReport.ActionFailed(ID, "node-a", failed, dev.vireo.protocol.node.NodeAction.StartDomain,
+                "no such image")));
+        assertEquals(Phase.Failed, f.state.phase());
+        assertTrue(f.lastEffects.contains(new VmEffect.ToNode(new NodeAgentCommand.RemoveDomain("node-a", ID, failed,
+                f.lastEvents.get(0).meta().requestId()))), "the failed placement is fenced: " + f.lastEffects);
+    }
+
     @Test
     void staleNodeReportIsRecordedAndIgnored() {
         VmFixture f = VmFixture.running(RunStrategy.Always);
