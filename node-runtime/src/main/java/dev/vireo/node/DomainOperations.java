@@ -366,6 +366,12 @@ final class DomainOperations {
             return migrate.incarnation();
         } else if (c instanceof NodeAgentCommand.CancelMigration cancel) {
             return cancel.incarnation();
+        } else if (c instanceof NodeAgentCommand.TakeSnapshot take) {
+            return take.incarnation();
+        } else if (c instanceof NodeAgentCommand.RestoreSnapshot restore) {
+            return restore.incarnation();
+        } else if (c instanceof NodeAgentCommand.DeleteSnapshot delete) {
+            return delete.incarnation();
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }
