@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
                 ConsoleCommand.class,
                 NodeCommands.Cordon.class,
                 NodeCommands.Uncordon.class,
+                DrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VireoCli implements Runnable {
     /** Exit code of a command line picocli could not parse (sysexits' EX_USAGE), so 2 stays "unreachable". */

@@ -185,11 +185,57 @@ class ClientCommandsTest {
     void migrateSendsTheTargetNodeAndPrintsTheMigrationId() {
         vireo.vm("web-1", "Running", "a");
         Cli run = vireo("migrate", "web-1", "--target", "b");
-        assertEquals("virtualmachine/web-1 migrating (migration mig-1) to b\n", run.out(), run.toString());
+        assertEquals("virtualmachine/web-1 migrating from a to b (migration mig-1)\n", run.out(), run.toString());
         assertEquals("b", vireo.requests("POST").get(0).json().get("targetNode").asText());
 
         vireo("migrate", "web-1");
         assertEquals("{}", vireo.requests("POST").get(1).body());
+    }
+
+    @Test
+    void migrateWaitShowsProgressAndEndsWithTheDowntime() {
+        vireo.vm("web-1", "Running", "a");
+        vireo.migrationStates.add(0, FakeVireo.MAPPER.createObjectNode().put("phase", "Running").set("progress",
+                FakeVireo.MAPPER.createObjectNode().put("percent", 40).put("iteration", 1).put("dataRemaining", 80L << 20)));
+        Cli run = vireo("migrate", "web-1", "--wait", "--max-downtime", "200");
+        assertEquals("""
+                virtualmachine/web-1 migrating from a (migration mig-1)
+                  Running: 40% transferred, iteration 1, 80 MiB remaining
+                  Succeeded
+                virtualmachine/web-1 runs on b: migrated in 900 ms, downtime 42 ms
+                """, run.out(), run.toString());
+        assertEquals(200, vireo.requests("POST").get(0).json().get("maxDowntimeMs").asInt());
+    }
+
+    @Test
+    void drainSaysWhatItDidWithEachVmAndWaitsUntilTheNodeIsEmpty() {
+        vireo.vm("web-1", "Running", "a");
+        Cli run = vireo("drain", "a", "--wait");
+        assertEquals(0, run.exit(), run.toString());
+        assertEquals("""
+                node/a cordoned
+                  default/web-1: Migrating (migration mig-web-1)
+                node/a drained: it runs no VM
+                """, run.out(), run.toString());
+    }
+
+    @Test
+    void drainFailsWhenAVmCouldNotBeMoved() {
+        vireo.vm("stuck-1", "Paused", "a");
+        Cli run = vireo("drain", "a");
+        assertEquals(3, run.exit(), run.toString());
+        assertTrue(run.out().contains("default/stuck-1: NotMoved: it is Paused"), run.toString());
+        assertTrue(run.err().contains("1 VM(s) could not be moved off node a"), run.toString());
+    }
+
+    @Test
+    void migrateWaitFailsWhenTheMigrationFails() {
+        vireo.vm("web-1", "Running", "a");
+        vireo.migrationStates.set(0, FakeVireo.MAPPER.createObjectNode().put("phase", "Failed").put("source", "a")
+                .put("reason", "target host died"));
+        Cli run = vireo("migrate", "web-1", "--wait");
+        assertEquals(3, run.exit(), run.toString());
+        assertTrue(run.err().contains("target host died; virtualmachine/web-1 still runs on a"), run.toString());
     }
 
     @Test

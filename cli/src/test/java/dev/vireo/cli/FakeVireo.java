@@ -47,8 +47,13 @@ final class FakeVireo implements AutoCloseable {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern VM_PATH =
-            Pattern.compile("/api/v1/namespaces/([^/]+)/virtualmachines(?:/([^/]+))?(?:/([^/]+))?");
+            Pattern.compile("/api/v1/namespaces/([^/]+)/virtualmachines(?:/([^/]+))?(?:/([^/]+))?(?:/([^/]+))?");
     private static final String POISON = "\u0000";
+
+    /** What {@code GET …/migrations/{id}} answers, one after the other (the last one stays). */
+    final List<ObjectNode> migrationStates = new java.util.ArrayList<>(List.of(MAPPER.createObjectNode()
+            .put("phase", "Succeeded").put("source", "a").put("target", "b").put("durationMs", 900)
+            .put("downtimeMs", 42)));
 
     final Map<String, ObjectNode> vms = new ConcurrentHashMap<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -150,6 +155,10 @@ final class FakeVireo implements AutoCloseable {
         String method = exchange.getRequestMethod();
         requests.add(new Request(method, path, query, body));
         try {
+            if (path.startsWith("/api/v1/nodes/")) {
+                nodes(exchange, method, path.substring("/api/v1/nodes/".length()));
+                return;
+            }
             if (path.equals("/api/v1/events")) {
                 events(exchange, params(query));
                 return;
@@ -157,6 +166,11 @@ final class FakeVireo implements AutoCloseable {
             Matcher m = VM_PATH.matcher(path);
             if (!m.matches()) {
                 error(exchange, 404, "NotFound", "no route " + path, null);
+                return;
+            }
+            if ("migrations".equals(m.group(3)) && m.group(4) != null) {
+                ObjectNode state = migrationStates.size() > 1 ? migrationStates.remove(0) : migrationStates.get(0);
+                json(exchange, 200, state.deepCopy().put("id", m.group(4)));
                 return;
             }
             route(exchange, method, m.group(1), m.group(2), m.group(3), body, params(query));
@@ -220,7 +234,8 @@ final class FakeVireo implements AutoCloseable {
                 json(exchange, 200, then);
             }
             case "console" -> text(exchange, console);
-            case "migrate" -> json(exchange, 202, MAPPER.createObjectNode().put("migrationId", "mig-1"));
+            case "migrate" -> json(exchange, 202, MAPPER.createObjectNode().put("migrationId", "mig-1")
+                    .put("source", vm.path("status").path("node").asText()));
             default -> {
                 Consumer<String> action = actions.get(sub);
                 if (action != null) {
@@ -229,6 +244,34 @@ final class FakeVireo implements AutoCloseable {
                 json(exchange, 202, MAPPER.createObjectNode());
             }
         }
+    }
+
+    /** A drain moves the node's VMs (those given to {@link #vm} on that node) at once: the next GET shows none. */
+    private void nodes(HttpExchange exchange, String method, String rest) throws IOException {
+        String[] parts = rest.split("/");
+        String node = parts[0];
+        List<ObjectNode> on = vms.values().stream().filter(vm -> node.equals(vm.path("status").path("node").asText()))
+                .toList();
+        if (method.equals("POST") && parts.length == 2 && parts[1].equals("drain")) {
+            ObjectNode answer = MAPPER.createObjectNode().put("node", node).put("cordoned", true);
+            ArrayNode items = answer.putArray("items");
+            for (ObjectNode vm : on) {
+                String name = vm.path("metadata").path("name").asText();
+                ObjectNode item = items.addObject().put("vm", "default/" + name);
+                if (name.startsWith("stuck")) {
+                    item.put("action", "NotMoved").put("reason", "it is Paused");
+                } else {
+                    item.put("action", "Migrating").put("migrationId", "mig-" + name);
+                    vm.with("status").put("node", "elsewhere");
+                }
+            }
+            json(exchange, 202, answer);
+            return;
+        }
+        ObjectNode view = MAPPER.createObjectNode().put("name", node);
+        ArrayNode names = view.putArray("virtualMachines");
+        on.forEach(vm -> names.add("default/" + vm.path("metadata").path("name").asText()));
+        json(exchange, 200, view);
     }
 
     private void create(HttpExchange exchange, String ns, ObjectNode manifest) throws IOException {

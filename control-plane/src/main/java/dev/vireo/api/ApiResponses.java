@@ -7,6 +7,7 @@ import dev.vireo.protocol.vm.Rejection;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -50,6 +51,12 @@ final class ApiResponses {
     static HttpResponse illegal(IllegalRequestException e) {
         int status = e.status().intValue();
         return error(StatusCodes.get(status), JsonParsingErrors.codeOf(status), e.info().formatPretty(), null);
+    }
+
+    /** A body that breaks its own framing (a bad chunk, say): 400. */
+    static HttpResponse malformedBody(EntityStreamException e) {
+        return error(StatusCodes.BAD_REQUEST, "BadRequest", "the request body is malformed: " + e.info().formatPretty(),
+                null);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.auth.User;
 import dev.vireo.scheduler.NodeView;
 import java.util.Map;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -10,17 +11,19 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code /api/v1/nodes}: the nodes with state, capacity, allocation and VMs; one node; cordon (no new VMs)
- * and uncordon. Drain moves VMs off a node and comes with live migration.
+ * and uncordon; drain (cordon, then move every VM off the node as its evictionStrategy says).
  */
 final class NodeRoutes extends AllDirectives {
 
     private final StatusRoutes status;
+    private final NodeDrain drain;
 
-    NodeRoutes(StatusRoutes status) {
+    NodeRoutes(StatusRoutes status, NodeDrain drain) {
         this.status = status;
+        this.drain = drain;
     }
 
-    Route route(String requestId) {
+    Route route(String requestId, User user) {
         return concat(
                 pathEndOrSingleSlash(() -> get(() -> completeWithFuture(status.nodes().thenApply(nodes ->
                         ApiResponses.json(StatusCodes.OK, Map.of("items", nodes)))))),
@@ -30,12 +33,12 @@ final class NodeRoutes extends AllDirectives {
                                         .map(n -> ApiResponses.json(StatusCodes.OK, n))
                                         .orElseGet(() -> unknown(name)))))),
                         path("cordon", () -> post(() -> completeWithFuture(status.cordon(name, true, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
+                                user.name()).thenApply(node -> answer(name, node))))),
                         path("uncordon", () -> post(() -> completeWithFuture(status.cordon(name, false, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
-                        path("drain", () -> post(() -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED,
-                                "NotSupported", "drain moves every VM off the node and comes with live migration;"
-                                        + " cordon the node meanwhile (POST …/nodes/" + name + "/cordon)", null)))),
+                                user.name()).thenApply(node -> answer(name, node))))),
+                        path("drain", () -> post(() -> completeWithFuture(drain.drain(name, requestId,
+                                user.name()).thenApply(done -> done == null ? unknown(name)
+                                : ApiResponses.json(StatusCodes.ACCEPTED, done))))),
                         path(PathMatchers.segment(), action -> post(() -> complete(ApiResponses.error(
                                 StatusCodes.NOT_FOUND, "NotFound", "unknown node action \"" + action
                                         + "\"; node actions are cordon, uncordon and drain", null)))))));

@@ -46,7 +46,9 @@ public final class SchedulerSingleton {
         Scheduler.NodeSettings nodes = Scheduler.NodeSettings.of(lease.getDuration("ttl"),
                 lease.getDuration("renew-interval"), lease.getDuration("margin"), lease.getDuration("rejoin-grace"),
                 lease.getDuration("check-interval"));
+        Scheduler.MigrationLimits limits = new Scheduler.MigrationLimits(vireo.getInt("migration.max-in-flight"),
+                vireo.getInt("migration.max-in-flight-per-node"));
         return ClusterSingleton.get(system).init(SingletonActor.of(Scheduler.create(toVm, vmState,
-                vireo.getInt("scheduler.cpu-allocation-ratio"), nodes), "scheduler"));
+                vireo.getInt("scheduler.cpu-allocation-ratio"), nodes, limits), "scheduler"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.vireo.scheduler;
 
+import dev.vireo.protocol.node.NodeImages;
 import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.vm.VmId;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.TreeMap;
  */
 final class Placements {
 
-    sealed interface Outcome {
+    sealed interface Outcome permits Placed, Waiting, Queued {
     }
 
     record Placed(String node) implements Outcome {
@@ -40,6 +41,31 @@ final class Placements {
     private final Map<String, NodeInfo> nodes = new TreeMap<>();
     private final java.util.Set<String> cordoned = new java.util.HashSet<>();
     private final Map<VmId, Reservation> reservations = new HashMap<>();
+    /** Per VM, the target reserved for its live migration in flight (its capacity counts on the target node). */
+    private final Map<VmId, Target> targets = new HashMap<>();
+
+    private record Target(String migrationId, String source, Reservation reservation) {
+    }
+
+    /** A request for a migration target, as asked. */
+    record TargetRequest(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                         long memoryBytes, Map<String, String> selector, List<String> files, String requestId) {
+    }
+
+    /** A queued request that has now been answered. */
+    record Dequeued(TargetRequest request, Outcome outcome) {
+    }
+
+    /** The request waits for a migration to end: too many are in flight. */
+    record Queued(String reason) implements Outcome {
+    }
+
+    private Scheduler.MigrationLimits limits = Scheduler.MigrationLimits.DEFAULT;
+    private final LinkedHashMap<VmId, TargetRequest> migrationQueue = new LinkedHashMap<>();
+
+    void limitMigrations(Scheduler.MigrationLimits limits) {
+        this.limits = limits;
+    }
     private final LinkedHashMap<VmId, Request> waiting = new LinkedHashMap<>();
     /** node -> {cores, memory bytes, VMs} reserved there: placement reads it per node instead of summing all reservations. */
     private final Map<String, long[]> used = new HashMap<>();
@@ -61,7 +87,10 @@ final class Placements {
         return cordoned.contains(node);
     }
 
-    /** Forgets a node; returns the VMs that were placed on it, with the incarnation of their placement. */
+    /**
+     * Forgets a node; returns the VMs that were placed on it (or were migrating to it), with the incarnation of their
+     * placement there.
+     */
     Map<VmId, Long> removeNode(String node) {
         nodes.remove(node);
         Map<VmId, Long> lost = new TreeMap<>();
@@ -71,7 +100,176 @@ final class Placements {
             }
         });
         lost.keySet().forEach(this::unreserve);
+        Map<VmId, Long> targeted = new TreeMap<>();
+        targets.forEach((vm, t) -> {
+            if (t.reservation().node().equals(node)) {
+                targeted.put(vm, t.reservation().incarnation());
+            }
+        });
+        targeted.forEach((vm, incarnation) -> releaseTarget(vm, targets.get(vm).migrationId()));
+        lost.putAll(targeted);
         return lost;
+    }
+
+    // ---- live migration targets ----
+
+    /**
+     * Reserves a target for migration {@code migrationId} of {@code vm}, which runs on {@code source}: {@code node}
+     * if given (and only it), else the least loaded node that fits, holds the same base images as the source and is
+     * not the source. Asked again for the same migration, gives the same answer.
+     */
+    Outcome reserveTarget(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                          long memoryBytes, Map<String, String> selector, List<String> files) {
+        return reserveTarget(new TargetRequest(vm, migrationId, source, node, incarnation, cores, memoryBytes, selector,
+                files, null));
+    }
+
+    /** As above; a request over the limits of migrations in flight is queued (and answered by {@link #dequeue}). */
+    Outcome reserveTarget(TargetRequest r) {
+        Target held = targets.get(r.vm());
+        if (held != null && held.migrationId().equals(r.migrationId())) {
+            return new Placed(held.reservation().node());
+        }
+        if (held != null) {
+            releaseTarget(r.vm(), held.migrationId());
+        }
+        TargetRequest queued = migrationQueue.get(r.vm());
+        if (queued != null && !queued.migrationId().equals(r.migrationId())) {
+            migrationQueue.remove(r.vm()); // an older request of the VM's, given up
+        }
+        String busy = overLimits(r.source());
+        if (busy != null) {
+            migrationQueue.put(r.vm(), r);
+            return new Queued(busy);
+        }
+        migrationQueue.remove(r.vm());
+        return choose(r.vm(), r.migrationId(), r.source(), r.node(), r.incarnation(), r.cores(), r.memoryBytes(),
+                r.selector(), r.files());
+    }
+
+    /** Why no more migration may start out of {@code source} now; null when one may. */
+    private String overLimits(String source) {
+        if (targets.size() >= limits.perCluster()) {
+            return targets.size() + " migrations in flight in the cluster (at most " + limits.perCluster() + ")";
+        }
+        long out = targets.values().stream().filter(t -> t.source().equals(source)).count();
+        if (out >= limits.perNode()) {
+            return out + " migrations in flight out of node " + source + " (at most " + limits.perNode() + ")";
+        }
+        return null;
+    }
+
+    /** Answers the queued requests that may start now, oldest first. */
+    List<Dequeued> dequeue() {
+        List<Dequeued> answered = new ArrayList<>();
+        for (TargetRequest r : new ArrayList<>(migrationQueue.values())) {
+            if (overLimits(r.source()) == null) {
+                migrationQueue.remove(r.vm());
+                answered.add(new Dequeued(r, choose(r.vm(), r.migrationId(), r.source(), r.node(), r.incarnation(),
+                        r.cores(), r.memoryBytes(), r.selector(), r.files())));
+            }
+        }
+        return answered;
+    }
+
+    int queuedMigrations() {
+        return migrationQueue.size();
+    }
+
+    private Outcome choose(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                           long memoryBytes, Map<String, String> selector, List<String> files) {
+        List<String> needed = files == null ? List.of() : files;
+        Optional<String> chosen;
+        if (node != null) {
+            String why = whyNotTarget(source, node, cores, memoryBytes, selector, needed);
+            if (why != null) {
+                return new Waiting(why);
+            }
+            chosen = Optional.of(node);
+        } else {
+            chosen = nodes.values().stream()
+                    .filter(n -> !n.name().equals(source))
+                    .filter(n -> whyNotTarget(source, n.name(), cores, memoryBytes, selector, needed) == null)
+                    .min(Comparator.comparingDouble(this::load).thenComparingLong(n -> vmCount(n.name()))
+                            .thenComparing(NodeInfo::name))
+                    .map(NodeInfo::name);
+        }
+        if (chosen.isEmpty()) {
+            StringBuilder why = new StringBuilder("no node other than ").append(source).append(" can take it:");
+            nodes.keySet().stream().filter(n -> !n.equals(source)).forEach(n -> why.append(' ')
+                    .append(whyNotTarget(source, n, cores, memoryBytes, selector, needed)).append(';'));
+            return new Waiting(nodes.size() <= 1 ? "no node other than " + source + " has registered" : why.toString());
+        }
+        Reservation reservation = new Reservation(chosen.get(), incarnation, cores, memoryBytes);
+        targets.put(vm, new Target(migrationId, source, reservation));
+        count(reservation, 1);
+        return new Placed(chosen.get());
+    }
+
+    /**
+     * Why {@code node} cannot be the target of a VM running on {@code source}: unknown, the source itself, not
+     * ready, cordoned, another nodeSelector, no room, or base images missing or different from the source's; null
+     * when it can.
+     */
+    String whyNotTarget(String source, String node, int cores, long memoryBytes, Map<String, String> selector,
+                        List<String> files) {
+        NodeInfo n = nodes.get(node);
+        if (n == null) {
+            return "node " + node + " is unknown";
+        }
+        if (node.equals(source)) {
+            return "node " + node + " is where it runs already";
+        }
+        if (!n.ready()) {
+            return "node " + node + " is not ready";
+        }
+        if (cordoned.contains(node)) {
+            return "node " + node + " is cordoned; uncordon it or choose another node";
+        }
+        if (!matches(n, selector)) {
+            return "node " + node + " does not match the VM's nodeSelector " + selector;
+        }
+        if (n.cpus() - usedCores(node) < cores || n.memoryBytes() - usedMemory(node) < memoryBytes) {
+            return "node " + node + " has " + (n.cpus() - usedCores(node)) + " vCPU(s) and "
+                    + ((n.memoryBytes() - usedMemory(node)) >> 20) + " MiB free, the VM needs " + cores + " and "
+                    + (memoryBytes >> 20) + " MiB";
+        }
+        NodeInfo from = nodes.get(source);
+        for (String file : files) {
+            Optional<NodeImages.ImageFile> there = n.images().file(file);
+            if (there.isEmpty()) {
+                return "node " + node + " does not hold " + file + " in its images directory; copy the same file there";
+            }
+            Optional<NodeImages.ImageFile> here = from == null ? Optional.empty() : from.images().file(file);
+            if (here.isPresent() && (here.get().size() != there.get().size() || here.get().sha256() != null
+                    && there.get().sha256() != null && !here.get().sha256().equals(there.get().sha256()))) {
+                return "node " + node + "'s " + file + " differs from node " + source + "'s (size " + there.get().size()
+                        + " vs " + here.get().size() + ", sha256 " + there.get().sha256() + " vs " + here.get().sha256()
+                        + "): the guest's disk is an overlay on it, so both must be the same file";
+            }
+        }
+        return null;
+    }
+
+    /** Gives back the target of migration {@code migrationId} (or its place in the queue); true if capacity freed. */
+    boolean releaseTarget(VmId vm, String migrationId) {
+        TargetRequest queued = migrationQueue.get(vm);
+        if (queued != null && queued.migrationId().equals(migrationId)) {
+            migrationQueue.remove(vm);
+        }
+        Target held = targets.get(vm);
+        if (held == null || !held.migrationId().equals(migrationId)) {
+            return false;
+        }
+        targets.remove(vm);
+        count(held.reservation(), -1);
+        return true;
+    }
+
+    /** The migration completed: its target's reservation is the VM's placement now, the source's is given back. */
+    void promoteTarget(VmId vm, String migrationId, String node, long incarnation, int cores, long memoryBytes) {
+        releaseTarget(vm, migrationId);
+        reserve(vm, new Reservation(node, incarnation, cores, memoryBytes));
     }
 
     Outcome place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> selector,
@@ -239,19 +437,22 @@ final class Placements {
     private void reserve(VmId vm, Reservation reservation) {
         unreserve(vm);
         reservations.put(vm, reservation);
-        used.computeIfAbsent(reservation.node(), n -> new long[3]);
-        used.get(reservation.node())[0] += reservation.cores();
-        used.get(reservation.node())[1] += reservation.memoryBytes();
-        used.get(reservation.node())[2]++;
+        count(reservation, 1);
     }
 
     private void unreserve(VmId vm) {
         Reservation gone = reservations.remove(vm);
         if (gone != null) {
-            used.get(gone.node())[0] -= gone.cores();
-            used.get(gone.node())[1] -= gone.memoryBytes();
-            used.get(gone.node())[2]--;
+            count(gone, -1);
         }
+    }
+
+    /** Adds ({@code sign} 1) or takes away (-1) a reservation's share of its node's totals. */
+    private void count(Reservation r, int sign) {
+        long[] total = used.computeIfAbsent(r.node(), n -> new long[3]);
+        total[0] += sign * (long) r.cores();
+        total[1] += sign * r.memoryBytes();
+        total[2] += sign;
     }
 
     private int usedCores(String node) {

@@ -61,6 +61,32 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record Release(VmId vm, long incarnation) implements Command {
     }
 
+    /** Reserve a target for migration {@code migrationId}; answered to the VM entity. */
+    public record ReserveMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation,
+                                         int cores, long memoryBytes, Map<String, String> nodeSelector,
+                                         List<String> imageFiles, String requestId) implements Command {
+    }
+
+    public record ReleaseMigrationTarget(VmId vm, String migrationId) implements Command {
+    }
+
+    public record PromoteMigrationTarget(VmId vm, String migrationId, String node, long incarnation, int cores,
+                                         long memoryBytes) implements Command {
+    }
+
+    /**
+     * Could {@code node} be the target of a VM running on {@code source} (asked before a migration is accepted, so
+     * that a request that cannot succeed is refused with the reason)? The reservation itself checks again.
+     */
+    public record CheckMigrationTarget(String source, String node, int cores, long memoryBytes,
+                                       Map<String, String> nodeSelector, List<String> imageFiles,
+                                       ActorRef<TargetCheck> replyTo) implements Command {
+    }
+
+    /** {@code reason} null: it could; {@code unknown}: no such node. */
+    public record TargetCheck(String reason, boolean unknown) implements CborSerializable {
+    }
+
     /** Deliver a command to the node agent of {@code command.node()}, held until that node registers. */
     public record ToNode(NodeAgentCommand command) implements Command {
     }
@@ -91,6 +117,14 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     }
 
     record OwnershipDecided(NodeLease.Reconcile reconcile, Map<NodeLease.Held, Boolean> answers) implements Command {
+    }
+
+    /**
+     * How many live migrations may run at once: in the cluster, and out of one node (KubeVirt's defaults: 5 and 2).
+     * The others wait, oldest first, until one ends.
+     */
+    public record MigrationLimits(int perCluster, int perNode) {
+        public static final MigrationLimits DEFAULT = new MigrationLimits(5, 2);
     }
 
     /** How nodes are kept: the lease timing, and how often leases are checked. */
@@ -126,8 +160,18 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
                                            Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
                                            NodeSettings settings) {
-        return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers ->
-                new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings).recovering())));
+        return create(toVm, vmState, cpuAllocationRatio, settings, MigrationLimits.DEFAULT);
+    }
+
+    /** @param limits how many live migrations may run at once, in the cluster and out of one node */
+    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
+                                           Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
+                                           NodeSettings settings, MigrationLimits limits) {
+        return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers -> {
+            Scheduler scheduler = new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings);
+            scheduler.placements.limitMigrations(limits);
+            return scheduler.recovering();
+        })));
     }
 
     private Scheduler(ActorContext<Command> context, StashBuffer<Command> stash, TimerScheduler<Command> timers,
@@ -156,6 +200,8 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     return stash.unstashAll(this);
                 })
                 .onMessage(Place.class, this::stashed)
+                .onMessage(ReserveMigrationTarget.class, this::stashed)
+                .onMessage(CheckMigrationTarget.class, this::stashed)
                 .onMessage(SetCordon.class, this::stashed)
                 .onMessage(GetNodes.class, this::stashed)
                 .onAnyMessage(message -> {
@@ -222,6 +268,27 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     return this;
                 })
                 .onMessage(ToNode.class, this::toNode)
+                .onMessage(ReserveMigrationTarget.class, this::reserveTarget)
+                .onMessage(ReleaseMigrationTarget.class, r -> {
+                    if (placements.releaseTarget(r.vm(), r.migrationId())) {
+                        retryWaiting();
+                        startQueuedMigrations();
+                    }
+                    return this;
+                })
+                .onMessage(PromoteMigrationTarget.class, p -> {
+                    placements.promoteTarget(p.vm(), p.migrationId(), p.node(), p.incarnation(), p.cores(),
+                            p.memoryBytes());
+                    retryWaiting(); // the source's capacity is free again
+                    startQueuedMigrations();
+                    return this;
+                })
+                .onMessage(CheckMigrationTarget.class, c -> {
+                    String why = placements.whyNotTarget(c.source(), c.node(), c.cores(), c.memoryBytes(),
+                            c.nodeSelector(), c.imageFiles() == null ? List.of() : c.imageFiles());
+                    c.replyTo().tell(new TargetCheck(why, why != null && why.endsWith(" is unknown")));
+                    return this;
+                })
                 .onMessage(DeleteVmFiles.class, d -> {
                     mailboxes.registered().forEach(node ->
                             mailboxes.deliver(new NodeAgentCommand.DeleteVmFiles(node, d.vm(), d.uid(), d.requestId())));
@@ -250,6 +317,35 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
             toVm.accept(p.vm(), new VmCommand.PlacementFailed(p.requestId(), p.incarnation(), waiting.reason()));
         }
         return this;
+    }
+
+    private Behavior<Command> reserveTarget(ReserveMigrationTarget r) {
+        Placements.TargetRequest request = new Placements.TargetRequest(r.vm(), r.migrationId(), r.source(), r.node(),
+                r.incarnation(), r.cores(), r.memoryBytes(), r.nodeSelector(), r.imageFiles(), r.requestId());
+        answer(request, placements.reserveTarget(request));
+        return this;
+    }
+
+    /** Tells the VM where its migration goes, or why it cannot; a queued one is told once it is dequeued. */
+    private void answer(Placements.TargetRequest r, Placements.Outcome outcome) {
+        if (outcome instanceof Placements.Queued queued) {
+            context.getLog().info("{} migration {} queued: {} [request {}]", r.vm(), r.migrationId(), queued.reason(),
+                    r.requestId());
+        } else if (outcome instanceof Placements.Placed placed) {
+            context.getLog().info("{} migration {}: target node {} reserved (incarnation {}) [request {}]", r.vm(),
+                    r.migrationId(), placed.node(), r.incarnation(), r.requestId());
+            toVm.accept(r.vm(), new VmCommand.MigrationTargetReserved(r.requestId(), r.migrationId(), placed.node(),
+                    r.incarnation()));
+        } else if (outcome instanceof Placements.Waiting refused) {
+            context.getLog().info("{} migration {}: no target: {} [request {}]", r.vm(), r.migrationId(),
+                    refused.reason(), r.requestId());
+            toVm.accept(r.vm(), new VmCommand.MigrationTargetRefused(r.requestId(), r.migrationId(), refused.reason()));
+        }
+    }
+
+    /** A migration ended: queued ones may start. */
+    private void startQueuedMigrations() {
+        placements.dequeue().forEach(d -> answer(d.request(), d.outcome()));
     }
 
     private void retryWaiting() {

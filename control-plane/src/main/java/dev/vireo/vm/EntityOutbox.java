@@ -37,6 +37,14 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
             scheduler.tell(new Scheduler.ToNode(e.command()));
         } else if (effect instanceof VmEffect.DeleteFilesOnNodes e) {
             scheduler.tell(new Scheduler.DeleteVmFiles(e.vm(), e.uid(), e.requestId()));
+        } else if (effect instanceof VmEffect.ReserveMigrationTarget e) {
+            scheduler.tell(new Scheduler.ReserveMigrationTarget(e.vm(), e.migrationId(), e.source(), e.node(),
+                    e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(), e.imageFiles(), e.requestId()));
+        } else if (effect instanceof VmEffect.ReleaseMigrationTarget e) {
+            scheduler.tell(new Scheduler.ReleaseMigrationTarget(e.vm(), e.migrationId()));
+        } else if (effect instanceof VmEffect.PromoteMigrationTarget e) {
+            scheduler.tell(new Scheduler.PromoteMigrationTarget(e.vm(), e.migrationId(), e.node(), e.incarnation(),
+                    e.cores(), e.memoryBytes()));
         } else if (effect instanceof VmEffect.WakeAt e) {
             Duration delay = Duration.between(clock.instant(), e.at());
             VmCommand wake = new VmCommand.BackoffExpired(RequestIds.BACKOFF + e.at().toEpochMilli(), e.at());

@@ -49,6 +49,11 @@ class HttpErrorShapeTest {
     }
 
     @Test
+    void aBodyThatBreaksItsChunkingIs400() {
+        assertError(400, "BadRequest", post(VMS, "Transfer-Encoding: chunked\r\n", "{\"kind\": \"VirtualMachine\"}"));
+    }
+
+    @Test
     void aTooLongUriIs414() {
         assertError(414, "UriTooLong", get("/api/v1/" + "a".repeat(5000), ""));
     }

@@ -36,13 +36,16 @@ final class DomainOperations {
     private final Path dataDirectory;
     private final Lease lease;
     private final ImageFiles images;
+    private final LiveMigrations migrations;
 
-    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images) {
+    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
+                     LiveMigrations migrations) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
         this.lease = lease;
         this.images = images;
+        this.migrations = migrations;
     }
 
     /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
@@ -66,6 +69,10 @@ final class DomainOperations {
             return hv -> remove(hv, remove);
         } else if (command instanceof NodeAgentCommand.DeleteVmFiles delete) {
             return hv -> deleteFiles(hv, delete);
+        } else if (command instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return hv -> migrations.prepare(hv, prepare);
+        } else if (command instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return hv -> migrations.migrate(hv, migrate);
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }
@@ -104,9 +111,15 @@ final class DomainOperations {
         }
         VmFiles files = null;
         List<GuestFiles.DiskFile> disks = List.of();
+        VirtualMachineSpec confined = spec;
         if (virt.runsGuests()) {
             files = VmFiles.of(dataDirectory, c.vm());
             disks = GuestFiles.prepare(files, c.uid(), spec);
+            try {
+                spec = PinnedImages.pin(spec, files, images.directory()); // QEMU opens what was checked
+            } catch (IOException e) {
+                return failed(c, e.getMessage());
+            }
         }
         Domain domain = hv.define(DomainXml.build(meta, spec, virt, uuid, files, disks));
         String definedUuid = domain.getUUIDString();
@@ -114,6 +127,13 @@ final class DomainOperations {
         owned.clearExpectations(definedUuid);
         if (!lease.valid()) {
             return failed(c, withoutLease());
+        }
+        if (virt.runsGuests()) {
+            try {
+                PinnedImages.verifyDisks(confined, images.directory()); // base images: as checked, right before the open
+            } catch (IOException e) {
+                return failed(c, e.getMessage());
+            }
         }
         owned.expect(definedUuid, DomainEventType.STARTED);
         try {
@@ -340,6 +360,18 @@ final class DomainOperations {
             return remove.incarnation();
         } else if (c instanceof NodeAgentCommand.DeleteVmFiles) {
             return 0; // the VM is deleted: no incarnation of it is current any more
+        } else if (c instanceof NodeAgentCommand.PrepareMigration prepare) {
+            return prepare.incarnation();
+        } else if (c instanceof NodeAgentCommand.MigrateDomain migrate) {
+            return migrate.incarnation();
+        } else if (c instanceof NodeAgentCommand.CancelMigration cancel) {
+            return cancel.incarnation();
+        } else if (c instanceof NodeAgentCommand.TakeSnapshot take) {
+            return take.incarnation();
+        } else if (c instanceof NodeAgentCommand.RestoreSnapshot restore) {
+            return restore.incarnation();
+        } else if (c instanceof NodeAgentCommand.DeleteSnapshot delete) {
+            return delete.incarnation();
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }

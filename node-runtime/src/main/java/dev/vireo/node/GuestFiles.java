@@ -40,6 +40,47 @@ final class GuestFiles {
         return disks;
     }
 
+    /**
+     * Gets the files ready for a domain that arrives by live migration: fresh overlays (the source's are copied into
+     * them, so nothing of an earlier run on this node may stay in them) and an empty console log.
+     */
+    static List<DiskFile> prepareIncoming(VmFiles files, String uid, VirtualMachineSpec spec) throws IOException {
+        files.createDirectory();
+        for (VirtualMachineSpec.Disk disk : spec.withDefaults().disks()) {
+            Files.deleteIfExists(files.overlay(disk.name()));
+        }
+        return prepare(files, uid, spec);
+    }
+
+    /**
+     * The VM's files by role, the same on every node: {@code console}, {@code disk:<name>} (overlays) and
+     * {@code image:<path in the manifest>} (base images, kernel, initrd) mapped to their paths here. Migration puts
+     * the target's path where the source's was.
+     */
+    static java.util.Map<String, String> byRole(VirtualMachineSpec asGiven, VirtualMachineSpec confined, VmFiles files) {
+        java.util.Map<String, String> roles = new java.util.TreeMap<>();
+        roles.put("console", files.consoleLog().toString());
+        VirtualMachineSpec.Boot given = asGiven.boot();
+        VirtualMachineSpec.Boot here = confined.boot();
+        if (given != null && here != null) {
+            putIf(roles, given.kernel(), here.kernel());
+            putIf(roles, given.initrd(), here.initrd());
+        }
+        List<VirtualMachineSpec.Disk> givenDisks = asGiven.withDefaults().disks();
+        List<VirtualMachineSpec.Disk> disks = confined.withDefaults().disks();
+        for (int i = 0; i < disks.size(); i++) {
+            roles.put("disk:" + disks.get(i).name(), files.overlay(disks.get(i).name()).toString());
+            putIf(roles, givenDisks.get(i).image(), disks.get(i).image());
+        }
+        return roles;
+    }
+
+    private static void putIf(java.util.Map<String, String> roles, String given, String here) {
+        if (given != null && here != null) {
+            roles.put("image:" + given, here);
+        }
+    }
+
     private static void createOverlay(VirtualMachineSpec.Disk disk, Path overlay) throws IOException {
         // The real path: a link swapped later cannot redirect this overlay to another file.
         Path base = Path.of(disk.image()).toRealPath();

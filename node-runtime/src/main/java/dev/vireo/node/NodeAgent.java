@@ -55,6 +55,7 @@ public final class NodeAgent {
 
     /** What the agent's actor handles. */
     public sealed interface Message permits Delivered, Refusal, LeaseSignal, LeaseRegained, StepFinished, StepDue,
+            MigrationReported,
             OwnershipChanged, HypervisorLink.Connected, HypervisorLink.ImagesScanned, HypervisorLink.ConnectFailed,
             HypervisorLink.ConnectionLost, HypervisorLink.PingAnswered, HypervisorLink.LifecycleEvent,
             HypervisorLink.Tick, LeaseHold.Retry, LeaseHold.Fenced, LeaseHold.HeldListed,
@@ -68,6 +69,13 @@ public final class NodeAgent {
     /** The control plane refused the node's registration. */
     record Refusal(NodeRegistration.Refused refused) implements Message {
     }
+
+    /** A report a migration under way makes while it runs (its progress), from the thread that watches it. */
+    record MigrationReported(NodeReport report) implements Message {
+    }
+
+    /** The address incoming live migrations listen on: one other nodes reach (loopback when all run on one host). */
+    static final String MIGRATION_ADDRESS = System.getProperty("vireo.migration.address", "127.0.0.1");
 
     /** A step on the pool changed what the agent owns or expects: applied here, in the order the step said it. */
     record OwnershipChanged(Consumer<OwnedDomains> change) implements Message {
@@ -115,6 +123,7 @@ public final class NodeAgent {
     private final LibvirtPool pool;
     private final OwnedDomains owned = new OwnedDomains();
     private final DomainOperations operations;
+    private final LiveMigrations migrations;
     private final DomainLanes<Job> lanes = new DomainLanes<>();
     private final LifecycleReports lifecycle;
     private final HypervisorLink link;
@@ -147,8 +156,12 @@ public final class NodeAgent {
         this.timers = timers;
         this.stash = stash;
         OwnedDomains.Changes changes = new ToActor(context.getSelf());
-        this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease,
-                new ImageFiles(settings.imagesDirectory()));
+        ImageFiles images = new ImageFiles(settings.imagesDirectory());
+        ActorRef<Message> self = context.getSelf();
+        this.migrations = new LiveMigrations(settings.nodeName(), settings.dataDirectory(), images, changes,
+                MIGRATION_ADDRESS, settings.advertisedUri(), report -> self.tell(new MigrationReported(report)));
+        this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease, images,
+                migrations);
         this.lifecycle = new LifecycleReports(settings.nodeName(), context.getLog());
         this.pool = new LibvirtPool(settings.nodeName());
         this.link = new HypervisorLink(settings, uplink, context.messageAdapter(NodeDelivery.class, Delivered::new),
@@ -290,6 +303,10 @@ public final class NodeAgent {
     /** What the agent does the same way whatever its state: heartbeats, pings, images, registration, shutdown. */
     private BehaviorBuilder<Message> always(BehaviorBuilder<Message> state) {
         return state
+                .onMessage(MigrationReported.class, reported -> {
+                    publish(reported.report(), "migration", null);
+                    return Behaviors.same();
+                })
                 .onMessageEquals(Tick.HEARTBEAT, () -> {
                     link.heartbeat(); // registers not ready while there is no connection
                     return Behaviors.same();
@@ -394,6 +411,11 @@ public final class NodeAgent {
             context.getLog().warn("{} for {} (request {}) addressed to node {} arrived at node {}; running it here",
                     command.action(), command.vm(), command.requestId(), command.node(),
                     settings.nodeName());
+        }
+        if (command instanceof NodeAgentCommand.CancelMigration cancel) {
+            // not behind the migration in the domain's lane: it has to reach the migration while that runs
+            pool.execute(() -> migrations.cancel(cancel));
+            return Behaviors.same();
         }
         Job job = new Job(command.vm().domainName(), command.action(), command.vm(),
                 DomainOperations.incarnationOf(command), command.requestId(), operations.stepFor(command));

@@ -43,8 +43,9 @@ class VmFilesTest {
     @BeforeEach
     void open() throws Exception {
         hypervisor = Hypervisor.open("test:///default", NODE, data);
-        operations = new DomainOperations(NODE, new AppliedAtOnce(new OwnedDomains()), data, Lease.unlimited(),
-                new ImageFiles(null));
+        AppliedAtOnce owned = new AppliedAtOnce(new OwnedDomains());
+        operations = new DomainOperations(NODE, owned, data, Lease.unlimited(), new ImageFiles(null),
+                new LiveMigrations(NODE, data, new ImageFiles(null), owned, "127.0.0.1", null, report -> { }));
     }
 
     @AfterEach

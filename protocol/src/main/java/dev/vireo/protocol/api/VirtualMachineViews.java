@@ -16,7 +16,7 @@ public final class VirtualMachineViews {
         ObjectMeta meta = new ObjectMeta(s.id().name(), s.id().namespace(), s.labels(), null, s.uid(),
                 s.generation(), s.resourceVersion(), text(s.creationTimestamp()));
         VirtualMachineView.Status status = new VirtualMachineView.Status(s.phase().name(), s.node(),
-                s.incarnation(), conditions(s), s.generation(), null, List.of(),
+                s.incarnation(), conditions(s), s.generation(), s.migration(), List.of(),
                 s.crashCount() > 0 ? s.crashCount() : null, text(s.restartAt()));
         return new VirtualMachineView(VirtualMachineManifest.API_VERSION, VirtualMachineManifest.KIND, meta, s.spec(),
                 status);
@@ -25,7 +25,7 @@ public final class VirtualMachineViews {
     private static List<VirtualMachineView.Condition> conditions(VmState s) {
         String since = text(s.lastTransitionTime());
         List<VirtualMachineView.Condition> conditions = new ArrayList<>();
-        boolean ready = s.phase() == Phase.Running;
+        boolean ready = s.phase() == Phase.Running || s.phase() == Phase.Migrating;
         conditions.add(new VirtualMachineView.Condition("Ready", ready ? "True" : "False", s.phase().name(),
                 ready ? "running on node " + s.node() : null, since));
         conditions.add(new VirtualMachineView.Condition("Paused", s.phase() == Phase.Paused ? "True" : "False",

@@ -3,6 +3,7 @@ package dev.vireo.protocol.node;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.vireo.protocol.CborSerializable;
+import dev.vireo.protocol.vm.MigrationPolicy;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmId;
 
@@ -19,7 +20,13 @@ import dev.vireo.protocol.vm.VmId;
         @JsonSubTypes.Type(value = NodeAgentCommand.ResumeDomain.class, name = "ResumeDomain"),
         @JsonSubTypes.Type(value = NodeAgentCommand.EnsureDomain.class, name = "EnsureDomain"),
         @JsonSubTypes.Type(value = NodeAgentCommand.RemoveDomain.class, name = "RemoveDomain"),
-        @JsonSubTypes.Type(value = NodeAgentCommand.DeleteVmFiles.class, name = "DeleteVmFiles")
+        @JsonSubTypes.Type(value = NodeAgentCommand.DeleteVmFiles.class, name = "DeleteVmFiles"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.PrepareMigration.class, name = "PrepareMigration"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.MigrateDomain.class, name = "MigrateDomain"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.CancelMigration.class, name = "CancelMigration"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.TakeSnapshot.class, name = "TakeSnapshot"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.RestoreSnapshot.class, name = "RestoreSnapshot"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.DeleteSnapshot.class, name = "DeleteSnapshot")
 })
 public sealed interface NodeAgentCommand extends CborSerializable {
 
@@ -107,6 +114,83 @@ public sealed interface NodeAgentCommand extends CborSerializable {
         @Override
         public NodeAction action() {
             return NodeAction.DeleteVmFiles;
+        }
+    }
+
+    /**
+     * To the target of a migration: make the VM's files ready for the incoming domain (fresh overlays on this
+     * node's copy of the base images, an empty console log) and say where they are and where to send the data.
+     * Answered with {@link NodeReport.MigrationPrepared}, or {@link NodeReport.ActionFailed}.
+     */
+    record PrepareMigration(String node, VmId vm, String uid, long incarnation, VirtualMachineSpec spec,
+                            String migrationId, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.PrepareMigration;
+        }
+    }
+
+    /**
+     * To the source: live-migrate the domain of {@code incarnation} to {@code target}'s libvirt daemon, where it
+     * runs under {@code targetIncarnation} with the files {@code prepared} names.
+     * Reports {@link NodeReport.MigrationProgressed} while it runs, then {@link NodeReport.MigrationSucceeded}
+     * or {@link NodeReport.MigrationAborted}.
+     */
+    record MigrateDomain(String node, VmId vm, long incarnation, String migrationId, String target,
+                         long targetIncarnation, NodeReport.MigrationPrepared prepared,
+                         MigrationPolicy policy, VirtualMachineSpec spec, String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.MigrateDomain;
+        }
+    }
+
+    /**
+     * To the source: abort the migration {@code migrationId} if it still runs (or before it starts). Not queued
+     * behind the migration. The migration's own report says how it ended.
+     */
+    record CancelMigration(String node, VmId vm, long incarnation, String migrationId, String requestId)
+            implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.CancelMigration;
+        }
+    }
+
+    /**
+     * Snapshot the VM's disks (and, with {@code memory}, its memory) into files of its own in the VM's directory.
+     * A running domain ({@code online}) is saved, its overlays copied, and restored from the saved state; a stopped
+     * one has its overlays copied. Answered with {@link NodeReport.SnapshotTaken} or {@link NodeReport.ActionFailed};
+     * a snapshot already complete on the node is reported as taken again.
+     */
+    record TakeSnapshot(String node, VmId vm, long incarnation, String snapshot, boolean memory, boolean online,
+                        String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.TakeSnapshot;
+        }
+    }
+
+    /**
+     * Bring the VM's disks back to {@code snapshot}; {@code policy} says what becomes of a running domain. Answered
+     * with {@link NodeReport.SnapshotRestored} or {@link NodeReport.ActionFailed} (and, if the domain could not be
+     * brought back, {@link NodeReport.DomainCrashed}).
+     */
+    record RestoreSnapshot(String node, VmId vm, String uid, long incarnation, String snapshot,
+                           dev.vireo.protocol.vm.RestorePolicy policy, VirtualMachineSpec spec, String requestId)
+            implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.RestoreSnapshot;
+        }
+    }
+
+    /** Remove the files of {@code snapshot}; nothing is reported unless it fails. */
+    record DeleteSnapshot(String node, VmId vm, long incarnation, String snapshot, String requestId)
+            implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.DeleteSnapshot;
         }
     }
 }

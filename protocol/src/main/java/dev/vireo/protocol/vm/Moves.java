@@ -1,6 +1,7 @@
 package dev.vireo.protocol.vm;
 
 import dev.vireo.protocol.node.DomainState;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.vm.Stage.Placed;
@@ -316,6 +317,351 @@ final class Moves {
         return requestStart(ending == Ending.Failure ? StartReason.NodeLost : StartReason.RunStrategy);
     }
 
+    // ---- live migration ----
+
+    /** Starts a live migration of the running VM: the scheduler is asked for a target first. */
+    Moves migrate(VmCommand.Migrate c) {
+        if (busyWithSnapshots("migrate")) {
+            return this;
+        }
+        String source = vm.node();
+        if (source.equals(c.targetNode())) {
+            return refuse(Rejection.illegal("cannot migrate virtualmachine " + vm.id() + " to node " + source
+                    + ": it already runs there; name another node, or leave targetNode out to let the scheduler choose"));
+        }
+        VirtualMachineSpec spec = vm.spec();
+        long targetIncarnation = vm.incarnation() + 1;
+        return record(new VmEvent.MigrationRequested(meta, c.migrationId(), source, c.targetNode(), c.policy()),
+                new VmEffect.ReserveMigrationTarget(vm.id(), c.migrationId(), source, c.targetNode(), targetIncarnation,
+                        spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(), meta.requestId()));
+    }
+
+    /** A second request while one is in flight: the same one is no news, another is refused. */
+    Moves migrateAgain(VmCommand.Migrate c) {
+        Migration m = vm.migration();
+        return m.id().equals(c.migrationId()) ? this : refuse(Rejection.illegal("cannot migrate virtualmachine "
+                + vm.id() + ": it is already migrating (migration " + m.id() + " from node " + m.source()
+                + "); wait for it to end, or cancel it with DELETE …/migrations/" + m.id()));
+    }
+
+    Moves migrationTargetReserved(VmCommand.MigrationTargetReserved c) {
+        Migration m = vm.migration();
+        if (!m.id().equals(c.migrationId()) || m.step() != Migration.Step.Requested) {
+            return m.id().equals(c.migrationId()) ? this : then(new VmEffect.ReleaseMigrationTarget(vm.id(), c.migrationId()));
+        }
+        record(new VmEvent.MigrationTargetChosen(meta, m.id(), c.node(), c.incarnation()));
+        return then(prepareMigration());
+    }
+
+    Moves migrationTargetRefused(VmCommand.MigrationTargetRefused c) {
+        Migration m = vm.migration();
+        if (!m.id().equals(c.migrationId()) || m.step() != Migration.Step.Requested) {
+            return this;
+        }
+        return record(new VmEvent.MigrationFailed(meta, m.id(), c.reason()));
+    }
+
+    /** The target holds the files: the source's libvirt moves the domain (unless a cancel came first). */
+    Moves migrationPrepared(NodeReport.MigrationPrepared r) {
+        Migration m = vm.migration();
+        if (!m.id().equals(r.migrationId()) || m.step() != Migration.Step.TargetChosen) {
+            return this;
+        }
+        record(new VmEvent.MigrationStarted(meta, m.id(), m.source(), m.target(), m.targetIncarnation()));
+        return then(new ToNode(new NodeAgentCommand.MigrateDomain(m.source(), vm.id(), vm.incarnation(), m.id(),
+                m.target(), m.targetIncarnation(), r, m.policy(), vm.spec(), meta.requestId())));
+    }
+
+    Moves migrationProgressed(NodeReport.MigrationProgressed r) {
+        Migration m = vm.migration();
+        return m.id().equals(r.migrationId()) ? record(new VmEvent.MigrationProgressed(meta, m.id(), r.progress()))
+                : this;
+    }
+
+    /** The domain runs on the target: the VM is placed there under the target's incarnation. */
+    Moves migrationSucceeded(long downtimeMs, long durationMs, long dataProcessed) {
+        Migration m = vm.migration();
+        long source = vm.incarnation();
+        record(new VmEvent.MigrationCompleted(meta, m.id(), m.source(), m.target(), m.targetIncarnation(), downtimeMs,
+                durationMs, dataProcessed));
+        // the target's reservation becomes the VM's placement; the target agent adopts the domain; and should the
+        // source still have its copy (its report was lost), it goes
+        VirtualMachineSpec spec = vm.spec();
+        return then(new VmEffect.PromoteMigrationTarget(vm.id(), m.id(), m.target(), m.targetIncarnation(), spec.cores(),
+                spec.memoryBytes())).ensureDomain()
+                .then(new ToNode(new NodeAgentCommand.RemoveDomain(m.source(), vm.id(), source, meta.requestId())));
+    }
+
+    /** It ended without moving the domain: the VM runs on the source; the target's reservation and leftovers go. */
+    Moves migrationAborted(boolean cancelled, String reason) {
+        Migration m = vm.migration();
+        record(cancelled ? new VmEvent.MigrationCancelled(meta, m.id()) : new VmEvent.MigrationFailed(meta, m.id(),
+                reason), new VmEffect.ReleaseMigrationTarget(vm.id(), m.id()));
+        return m.target() == null ? this : then(new ToNode(new NodeAgentCommand.RemoveDomain(m.target(), vm.id(),
+                m.targetIncarnation(), meta.requestId())));
+    }
+
+    /**
+     * Cancel: before the source's libvirt started it, the migration just ends; once started, the source aborts its
+     * job and its report says how the migration ended (it may have completed first).
+     */
+    Moves cancelMigration(VmCommand.CancelMigration c) {
+        Migration m = vm.migration();
+        if (!m.id().equals(c.migrationId())) {
+            return refuse(new Rejection(Rejection.Code.NotFound, "migration " + c.migrationId() + " of virtualmachine "
+                    + vm.id() + " is not in flight (migration " + m.id() + " is)", null));
+        }
+        if (m.step() != Migration.Step.Started) {
+            return migrationAborted(true, null);
+        }
+        if (m.cancelRequested()) {
+            return this;
+        }
+        return record(new VmEvent.MigrationCancelRequested(meta, m.id()), new ToNode(new NodeAgentCommand.CancelMigration(
+                m.source(), vm.id(), vm.incarnation(), m.id(), meta.requestId())));
+    }
+
+    /**
+     * A report about the VM's domain while it migrates, from the source (the VM's incarnation) or from the target
+     * (the migration's incarnation): the migration's own reports, or what a node found.
+     */
+    Moves migrationReport(NodeReport r) {
+        Migration m = vm.migration();
+        boolean fromTarget = r.incarnation() != vm.incarnation();
+        if (r instanceof NodeReport.MigrationPrepared p) {
+            return fromTarget ? migrationPrepared(p) : this;
+        } else if (r instanceof NodeReport.MigrationProgressed p) {
+            return fromTarget ? this : migrationProgressed(p);
+        } else if (r instanceof NodeReport.MigrationSucceeded s) {
+            return fromTarget || !m.id().equals(s.migrationId()) ? this
+                    : migrationSucceeded(s.downtimeMs(), s.durationMs(), s.dataProcessed());
+        } else if (r instanceof NodeReport.MigrationAborted a) {
+            return fromTarget || !m.id().equals(a.migrationId()) ? this : migrationAborted(a.cancelled(), a.reason());
+        } else if (r instanceof NodeReport.ActionFailed f) {
+            if (f.action() == NodeAction.PrepareMigration || f.action() == NodeAction.MigrateDomain) {
+                return migrationAborted(false, f.action() + " failed on node " + f.node() + ": " + f.message());
+            }
+            return fromTarget ? this : actionFailed(f);
+        } else if (r instanceof NodeReport.DomainPaused || r instanceof NodeReport.DomainResumed) {
+            return this; // the source pauses at switchover; the migration's own report says how it ended
+        }
+        return fromTarget ? targetReported(r) : sourceReported(r);
+    }
+
+    /** A report from the source about its domain while the migration runs (not its migration's own report). */
+    Moves sourceReported(NodeReport r) {
+        Migration m = vm.migration();
+        boolean runs = r instanceof NodeReport.DomainStarted
+                || r instanceof NodeReport.DomainFound f && f.state().active();
+        if (m.step() != Migration.Step.Started) {
+            return runs ? this : migrationAborted(false, "the domain left node " + m.source() + " before the migration"
+                    + " started: " + r.describe()).crashed("domain " + r.describe() + " on node " + r.node());
+        }
+        if (runs) {
+            // the source's node runtime restarted (its migration died with it) and found the guest still there;
+            // libvirt leaves it paused when the switchover was under way: it goes on here
+            boolean paused = r instanceof NodeReport.DomainFound f && f.state() == DomainState.Paused;
+            migrationAborted(false, "node " + m.source() + " found the guest still " + (paused ? "there, paused,"
+                    : "running there") + " without the migration (its node runtime restarted)");
+            return paused ? then(new ToNode(new NodeAgentCommand.ResumeDomain(vm.node(), vm.id(), vm.incarnation(),
+                    meta.requestId()))) : this;
+        }
+        // the domain left the source: moved, or died; the target says which
+        return then(new ToNode(new NodeAgentCommand.EnsureDomain(m.target(), vm.id(), m.targetIncarnation(),
+                meta.requestId())));
+    }
+
+    /** A report from the target's placement: the domain runs there (switchover done, its report lost), or not. */
+    Moves targetReported(NodeReport r) {
+        Migration m = vm.migration();
+        boolean runs = r instanceof NodeReport.DomainStarted
+                || r instanceof NodeReport.DomainFound f && f.state() == DomainState.Running;
+        if (runs && m.step() == Migration.Step.Started) {
+            return migrationSucceeded(-1, -1, -1);
+        }
+        if (r instanceof NodeReport.DomainMissing && m.step() == Migration.Step.Started) {
+            return migrationAborted(false, "the domain is on neither node " + m.source() + " nor " + m.target())
+                    .crashed("domain lost during migration to node " + m.target());
+        }
+        return this;
+    }
+
+    /** A node of the migration left the cluster. */
+    Moves migrationNodeLost(String node) {
+        Migration m = vm.migration();
+        if (node.equals(m.source())) {
+            return migrationAborted(false, "node " + node + " (the source) was lost").nodeLost()
+                    .thenFollowRunStrategy(Ending.Failure);
+        }
+        if (m.step() != Migration.Step.Started) {
+            return migrationAborted(false, "node " + node + " (the target) was lost");
+        }
+        // the source's job is aborted; its report says where the domain is
+        return m.cancelRequested() ? this : record(new VmEvent.MigrationCancelRequested(meta, m.id()),
+                new ToNode(new NodeAgentCommand.CancelMigration(m.source(), vm.id(), vm.incarnation(), m.id(),
+                        meta.requestId())));
+    }
+
+    /** What a VM recovered mid-migration resumes: the request, the preparation, or a look at the source. */
+    Moves resumeMigration() {
+        Migration m = vm.migration();
+        claimPlacement();
+        return switch (m.step()) {
+            case Requested -> {
+                VirtualMachineSpec spec = vm.spec();
+                yield then(new VmEffect.ReserveMigrationTarget(vm.id(), m.id(), m.source(), m.requestedTarget(),
+                        vm.incarnation() + 1, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(),
+                        meta.requestId()));
+            }
+            case TargetChosen -> then(prepareMigration());
+            // answered once the source's migration (if it still runs) is over
+            case Started -> ensureDomain();
+        };
+    }
+
+    private ToNode prepareMigration() {
+        Migration m = vm.migration();
+        return new ToNode(new NodeAgentCommand.PrepareMigration(m.target(), vm.id(), vm.uid(), m.targetIncarnation(),
+                vm.spec(), m.id(), meta.requestId()));
+    }
+
+    // ---- snapshots and restores: files of the VM's own on the node that holds its disks ----
+
+    /** A snapshot of the VM as it is: online (memory too, if asked) while it runs or is paused, disks only when stopped. */
+    Moves snapshot(VmCommand.TakeSnapshot c) {
+        Snapshots snapshots = vm.snapshots();
+        if (busyWithSnapshots("snapshot")) {
+            return this;
+        }
+        if (snapshots.find(c.snapshot()).isPresent()) {
+            return refuse(new Rejection(Rejection.Code.AlreadyExists, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " already exists; choose another name, or delete it first", "name"));
+        }
+        boolean online = vm.stage() instanceof Stage.Active;
+        String node = online ? vm.node() : snapshots.home();
+        if (node == null) {
+            return cannot("snapshot", "it has never run, so it has no disks of its own yet; start it once");
+        }
+        if (!online && vm.spec().withDefaults().disks().isEmpty()) {
+            return cannot("snapshot", "it has no disks, and a stopped VM has no memory to keep");
+        }
+        boolean memory = c.memory() && online;
+        return record(new VmEvent.SnapshotRequested(meta, c.snapshot(), memory, online, node),
+                new ToNode(new NodeAgentCommand.TakeSnapshot(node, vm.id(), vm.incarnation(), c.snapshot(), memory,
+                        online, meta.requestId())));
+    }
+
+    /** Back to a snapshot, on the node that holds it: see {@link RestorePolicy} for what becomes of the guest. */
+    Moves restore(VmCommand.RestoreSnapshot c) {
+        if (busyWithSnapshots("restore")) {
+            return this;
+        }
+        Snapshot snap = vm.snapshots().find(c.snapshot()).orElse(null);
+        if (snap == null) {
+            return refuse(new Rejection(Rejection.Code.NotFound, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " not found; GET …/snapshots lists them", "snapshot"));
+        }
+        if (snap.phase() != Snapshot.Phase.Succeeded) {
+            return refuse(Rejection.illegal("cannot restore virtualmachine " + vm.id() + " to snapshot " + snap.name()
+                    + ": it is " + snap.phase() + (snap.reason() == null ? "" : " (" + snap.reason() + ")")
+                    + "; only a snapshot that succeeded can be restored"));
+        }
+        boolean online = vm.stage() instanceof Stage.Active;
+        if (online && !snap.node().equals(vm.node())) {
+            return refuse(Rejection.illegal("cannot restore virtualmachine " + vm.id() + " to snapshot " + snap.name()
+                    + ": the snapshot is on node " + snap.node() + " and the VM runs on node " + vm.node()
+                    + "; stop the VM and restore it, or migrate it back to node " + snap.node() + " first"));
+        }
+        RestorePolicy policy = !online ? RestorePolicy.DisksOnly
+                : snap.memory() ? RestorePolicy.ResumeFromMemory : RestorePolicy.StopRestoreStart;
+        return record(new VmEvent.RestoreRequested(meta, snap.name(), snap.node(), policy),
+                new ToNode(new NodeAgentCommand.RestoreSnapshot(snap.node(), vm.id(), vm.uid(), vm.incarnation(),
+                        snap.name(), policy, vm.spec(), meta.requestId())));
+    }
+
+    /** The record goes at once; its files go from the node that holds them. */
+    Moves deleteSnapshot(VmCommand.DeleteSnapshot c) {
+        Snapshots snapshots = vm.snapshots();
+        Snapshot snap = snapshots.find(c.snapshot()).orElse(null);
+        if (snap == null) {
+            return refuse(new Rejection(Rejection.Code.NotFound, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " not found; GET …/snapshots lists them", null));
+        }
+        if (snapshots.pending() != null && snapshots.pending().snapshot().equals(snap.name())) {
+            return refuse(Rejection.illegal("cannot delete snapshot " + snap.name() + " of virtualmachine " + vm.id()
+                    + ": it is being " + (snapshots.pending().kind() == Snapshots.Pending.Kind.Snapshot ? "taken"
+                    : "restored") + "; wait for that to end"));
+        }
+        return dropSnapshot(snap, "deleted as asked");
+    }
+
+    /** A report on the snapshot or restore under way (the decider checked there is one, on the report's node). */
+    Moves snapshotReport(NodeReport r) {
+        Snapshots.Pending pending = vm.snapshots().pending();
+        if (r instanceof NodeReport.SnapshotTaken t) {
+            if (pending.kind() != Snapshots.Pending.Kind.Snapshot) {
+                return this;
+            }
+            record(new VmEvent.SnapshotCompleted(meta, pending.snapshot(), t.sizeBytes(), t.pauseMs(), t.durationMs()));
+            return retain();
+        } else if (r instanceof NodeReport.SnapshotRestored s) {
+            return pending.kind() != Snapshots.Pending.Kind.Restore ? this
+                    : record(new VmEvent.RestoreCompleted(meta, pending.snapshot(), pending.policy(), s.pauseMs(),
+                            s.durationMs()));
+        }
+        NodeReport.ActionFailed f = (NodeReport.ActionFailed) r;
+        String why = f.action() + " failed on node " + f.node() + ": " + f.message();
+        if (pending.kind() == Snapshots.Pending.Kind.Snapshot) {
+            return record(new VmEvent.SnapshotFailed(meta, pending.snapshot(), why));
+        }
+        return record(new VmEvent.RestoreFailed(meta, pending.snapshot(), why));
+    }
+
+    /** What a VM recovered with a snapshot or restore under way asks its node again (the node answers once). */
+    Moves resumeSnapshotWork() {
+        Snapshots.Pending p = vm.snapshots().pending();
+        if (p == null) {
+            return this;
+        }
+        if (p.kind() == Snapshots.Pending.Kind.Restore) {
+            return then(new ToNode(new NodeAgentCommand.RestoreSnapshot(p.node(), vm.id(), vm.uid(), vm.incarnation(),
+                    p.snapshot(), p.policy(), vm.spec(), meta.requestId())));
+        }
+        Snapshot snap = vm.snapshots().find(p.snapshot()).orElseThrow();
+        return then(new ToNode(new NodeAgentCommand.TakeSnapshot(p.node(), vm.id(), vm.incarnation(), snap.name(),
+                snap.memory(), vm.stage() instanceof Stage.Active, meta.requestId())));
+    }
+
+    /** One snapshot or restore at a time: refuses when one is under way. */
+    private boolean busyWithSnapshots(String action) {
+        Snapshots.Pending p = vm.snapshots().pending();
+        if (p == null) {
+            return false;
+        }
+        refuse(Rejection.illegal("cannot " + action + " virtualmachine " + vm.id() + ": "
+                + (p.kind() == Snapshots.Pending.Kind.Snapshot ? "snapshot " + p.snapshot() + " is being taken"
+                : "it is being restored to snapshot " + p.snapshot()) + "; wait for that to end (GET …/snapshots/"
+                + p.snapshot() + ")"));
+        return true;
+    }
+
+    /** The retention limit: the oldest snapshots beyond it are deleted, each recorded. */
+    private Moves retain() {
+        List<Snapshot> items = vm.snapshots().items();
+        int excess = items.size() - policy.retainedSnapshots();
+        for (Snapshot old : items.subList(0, Math.max(0, excess))) {
+            dropSnapshot(old, "retention: a VM keeps at most " + policy.retainedSnapshots()
+                    + " snapshots, the oldest is deleted first");
+        }
+        return this;
+    }
+
+    private Moves dropSnapshot(Snapshot snap, String reason) {
+        return record(new VmEvent.SnapshotDeleted(meta, snap.name(), snap.node(), reason),
+                new ToNode(new NodeAgentCommand.DeleteSnapshot(snap.node(), vm.id(), vm.incarnation(), snap.name(),
+                        meta.requestId())));
+    }
+
     // ---- what does not concern the VM as it is now ----
 
     /** A report of another placement (or for a VM that is gone): recorded, and otherwise ignored. */
@@ -330,6 +676,11 @@ final class Moves {
         // fencing: a domain of a placement that is not the current one must not run
         return domainRuns ? then(new ToNode(new NodeAgentCommand.RemoveDomain(report.node(), vm.id(),
                 report.incarnation(), meta.requestId()))) : this;
+    }
+
+    /** A migration target the VM no longer waits for (the migration ended): given back. */
+    Moves targetNotWanted(VmCommand.MigrationTargetReserved c) {
+        return then(new VmEffect.ReleaseMigrationTarget(vm.id(), c.migrationId()));
     }
 
     /** A placement the VM no longer waits for: given back, unless it is the VM's placement answered twice. */

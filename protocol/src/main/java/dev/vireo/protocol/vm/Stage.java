@@ -9,8 +9,7 @@ import java.time.Instant;
  * waiting for the scheduler has no node; a placed one always has one; only a CrashLoopBackOff has a time
  * to restart at. What each stage does with each command and report is in {@link VmLifecycle}.
  *
- * <p>To add a phase (say Migrating, with its source node, target node and target incarnation): a record
- * here, the events that enter and leave it in {@link VmEvent} and {@link VmState#apply}, and its row in
+ * <p>To add a phase: a record here, the events that enter and leave it in {@link VmEvent} and {@link VmState#apply}, and its row in
  * {@link VmLifecycle}.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -21,6 +20,7 @@ import java.time.Instant;
         @JsonSubTypes.Type(value = Stage.Starting.class, name = "Starting"),
         @JsonSubTypes.Type(value = Stage.Running.class, name = "Running"),
         @JsonSubTypes.Type(value = Stage.Paused.class, name = "Paused"),
+        @JsonSubTypes.Type(value = Stage.Migrating.class, name = "Migrating"),
         @JsonSubTypes.Type(value = Stage.Stopping.class, name = "Stopping"),
         @JsonSubTypes.Type(value = Stage.Restarting.class, name = "Restarting"),
         @JsonSubTypes.Type(value = Stage.Terminating.class, name = "Terminating"),
@@ -98,6 +98,21 @@ public sealed interface Stage {
         @Override
         public Phase phase() {
             return Phase.Paused;
+        }
+    }
+
+    /**
+     * Runs on {@code node} (the source) and is being live-migrated: the target is chosen, prepared, then
+     * libvirt moves the domain. Only the source runs it until the migration completes.
+     */
+    record Migrating(String node, Instant runningSince, Migration migration) implements Active {
+        @Override
+        public Phase phase() {
+            return Phase.Migrating;
+        }
+
+        Migrating with(Migration changed) {
+            return new Migrating(node, runningSince, changed);
         }
     }
 

@@ -25,7 +25,14 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmCommand.BackoffExpired.class, name = "BackoffExpired"),
         @JsonSubTypes.Type(value = VmCommand.ReportFromNode.class, name = "ReportFromNode"),
         @JsonSubTypes.Type(value = VmCommand.LoseNode.class, name = "LoseNode"),
-        @JsonSubTypes.Type(value = VmCommand.NodeNotReady.class, name = "NodeNotReady")
+        @JsonSubTypes.Type(value = VmCommand.NodeNotReady.class, name = "NodeNotReady"),
+        @JsonSubTypes.Type(value = VmCommand.Migrate.class, name = "Migrate"),
+        @JsonSubTypes.Type(value = VmCommand.CancelMigration.class, name = "CancelMigration"),
+        @JsonSubTypes.Type(value = VmCommand.MigrationTargetReserved.class, name = "MigrationTargetReserved"),
+        @JsonSubTypes.Type(value = VmCommand.MigrationTargetRefused.class, name = "MigrationTargetRefused"),
+        @JsonSubTypes.Type(value = VmCommand.TakeSnapshot.class, name = "TakeSnapshot"),
+        @JsonSubTypes.Type(value = VmCommand.RestoreSnapshot.class, name = "RestoreSnapshot"),
+        @JsonSubTypes.Type(value = VmCommand.DeleteSnapshot.class, name = "DeleteSnapshot")
 })
 public sealed interface VmCommand extends CborSerializable {
 
@@ -104,5 +111,40 @@ public sealed interface VmCommand extends CborSerializable {
         public String principal() {
             return EventMeta.SYSTEM;
         }
+    }
+
+    /** Live-migrate the running VM; {@code targetNode} null: the scheduler chooses. */
+    record Migrate(String requestId, String principal, String migrationId, String targetNode, MigrationPolicy policy)
+            implements VmCommand {
+    }
+
+    record CancelMigration(String requestId, String principal, String migrationId) implements VmCommand {
+    }
+
+    /** The scheduler reserved {@code node} as the migration's target, for placement {@code incarnation}. */
+    record MigrationTargetReserved(String requestId, String migrationId, String node, long incarnation)
+            implements VmCommand {
+        @Override
+        public String principal() {
+            return EventMeta.SCHEDULER;
+        }
+    }
+
+    record MigrationTargetRefused(String requestId, String migrationId, String reason) implements VmCommand {
+        @Override
+        public String principal() {
+            return EventMeta.SCHEDULER;
+        }
+    }
+
+    /** Snapshot the VM as {@code snapshot}: its disks, and its memory too when {@code memory} and it runs. */
+    record TakeSnapshot(String requestId, String principal, String snapshot, boolean memory) implements VmCommand {
+    }
+
+    /** Bring the VM back to {@code snapshot} ({@link RestorePolicy} says how). */
+    record RestoreSnapshot(String requestId, String principal, String snapshot) implements VmCommand {
+    }
+
+    record DeleteSnapshot(String requestId, String principal, String snapshot) implements VmCommand {
     }
 }

@@ -33,24 +33,39 @@ public final class VmDecider {
         }
         if (command instanceof ReportFromNode c) {
             NodeReport report = c.report();
-            return state.placedOn(report.node(), report.incarnation())
-                    ? VmLifecycle.decide(state.stage(), report, moves) : moves.staleReport(report);
+            if (SnapshotReports.isAbout(report)) {
+                Snapshots.Pending pending = state.snapshots().pending();
+                return pending != null && pending.node().equals(report.node()) ? moves.snapshotReport(report)
+                        : moves.staleReport(report);
+            }
+            Migration migration = state.migration();
+            boolean current = state.placedOn(report.node(), report.incarnation())
+                    || migration != null && migration.isTarget(report.node(), report.incarnation());
+            return current ? VmLifecycle.decide(state.stage(), report, moves) : moves.staleReport(report);
         }
         if (command instanceof PlacementSucceeded c) {
             return state.awaitsPlacement(c.incarnation())
                     ? VmLifecycle.decide(state.stage(), c, moves) : moves.placementNotWanted(c);
         }
+        if (command instanceof MigrationTargetReserved c) {
+            return state.migration() != null ? VmLifecycle.decide(state.stage(), c, moves) : moves.targetNotWanted(c);
+        }
         boolean current;
-        if (command instanceof PlacementFailed c) {
+        if (command instanceof MigrationTargetRefused) {
+            current = state.migration() != null;
+        } else if (command instanceof PlacementFailed c) {
             current = state.awaitsPlacement(c.incarnation());
         } else if (command instanceof BackoffExpired c) {
             current = c.restartAt().equals(state.restartAt());
         } else if (command instanceof LoseNode c) {
-            current = c.node().equals(state.node());
+            current = c.node().equals(state.node())
+                    || state.migration() != null && c.node().equals(state.migration().target());
         } else if (command instanceof NodeNotReady c) {
             current = c.node().equals(state.node());
         } else if (!state.exists()) {
             return moves.refuse(Rejection.notFound(state.id()));
+        } else if (command instanceof DeleteSnapshot c) {
+            return moves.deleteSnapshot(c); // in any phase: the record goes, the files go from their node
         } else {
             current = true; // a user's command
         }
@@ -63,6 +78,6 @@ public final class VmDecider {
             return List.of();
         }
         Moves moves = new Moves(state, new EventMeta(null, requestId, EventMeta.SYSTEM), policy);
-        return VmLifecycle.resume(state.stage(), moves).effects();
+        return VmLifecycle.resume(state.stage(), moves).resumeSnapshotWork().effects();
     }
 }

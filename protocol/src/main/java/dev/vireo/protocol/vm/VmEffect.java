@@ -36,4 +36,26 @@ public sealed interface VmEffect {
     /** Wake the entity at {@code at} to end a CrashLoopBackOff. */
     record WakeAt(Instant at) implements VmEffect {
     }
+
+    /**
+     * Ask the scheduler to reserve a migration target other than {@code source} for placement {@code incarnation}
+     * ({@code node}, if given, and only that one); answered with {@code MigrationTargetReserved} or
+     * {@code MigrationTargetRefused}.
+     */
+    record ReserveMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                                  long memoryBytes, Map<String, String> nodeSelector, java.util.List<String> imageFiles,
+                                  String requestId) implements VmEffect {
+    }
+
+    /** Give back the target the scheduler reserved (or is asked to reserve) for migration {@code migrationId}. */
+    record ReleaseMigrationTarget(VmId vm, String migrationId) implements VmEffect {
+    }
+
+    /**
+     * Migration {@code migrationId} completed: its target's reservation becomes the VM's placement {@code incarnation}
+     * on {@code node}, in place of the source's (claimed anew should the scheduler have lost the reservation).
+     */
+    record PromoteMigrationTarget(VmId vm, String migrationId, String node, long incarnation, int cores,
+                                  long memoryBytes) implements VmEffect {
+    }
 }

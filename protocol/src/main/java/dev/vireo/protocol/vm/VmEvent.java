@@ -31,7 +31,22 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmEvent.StaleReportIgnored.class, name = "StaleReportIgnored"),
         @JsonSubTypes.Type(value = VmEvent.NodeActionFailed.class, name = "NodeActionFailed"),
         @JsonSubTypes.Type(value = VmEvent.NodeUnreachable.class, name = "NodeUnreachable"),
-        @JsonSubTypes.Type(value = VmEvent.NodeReachable.class, name = "NodeReachable")
+        @JsonSubTypes.Type(value = VmEvent.NodeReachable.class, name = "NodeReachable"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationRequested.class, name = "MigrationRequested"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationTargetChosen.class, name = "MigrationTargetChosen"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationStarted.class, name = "MigrationStarted"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationProgressed.class, name = "MigrationProgressed"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationCancelRequested.class, name = "MigrationCancelRequested"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationCompleted.class, name = "MigrationCompleted"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationFailed.class, name = "MigrationFailed"),
+        @JsonSubTypes.Type(value = VmEvent.MigrationCancelled.class, name = "MigrationCancelled"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotRequested.class, name = "SnapshotRequested"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotCompleted.class, name = "SnapshotCompleted"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotFailed.class, name = "SnapshotFailed"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotDeleted.class, name = "SnapshotDeleted"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreRequested.class, name = "RestoreRequested"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreCompleted.class, name = "RestoreCompleted"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreFailed.class, name = "RestoreFailed")
 })
 public sealed interface VmEvent extends CborSerializable {
 
@@ -119,6 +134,86 @@ public sealed interface VmEvent extends CborSerializable {
 
     /** The node is back and still runs the VM's domain ({@code domainState} Running or Paused). */
     record NodeReachable(EventMeta meta, String node, long incarnation, DomainState domainState) implements VmEvent {
+    }
+
+    /** Every step of a live migration names its migration. */
+    sealed interface MigrationEvent extends VmEvent {
+        String migrationId();
+    }
+
+    /** A live migration of the VM running on {@code source} was asked for; {@code requestedTarget} may be null. */
+    record MigrationRequested(EventMeta meta, String migrationId, String source, String requestedTarget,
+                              MigrationPolicy policy) implements MigrationEvent {
+    }
+
+    /** The scheduler reserved {@code target} for the VM's placement {@code targetIncarnation}. */
+    record MigrationTargetChosen(EventMeta meta, String migrationId, String target, long targetIncarnation)
+            implements MigrationEvent {
+    }
+
+    /** The target holds the VM's files; the source's libvirt starts moving the domain. */
+    record MigrationStarted(EventMeta meta, String migrationId, String source, String target, long targetIncarnation)
+            implements MigrationEvent {
+    }
+
+    record MigrationProgressed(EventMeta meta, String migrationId, MigrationProgress progress)
+            implements MigrationEvent {
+    }
+
+    record MigrationCancelRequested(EventMeta meta, String migrationId) implements MigrationEvent {
+    }
+
+    /**
+     * The VM runs on {@code target} under {@code incarnation}, its source domain is gone. {@code downtimeMs}: how
+     * long the guest was paused at switchover, as libvirt measured it (-1: not known).
+     */
+    record MigrationCompleted(EventMeta meta, String migrationId, String source, String target, long incarnation,
+                              long downtimeMs, long durationMs, long dataProcessed) implements MigrationEvent {
+    }
+
+    /** The VM still runs on the source; the target's reservation is released. */
+    record MigrationFailed(EventMeta meta, String migrationId, String reason) implements MigrationEvent {
+    }
+
+    /** Cancelled as asked: the VM still runs on the source; the target's reservation is released. */
+    record MigrationCancelled(EventMeta meta, String migrationId) implements MigrationEvent {
+    }
+
+    /** Every step of a snapshot or a restore names its snapshot. */
+    sealed interface SnapshotEvent extends VmEvent {
+        String snapshot();
+    }
+
+    /**
+     * A snapshot was asked for, to be taken on {@code node}: of the running guest ({@code online}), its memory too
+     * when {@code memory}; of a stopped VM, its disks only.
+     */
+    record SnapshotRequested(EventMeta meta, String snapshot, boolean memory, boolean online, String node)
+            implements SnapshotEvent {
+    }
+
+    /** The snapshot's files are complete: {@code sizeBytes}; the guest was paused {@code pauseMs} (-1: not known). */
+    record SnapshotCompleted(EventMeta meta, String snapshot, long sizeBytes, long pauseMs, long durationMs)
+            implements SnapshotEvent {
+    }
+
+    record SnapshotFailed(EventMeta meta, String snapshot, String reason) implements SnapshotEvent {
+    }
+
+    /** The snapshot's record is gone, its files removed from {@code node}; {@code reason}: asked, or the retention limit. */
+    record SnapshotDeleted(EventMeta meta, String snapshot, String node, String reason) implements SnapshotEvent {
+    }
+
+    /** A restore to {@code snapshot} on {@code node}, done as {@code policy} says. */
+    record RestoreRequested(EventMeta meta, String snapshot, String node, RestorePolicy policy) implements SnapshotEvent {
+    }
+
+    /** The VM is back at the snapshot; the guest was down {@code pauseMs}. */
+    record RestoreCompleted(EventMeta meta, String snapshot, RestorePolicy policy, long pauseMs, long durationMs)
+            implements SnapshotEvent {
+    }
+
+    record RestoreFailed(EventMeta meta, String snapshot, String reason) implements SnapshotEvent {
     }
 
     /** Why a VM is (re)started. */

@@ -9,11 +9,16 @@ import dev.vireo.protocol.node.NodeReport.DomainPaused;
 import dev.vireo.protocol.node.NodeReport.DomainResumed;
 import dev.vireo.protocol.node.NodeReport.DomainStarted;
 import dev.vireo.protocol.node.NodeReport.DomainStopped;
+import dev.vireo.protocol.node.NodeReport.MigrationAborted;
+import dev.vireo.protocol.node.NodeReport.MigrationPrepared;
+import dev.vireo.protocol.node.NodeReport.MigrationProgressed;
+import dev.vireo.protocol.node.NodeReport.MigrationSucceeded;
 import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.vm.Moves.Ending;
 import dev.vireo.protocol.vm.Stage.CrashLoopBackOff;
 import dev.vireo.protocol.vm.Stage.ErrorUnschedulable;
 import dev.vireo.protocol.vm.Stage.Failed;
+import dev.vireo.protocol.vm.Stage.Migrating;
 import dev.vireo.protocol.vm.Stage.Paused;
 import dev.vireo.protocol.vm.Stage.Restarting;
 import dev.vireo.protocol.vm.Stage.Running;
@@ -24,6 +29,10 @@ import dev.vireo.protocol.vm.Stage.Stopping;
 import dev.vireo.protocol.vm.Stage.Terminating;
 import dev.vireo.protocol.vm.Stage.Unknown;
 import dev.vireo.protocol.vm.VmCommand.BackoffExpired;
+import dev.vireo.protocol.vm.VmCommand.CancelMigration;
+import dev.vireo.protocol.vm.VmCommand.Migrate;
+import dev.vireo.protocol.vm.VmCommand.MigrationTargetRefused;
+import dev.vireo.protocol.vm.VmCommand.MigrationTargetReserved;
 import dev.vireo.protocol.vm.VmCommand.Delete;
 import dev.vireo.protocol.vm.VmCommand.LoseNode;
 import dev.vireo.protocol.vm.VmCommand.NodeNotReady;
@@ -35,6 +44,8 @@ import dev.vireo.protocol.vm.VmCommand.Start;
 import dev.vireo.protocol.vm.VmCommand.Stop;
 import dev.vireo.protocol.vm.VmCommand.Unpause;
 import dev.vireo.protocol.vm.VmCommand.UpdateSpec;
+import dev.vireo.protocol.vm.VmCommand.RestoreSnapshot;
+import dev.vireo.protocol.vm.VmCommand.TakeSnapshot;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -61,10 +72,17 @@ final class VmLifecycle {
             Start.class, new Refusal("start", "start it once it is Stopped"),
             Restart.class, new Refusal("restart", "only a Running or Paused VM can be restarted"),
             Pause.class, new Refusal("pause", "only a Running VM can be paused"),
-            Unpause.class, new Refusal("unpause", "only a Paused VM can be unpaused"));
+            Unpause.class, new Refusal("unpause", "only a Paused VM can be unpaused"),
+            Migrate.class, new Refusal("migrate", "only a Running VM can be live-migrated"),
+            CancelMigration.class, new Refusal("cancel the migration of",
+                    "only a migration in flight can be cancelled; GET …/migrations says how it ended"),
+            TakeSnapshot.class, new Refusal("snapshot", "only a Running, Paused or Stopped VM can be snapshotted"),
+            RestoreSnapshot.class, new Refusal("restore", "only a Running, Paused or Stopped VM can be restored"));
 
     record Refusal(String action, String instead) {
     }
+
+    private static final String MIGRATING = "cancel the migration first (DELETE …/migrations/{id}), or wait for it to end";
 
     private static final Map<Class<? extends Stage>, Row> TABLE = table(
 
@@ -72,7 +90,9 @@ final class VmLifecycle {
                     on(UpdateSpec.class, (m, c) -> m.update(c, Moves::startIfItRuns)),
                     on(Start.class, (m, c) -> m.start()),
                     on(Stop.class, (m, c) -> m.keepStopped()),
-                    on(Delete.class, (m, c) -> m.deleteNow())),
+                    on(Delete.class, (m, c) -> m.deleteNow()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c))),
 
             row(Scheduling.class,
                     on(UpdateSpec.class, (m, c) -> m.update(c, Moves::stopIfHalted)),
@@ -114,7 +134,10 @@ final class VmLifecycle {
                     on(Restart.class, (m, c) -> m.restart()),
                     on(Pause.class, (m, c) -> m.pause()),
                     on(Unpause.class, (m, c) -> m.unchanged()),
+                    on(Migrate.class, (m, c) -> m.migrate(c)),
                     on(Delete.class, (m, c) -> m.terminate()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c)),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenFollowRunStrategy(Ending.Failure)),
                     on(NodeNotReady.class, (m, c) -> m.unreachable()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()
@@ -136,6 +159,8 @@ final class VmLifecycle {
                     on(Pause.class, (m, c) -> m.unchanged()),
                     on(Unpause.class, (m, c) -> m.unpause()),
                     on(Delete.class, (m, c) -> m.terminate()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c)),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenFollowRunStrategy(Ending.Failure)),
                     on(NodeNotReady.class, (m, c) -> m.unreachable()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()
@@ -148,6 +173,38 @@ final class VmLifecycle {
                     on(ActionFailed.class, (m, r) -> r.action() == NodeAction.PauseDomain
                             ? m.actionFailed(r).resumedByNode() : m.actionFailed(r)))
                     .resuming(m -> m.claimPlacement().ensureDomain()),
+
+            // live-migrating: only the source runs the domain until the source's libvirt says it moved; a report
+            // of the target's placement counts too (see VmDecider)
+            row(Migrating.class,
+                    on(UpdateSpec.class, (m, c) -> m.update(c, Moves::nothingMore)),
+                    on(Start.class, (m, c) -> m.unchanged()),
+                    on(Stop.class, (m, c) -> m.cannot("stop", MIGRATING)),
+                    on(Restart.class, (m, c) -> m.cannot("restart", MIGRATING)),
+                    on(Pause.class, (m, c) -> m.cannot("pause", MIGRATING)),
+                    on(Unpause.class, (m, c) -> m.unchanged()),
+                    on(Delete.class, (m, c) -> m.cannot("delete", MIGRATING)),
+                    on(TakeSnapshot.class, (m, c) -> m.cannot("snapshot", MIGRATING)),
+                    on(RestoreSnapshot.class, (m, c) -> m.cannot("restore", MIGRATING)),
+                    on(Migrate.class, (m, c) -> m.migrateAgain(c)),
+                    on(CancelMigration.class, (m, c) -> m.cancelMigration(c)),
+                    on(MigrationTargetReserved.class, (m, c) -> m.migrationTargetReserved(c)),
+                    on(MigrationTargetRefused.class, (m, c) -> m.migrationTargetRefused(c)),
+                    on(LoseNode.class, (m, c) -> m.migrationNodeLost(c.node())),
+                    on(NodeNotReady.class, (m, c) -> m.unchanged()),
+                    on(MigrationPrepared.class, (m, r) -> m.migrationReport(r)),
+                    on(MigrationProgressed.class, (m, r) -> m.migrationReport(r)),
+                    on(MigrationSucceeded.class, (m, r) -> m.migrationReport(r)),
+                    on(MigrationAborted.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainStarted.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainFound.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainMissing.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainStopped.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainCrashed.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainPaused.class, (m, r) -> m.migrationReport(r)),
+                    on(DomainResumed.class, (m, r) -> m.migrationReport(r)),
+                    on(ActionFailed.class, (m, r) -> m.migrationReport(r)))
+                    .resuming(Moves::resumeMigration),
 
             // the node cannot reach its hypervisor; its next report on the domain says what survived
             row(Unknown.class,
@@ -202,6 +259,8 @@ final class VmLifecycle {
                     on(Restart.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Pause.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Unpause.class, (m, c) -> m.refuseWhileDeleting()),
+                    on(TakeSnapshot.class, (m, c) -> m.refuseWhileDeleting()),
+                    on(RestoreSnapshot.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Delete.class, (m, c) -> m.unchanged()),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenDelete()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()

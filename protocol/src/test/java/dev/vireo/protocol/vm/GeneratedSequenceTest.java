@@ -58,8 +58,8 @@ class GeneratedSequenceTest {
         }
         // the generator is worth something only if it reaches every phase and event of the life cycle
         Set<Phase> unreached = EnumSet.complementOf(PHASES_SEEN);
-        assertEquals(EnumSet.of(Phase.Migrating, Phase.Snapshotting, Phase.Restoring), unreached);
-        assertEquals(List.of(VmEvent.class.getPermittedSubclasses()).size(), EVENTS_SEEN.size(), EVENTS_SEEN::toString);
+        assertEquals(EnumSet.of(Phase.Snapshotting, Phase.Restoring), unreached);
+        assertEquals(VmLifecycle.stages(VmEvent.class).size(), EVENTS_SEEN.size(), EVENTS_SEEN::toString);
     }
 
     private static final EnumSet<Phase> PHASES_SEEN = EnumSet.noneOf(Phase.class);
@@ -92,16 +92,25 @@ class GeneratedSequenceTest {
         Instant now = Instant.parse("2025-01-01T00:00:00Z");
         int requests;
 
+        final Random snapshotDice;
+
         Life(long seed) {
             random = new Random(seed);
+            snapshotDice = new Random(~seed);
             world = new SimulatedWorld(random, VmFixture.ID);
         }
 
         void step() {
+            // snapshots draw from a random of their own: the lives of the other commands stay as they were
+            if (snapshotDice.nextInt(5) == 0) {
+                user(snapshotCommand(snapshotDice.nextBoolean() ? "alice" : "bob"));
+            }
             now = now.plusMillis(random.nextInt(90_000));
             int dice = random.nextInt(100);
             if (dice < 40) {
                 user(userCommand());
+            } else if (dice < 50) {
+                world.advanceMigration();
             } else if (dice < 65) {
                 VmCommand m = world.takeMessage();
                 if (m != null) {
@@ -141,6 +150,8 @@ class GeneratedSequenceTest {
                 VmCommand m = world.takeMessage();
                 if (m != null) {
                     system(m);
+                } else if (world.advanceMigration()) {
+                    continue;
                 } else if (!world.pending.isEmpty()) {
                     world.schedule();
                 } else if (!world.timers.isEmpty()) {
@@ -161,6 +172,9 @@ class GeneratedSequenceTest {
                 assertEquals(Map.of(state.incarnation(), state.node()), world.reservations, "reservations");
             } else {
                 assertEquals(Map.of(), world.reservations, "leaked reservations");
+            }
+            assertEquals(Map.of(), world.targets, "leaked migration targets");
+            if (false) {
             }
             if (state.exists() && state.runStrategy() == RunStrategy.Always) {
                 assertTrue(state.phase() == Phase.Running || state.phase() == Phase.Paused,
@@ -183,6 +197,10 @@ class GeneratedSequenceTest {
 
         VmCommand userCommand() {
             String user = random.nextBoolean() ? "alice" : "bob";
+            if (random.nextInt(4) == 0) {
+                return migrationCommand(user);
+            }
+
             return switch (random.nextInt(10)) {
                 case 0 -> new VmCommand.Create(rid(), user, "uid-" + requests, Map.of("app", "web"),
                         VmFixture.spec(strategy()));
@@ -195,6 +213,31 @@ class GeneratedSequenceTest {
                 case 8 -> new VmCommand.Delete(rid(), user);
                 default -> state.exists() ? new VmCommand.Start(rid(), user)
                         : new VmCommand.Create(rid(), user, "uid-" + requests, Map.of(), VmFixture.spec(strategy()));
+            };
+        }
+
+        /** Migrate (to a node of the user's choice, or the scheduler's), or cancel the migration in flight. */
+        VmCommand migrationCommand(String user) {
+            Migration m = state.migration();
+            if (m != null && random.nextBoolean()) {
+                return new VmCommand.CancelMigration(rid(), user, random.nextInt(5) == 0 ? "other" : m.id());
+            }
+            String target = random.nextBoolean() ? null
+                    : SimulatedWorld.NODES.get(random.nextInt(SimulatedWorld.NODES.size()));
+            return new VmCommand.Migrate(rid(), user, m != null && random.nextBoolean() ? m.id() : "mig-" + requests,
+                    target, MigrationPolicy.DEFAULT);
+        }
+
+        /** Snapshot (a name that may exist), restore or delete one (that may not). */
+        VmCommand snapshotCommand(String user) {
+            String name = "s" + snapshotDice.nextInt(12);
+            List<Snapshot> existing = state.snapshots().items();
+            String known = existing.isEmpty() || snapshotDice.nextInt(4) == 0 ? name
+                    : existing.get(snapshotDice.nextInt(existing.size())).name();
+            return switch (snapshotDice.nextInt(4)) {
+                case 0 -> new VmCommand.RestoreSnapshot(rid(), user, known);
+                case 1 -> new VmCommand.DeleteSnapshot(rid(), user, known);
+                default -> new VmCommand.TakeSnapshot(rid(), user, name, snapshotDice.nextBoolean());
             };
         }
 
@@ -331,6 +374,8 @@ class GeneratedSequenceTest {
             assertTrue(world.runningDomains().size() <= 1, "two domains of the VM at once: "
                     + world.runningDomains());
             assertTrue(world.reservations.size() <= 1, "two placements at once: " + world.reservations);
+            // one at most; one the VM has not heard of yet is given back when the scheduler's answer arrives
+            assertTrue(world.targets.size() <= 1, "migration targets reserved: " + world.targets);
         }
     }
 }

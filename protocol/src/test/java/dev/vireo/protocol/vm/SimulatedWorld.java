@@ -41,6 +41,12 @@ final class SimulatedWorld {
     /** sender (a node, or the scheduler) -> its messages to the entity, oldest first. */
     final Map<String, ArrayDeque<VmCommand>> inbox = new TreeMap<>();
     final List<Instant> timers = new ArrayList<>();
+    /** migration id -> the node the scheduler reserved as its target. */
+    final Map<String, String> targets = new TreeMap<>();
+    /** The live migration the source node's libvirt runs, if any. */
+    MigrateDomain migrating;
+    /** A cancel reached the source while its migration ran. */
+    boolean cancelled;
     double failureRate = 0.1;
     private int ids;
 
@@ -68,9 +74,28 @@ final class SimulatedWorld {
             if (liveNodes.contains(c.node())) {
                 reservations.putIfAbsent(c.incarnation(), c.node());
             }
+        } else if (effect instanceof ReserveMigrationTarget r) {
+            List<String> candidates = liveNodes.stream().filter(n -> !n.equals(r.source()))
+                    .filter(n -> r.node() == null || r.node().equals(n)).toList();
+            if (candidates.isEmpty() || random.nextDouble() < failureRate) {
+                send("scheduler", new VmCommand.MigrationTargetRefused(rid("target"), r.migrationId(), "no node fits"));
+            } else {
+                String node = candidates.get(random.nextInt(candidates.size()));
+                targets.put(r.migrationId(), node);
+                send("scheduler", new VmCommand.MigrationTargetReserved(rid("target"), r.migrationId(), node,
+                        r.incarnation()));
+            }
         } else if (effect instanceof ReleasePlacement r) {
             pending.remove(r.incarnation());
             reservations.remove(r.incarnation());
+        } else if (effect instanceof ReleaseMigrationTarget r) {
+            targets.remove(r.migrationId());
+        } else if (effect instanceof PromoteMigrationTarget p) {
+            targets.remove(p.migrationId());
+            if (liveNodes.contains(p.node())) {
+                reservations.clear();
+                reservations.put(p.incarnation(), p.node());
+            }
         } else if (effect instanceof WakeAt w) {
             timers.add(w.at());
         } else if (effect instanceof ToNode t) {
@@ -108,7 +133,38 @@ final class SimulatedWorld {
             setState(node, p.incarnation(), DomainState.Paused, NodeAction.PauseDomain);
         } else if (command instanceof ResumeDomain r) {
             setState(node, r.incarnation(), DomainState.Running, NodeAction.ResumeDomain);
+        } else if (command instanceof PrepareMigration p) {
+            if (random.nextDouble() < failureRate) {
+                report(new NodeReport.ActionFailed(vm, node, p.incarnation(), NodeAction.PrepareMigration, "no image"));
+            } else {
+                report(new NodeReport.MigrationPrepared(vm, node, p.incarnation(), p.migrationId(), Map.of(),
+                        "qemu:///" + node, "127.0.0.1", 1, 2));
+            }
+        } else if (command instanceof MigrateDomain m) {
+            if (migrating != null || !here.containsKey(m.incarnation())) {
+                report(new NodeReport.MigrationAborted(vm, node, m.incarnation(), m.migrationId(), false,
+                        "no such domain here"));
+            } else {
+                migrating = m;
+                cancelled = false;
+            }
+        } else if (command instanceof CancelMigration c) {
+            if (migrating != null && migrating.migrationId().equals(c.migrationId())) {
+                cancelled = true;
+            }
+        } else if (command instanceof NodeAgentCommand.TakeSnapshot t) {
+            // fails by name, not by dice: the world's random stays the other commands'
+            report(t.snapshot().endsWith("3")
+                    ? new NodeReport.ActionFailed(vm, node, t.incarnation(), NodeAction.TakeSnapshot, "disk full")
+                    : new NodeReport.SnapshotTaken(vm, node, t.incarnation(), t.snapshot(), 1024, t.online() ? 50 : 0, 300));
+        } else if (command instanceof NodeAgentCommand.RestoreSnapshot r) {
+            report(r.snapshot().endsWith("7") || r.snapshot().endsWith("1")
+                    ? new NodeReport.ActionFailed(vm, node, r.incarnation(), NodeAction.RestoreSnapshot, "disk full")
+                    : new NodeReport.SnapshotRestored(vm, node, r.incarnation(), r.snapshot(), 80, 400));
         } else if (command instanceof EnsureDomain e) {
+            if (migrating != null && migrating.node().equals(node)) {
+                endMigration(random.nextBoolean()); // the lane: the answer comes after the migration
+            }
             DomainState d = here.get(e.incarnation());
             report(d == null ? new NodeReport.DomainMissing(vm, node, e.incarnation())
                     : new NodeReport.DomainFound(vm, node, e.incarnation(), "uid", found(d)));
@@ -132,6 +188,38 @@ final class SimulatedWorld {
 
     private void report(NodeReport r) {
         send(r.node(), new VmCommand.ReportFromNode(rid("report"), r));
+    }
+
+    /** The source's libvirt gets on with its migration: progress, or the end (cancelled if asked and not too late). */
+    boolean advanceMigration() {
+        if (migrating == null) {
+            return false;
+        }
+        int dice = random.nextInt(4);
+        if (dice == 0) {
+            report(new NodeReport.MigrationProgressed(vm, migrating.node(), migrating.incarnation(),
+                    migrating.migrationId(), new MigrationProgress(100, 10, 5, 5, 0, 1)));
+        } else {
+            endMigration(dice == 1 || !cancelled && dice == 2);
+        }
+        return true;
+    }
+
+    /** The migration ends: the domain moves to the target (if it and the source's domain are still there), or not. */
+    private void endMigration(boolean succeed) {
+        MigrateDomain m = migrating;
+        migrating = null;
+        String source = m.node();
+        DomainState d = domains.get(source).get(m.incarnation());
+        boolean moves = succeed && d != null && liveNodes.contains(m.target()) && liveNodes.contains(source);
+        if (moves) {
+            domains.get(source).remove(m.incarnation());
+            domains.get(m.target()).put(m.targetIncarnation(), d);
+            report(new NodeReport.MigrationSucceeded(vm, source, m.incarnation(), m.migrationId(), 50, 900, 10));
+        } else if (liveNodes.contains(source)) {
+            report(new NodeReport.MigrationAborted(vm, source, m.incarnation(), m.migrationId(), cancelled,
+                    cancelled ? "cancelled" : "the target went away"));
+        }
     }
 
     /** The scheduler answers one pending request: a live node (reserved), or no node. */
@@ -166,13 +254,15 @@ final class SimulatedWorld {
             case 0 -> {
                 domains.get(node).remove(incarnation);
                 report(new NodeReport.DomainStopped(vm, node, incarnation, "Shutdown"));
+                endMigrationOf(node);
             }
             case 1 -> {
                 domains.get(node).remove(incarnation);
                 report(new NodeReport.DomainCrashed(vm, node, incarnation, "qemu died"));
+                endMigrationOf(node);
             }
             default -> {
-                if (domains.get(node).get(incarnation) == DomainState.Running) {
+                if (domains.get(node).get(incarnation) == DomainState.Running && migrating == null) {
                     domains.get(node).put(incarnation, DomainState.Paused);
                     report(new NodeReport.DomainPaused(vm, node, incarnation));
                 }
@@ -188,9 +278,14 @@ final class SimulatedWorld {
         }
         List<String> live = new ArrayList<>(liveNodes);
         String node = live.get(random.nextInt(live.size()));
+        if (migrating != null && (migrating.node().equals(node) || migrating.target().equals(node))) {
+            liveNodes.remove(node);
+            endMigration(false); // the source's migration dies with either node
+        }
         liveNodes.remove(node);
         domains.get(node).clear();
         boolean placedThere = reservations.values().removeIf(node::equals);
+        placedThere |= targets.values().removeIf(node::equals);
         if (placedThere) {
             // told by the scheduler, so it arrives after the scheduler's earlier answers (as in Pekko)
             send("scheduler", new VmCommand.LoseNode(rid("lost"), node));
@@ -208,10 +303,20 @@ final class SimulatedWorld {
             return null;
         }
         String node = live.get(random.nextInt(live.size()));
+        if (migrating != null && migrating.node().equals(node)) {
+            endMigration(false); // the source's migration dies with its connection
+        }
         send("scheduler", new VmCommand.NodeNotReady(rid("not-ready"), node));
         domains.get(node).forEach((incarnation, d) ->
                 report(new NodeReport.DomainFound(vm, node, incarnation, "uid", found(d))));
         return node;
+    }
+
+    /** A domain that died on a migration's source ends the migration. */
+    private void endMigrationOf(String node) {
+        if (migrating != null && migrating.node().equals(node)) {
+            endMigration(false);
+        }
     }
 
     String rejoinNode() {

@@ -14,7 +14,7 @@ class VmEventTypeTest {
 
     @Test
     void everyEventHasTheTypeNameItsJsonCarries() {
-        for (Class<?> type : VmEvent.class.getPermittedSubclasses()) {
+        for (Class<?> type : VmLifecycle.stages(VmEvent.class)) {
             assertNotNull(TypeNames.of(VmEvent.class).get(type), type + " has no name in VmEvent's @JsonSubTypes");
         }
         for (Class<?> type : NodeEvent.class.getPermittedSubclasses()) {

@@ -1,0 +1,218 @@
+package dev.vireo.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vireo.persistence.EventLog;
+import dev.vireo.persistence.StoredEvent;
+import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
+import dev.vireo.protocol.api.Json;
+import dev.vireo.protocol.api.MigrationView;
+import dev.vireo.protocol.vm.MigrationPolicy;
+import dev.vireo.protocol.vm.Phase;
+import dev.vireo.protocol.vm.Rejection;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.protocol.vm.VmState;
+import dev.vireo.scheduler.Scheduler;
+import dev.vireo.vm.VirtualMachineEntity;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+
+/**
+ * Live migration of one VM: {@code POST …/{name}/migrate} (optional {@code targetNode} and policy overrides) answers
+ * 202 with the migration's id; {@code GET …/{name}/migrations[/{id}]} shows them from the VM's history;
+ * {@code DELETE …/{name}/migrations/{id}} cancels one in flight.
+ */
+final class MigrationRoutes extends AllDirectives {
+
+    private static final Set<String> FIELDS = Set.of("targetNode", "bandwidthMiBps", "maxDowntimeMs",
+            "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy");
+
+    private final VirtualMachines vms;
+    private final EventLog eventLog;
+    private final ActorRef<Scheduler.Command> scheduler;
+    private final ActorSystem<?> system;
+    private final Duration timeout;
+
+    MigrationRoutes(VirtualMachines vms, EventLog eventLog, ActorRef<Scheduler.Command> scheduler,
+                    ActorSystem<?> system, Duration timeout) {
+        this.vms = vms;
+        this.eventLog = eventLog;
+        this.scheduler = scheduler;
+        this.system = system;
+        this.timeout = timeout;
+    }
+
+    Route route(VmId id, String requestId, String principal) {
+        return concat(
+                path("migrate", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes ->
+                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId, principal))))),
+                pathPrefix("migrations", () -> concat(
+                        pathEndOrSingleSlash(() -> get(() -> completeWithFuture(views(id).thenApply(views ->
+                                ApiResponses.json(StatusCodes.OK, Map.of("kind", "VirtualMachineMigrationList",
+                                        "items", views)))))),
+                        path(PathMatchers.segment(), migration -> concat(
+                                get(() -> completeWithFuture(views(id).thenApply(views -> views.stream()
+                                        .filter(v -> v.id().equals(migration)).findFirst()
+                                        .map(v -> ApiResponses.json(StatusCodes.OK, v))
+                                        .orElseGet(() -> notFound(id, migration))))),
+                                delete(() -> completeWithFuture(vms.execute(id, new VmCommand.CancelMigration(requestId,
+                                        principal, migration)).thenApply(reply ->
+                                        reply instanceof VirtualMachineEntity.Refused refused
+                                                ? ApiResponses.rejected(refused.rejection())
+                                                : ApiResponses.json(StatusCodes.ACCEPTED, Map.of("migrationId",
+                                                migration, "status", "cancel requested"))))))))));
+    }
+
+    private static HttpResponse notFound(VmId id, String migration) {
+        return ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound", "virtualmachine " + id + " has no migration "
+                + migration + "; GET …/migrations lists them", null);
+    }
+
+    private CompletionStage<List<MigrationView>> views(VmId id) {
+        return eventLog.history(id).thenApply(events -> MigrationView.of(events.stream().map(StoredEvent::event).toList()));
+    }
+
+    /** What a migrate request asks: the target (null: the scheduler's choice) and the policy over the defaults. */
+    record Request(String targetNode, MigrationPolicy policy) {
+    }
+
+    /** Parses the body ({} or empty: defaults); 400 naming the field that is wrong. */
+    static Request request(byte[] body) {
+        if (body.length == 0 || new String(body).isBlank()) {
+            return new Request(null, MigrationPolicy.DEFAULT);
+        }
+        JsonNode json;
+        try {
+            json = Json.input(false).readTree(body);
+        } catch (IOException e) {
+            throw new InvalidManifestException("body", "the body is not JSON: " + Limits.shown(e.getMessage()));
+        }
+        if (!json.isObject()) {
+            throw new InvalidManifestException("body", "give an object: {\"targetNode\": \"node-b\"}, or nothing");
+        }
+        for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!FIELDS.contains(name)) {
+                String shown = name.length() <= 64 ? name : name.substring(0, 64) + "…";
+                throw new InvalidManifestException(shown, "unknown field " + shown + "; a migrate request knows "
+                        + String.join(", ", FIELDS.stream().sorted().toList()));
+            }
+        }
+        String target = null;
+        if (json.hasNonNull("targetNode")) {
+            if (!json.get("targetNode").isTextual() || json.get("targetNode").asText().isBlank()
+                    || json.get("targetNode").asText().length() > 253) {
+                throw new InvalidManifestException("targetNode", "targetNode must be a node's name (at most 253"
+                        + " characters)");
+            }
+            target = json.get("targetNode").asText();
+        }
+        if (json.path("postCopy").asBoolean(false)) {
+            throw new InvalidManifestException("postCopy", "post-copy migration is not supported yet; leave postCopy"
+                    + " out (or false) to migrate pre-copy");
+        }
+        MigrationPolicy d = MigrationPolicy.DEFAULT;
+        MigrationPolicy policy = new MigrationPolicy(
+                number(json, "bandwidthMiBps", d.bandwidthMiBps(), 0),
+                number(json, "maxDowntimeMs", d.maxDowntimeMs(), 1),
+                number(json, "completionTimeoutPerGiBSeconds", d.completionTimeoutPerGiBSeconds(), 1),
+                number(json, "progressTimeoutSeconds", d.progressTimeoutSeconds(), 1),
+                flag(json, "autoConverge", d.autoConverge()));
+        return new Request(target, policy);
+    }
+
+    private static long number(JsonNode json, String field, long otherwise, long min) {
+        JsonNode value = json.get(field);
+        if (value == null || value.isNull()) {
+            return otherwise;
+        }
+        if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < min) {
+            throw new InvalidManifestException(field, field + " must be a whole number from " + min + ", was "
+                    + Limits.shown(value.toString()));
+        }
+        return value.asLong();
+    }
+
+    private static boolean flag(JsonNode json, String field, boolean otherwise) {
+        JsonNode value = json.get(field);
+        if (value == null || value.isNull()) {
+            return otherwise;
+        }
+        if (!value.isBoolean()) {
+            throw new InvalidManifestException(field, field + " must be true or false, was " + Limits.shown(value.toString()));
+        }
+        return value.asBoolean();
+    }
+
+    /**
+     * Checks what the VM's entity cannot know (is the named node there, not cordoned, with room and the same base
+     * images?), then asks the entity, which refuses what its state does not allow.
+     */
+    private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
+        String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
+        return vms.get(id).thenCompose(state -> {
+            CompletionStage<Scheduler.TargetCheck> check = request.targetNode() == null || !canCheck(state, request)
+                    ? CompletableFuture.completedFuture(new Scheduler.TargetCheck(null, false))
+                    : checkTarget(state, request.targetNode());
+            return check.thenCompose(answer -> {
+                if (answer.unknown()) {
+                    return CompletableFuture.completedFuture(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
+                            "cannot migrate virtualmachine " + id + ": " + answer.reason(), "targetNode"));
+                }
+                if (answer.reason() != null) {
+                    return CompletableFuture.completedFuture(ApiResponses.rejected(Rejection.illegal(
+                            "cannot migrate virtualmachine " + id + " to node " + request.targetNode() + ": "
+                                    + answer.reason())));
+                }
+                return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
+                        request.targetNode(), request.policy())).thenApply(reply -> {
+                    if (reply instanceof VirtualMachineEntity.Refused refused) {
+                        return ApiResponses.rejected(refused.rejection());
+                    }
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("kind", "VirtualMachineMigration");
+                    body.put("migrationId", migrationId);
+                    body.put("vm", id.entityId());
+                    body.put("source", state.node());
+                    if (request.targetNode() != null) {
+                        body.put("targetNode", request.targetNode());
+                    }
+                    body.put("status", "/api/v1/namespaces/" + id.namespace() + "/virtualmachines/" + id.name()
+                            + "/migrations/" + migrationId);
+                    return ApiResponses.json(StatusCodes.ACCEPTED, body);
+                });
+            });
+        });
+    }
+
+    /** Only a Running VM on another node is worth asking about; the entity refuses the rest with its own reason. */
+    private static boolean canCheck(VmState state, Request request) {
+        return state.exists() && state.phase() == Phase.Running && !request.targetNode().equals(state.node());
+    }
+
+    private CompletionStage<Scheduler.TargetCheck> checkTarget(VmState state, String node) {
+        VirtualMachineSpec spec = state.spec();
+        return AskPattern.ask(scheduler, (ActorRef<Scheduler.TargetCheck> replyTo) -> new Scheduler.CheckMigrationTarget(
+                state.node(), node, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(), replyTo),
+                timeout, system.scheduler());
+    }
+}
