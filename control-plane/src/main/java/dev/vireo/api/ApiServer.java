@@ -57,7 +57,7 @@ public final class ApiServer extends AllDirectives {
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
                 new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
-                new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout), new SnapshotRoutes(vms));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
                 server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
@@ -99,10 +99,13 @@ public final class ApiServer extends AllDirectives {
         private final NodeRoutes nodes;
         private final VireoMetrics metrics;
         private final MigrationRoutes migrations;
+        private final SnapshotRoutes snapshots;
 
         Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations) {
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations,
+               SnapshotRoutes snapshots) {
             this.bodyDeadline = bodyDeadline;
+            this.snapshots = snapshots;
             this.migrations = migrations;
             this.vms = vms;
             this.history = history;
@@ -165,8 +168,7 @@ public final class ApiServer extends AllDirectives {
 
         private Route perVm(VmId id, String requestId) {
             return concat(history.route(id), console.route(id), migrations.route(id, requestId),
-                    path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
-                            "snapshots are not available yet in this version of Vireo", null))));
+                    snapshots.route(id, requestId));
         }
 
         private ExceptionHandler exceptions() {
