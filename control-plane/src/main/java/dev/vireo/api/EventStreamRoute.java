@@ -38,7 +38,9 @@ final class EventStreamRoute extends AllDirectives {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
     private final EventLog eventLog;
-    private final EncodedEvents<ServerSentEvent> recent = new EncodedEvents<>(4096);
+    /** The newest 4096 events, at most 16 MiB of them (each of at most 256 KiB). */
+    private final EncodedEvents<ServerSentEvent> recent = new EncodedEvents<>(4096, 16L << 20,
+            sse -> 2L * sse.getData().length() + 64);
 
     EventStreamRoute(EventLog eventLog) {
         this.eventLog = eventLog;

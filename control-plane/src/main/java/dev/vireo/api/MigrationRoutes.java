@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.persistence.StoredEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.api.MigrationView;
 import dev.vireo.protocol.vm.MigrationPolicy;
@@ -101,9 +102,9 @@ final class MigrationRoutes extends AllDirectives {
         }
         JsonNode json;
         try {
-            json = Json.mapper().readTree(body);
+            json = Json.input(false).readTree(body);
         } catch (IOException e) {
-            throw new InvalidManifestException("body", "the body is not JSON: " + e.getMessage());
+            throw new InvalidManifestException("body", "the body is not JSON: " + Limits.shown(e.getMessage()));
         }
         if (!json.isObject()) {
             throw new InvalidManifestException("body", "give an object: {\"targetNode\": \"node-b\"}, or nothing");
@@ -111,14 +112,17 @@ final class MigrationRoutes extends AllDirectives {
         for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                throw new InvalidManifestException(name, "unknown field " + name + "; a migrate request knows "
+                String shown = name.length() <= 64 ? name : name.substring(0, 64) + "…";
+                throw new InvalidManifestException(shown, "unknown field " + shown + "; a migrate request knows "
                         + String.join(", ", FIELDS.stream().sorted().toList()));
             }
         }
         String target = null;
         if (json.hasNonNull("targetNode")) {
-            if (!json.get("targetNode").isTextual() || json.get("targetNode").asText().isBlank()) {
-                throw new InvalidManifestException("targetNode", "targetNode must be a node's name");
+            if (!json.get("targetNode").isTextual() || json.get("targetNode").asText().isBlank()
+                    || json.get("targetNode").asText().length() > 253) {
+                throw new InvalidManifestException("targetNode", "targetNode must be a node's name (at most 253"
+                        + " characters)");
             }
             target = json.get("targetNode").asText();
         }
@@ -142,7 +146,8 @@ final class MigrationRoutes extends AllDirectives {
             return otherwise;
         }
         if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < min) {
-            throw new InvalidManifestException(field, field + " must be a whole number from " + min + ", was " + value);
+            throw new InvalidManifestException(field, field + " must be a whole number from " + min + ", was "
+                    + Limits.shown(value.toString()));
         }
         return value.asLong();
     }
@@ -153,7 +158,7 @@ final class MigrationRoutes extends AllDirectives {
             return otherwise;
         }
         if (!value.isBoolean()) {
-            throw new InvalidManifestException(field, field + " must be true or false, was " + value);
+            throw new InvalidManifestException(field, field + " must be true or false, was " + Limits.shown(value.toString()));
         }
         return value.asBoolean();
     }
