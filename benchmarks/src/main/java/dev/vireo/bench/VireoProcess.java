@@ -44,7 +44,7 @@ final class VireoProcess implements AutoCloseable {
                 "--port", Integer.toString(port), "--data", dataDir.toString(), "--hypervisor", hypervisor,
                 // the test driver reports 16 vCPUs and 3 GiB: offer enough for the largest scenario
                 "--node-cpus", "1000000", "--node-memory", "64Ti"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        Process p = ApiClient.childEnvironment(new ProcessBuilder(cmd), dataDir).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         return new VireoProcess(p, port, dataDir);
     }

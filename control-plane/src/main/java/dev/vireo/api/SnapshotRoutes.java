@@ -38,12 +38,12 @@ final class SnapshotRoutes extends AllDirectives {
         this.vms = vms;
     }
 
-    Route route(VmId id, String requestId) {
+    Route route(VmId id, String requestId, String principal) {
         return concat(
                 path("restore", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes -> {
                     String snapshot = field(body(bytes.toArray(), Set.of("snapshot")), "snapshot");
                     return completeWithFuture(accepted(id, new VmCommand.RestoreSnapshot(requestId,
-                            VirtualMachineRoutes.PRINCIPAL, snapshot), snapshot, "restore requested"));
+                            principal, snapshot), snapshot, "restore requested"));
                 }))),
                 pathPrefix("snapshots", () -> concat(
                         pathEndOrSingleSlash(() -> concat(
@@ -55,7 +55,7 @@ final class SnapshotRoutes extends AllDirectives {
                                     String name = field(json, "name");
                                     boolean memory = memory(json);
                                     return completeWithFuture(accepted(id, new VmCommand.TakeSnapshot(requestId,
-                                            VirtualMachineRoutes.PRINCIPAL, name, memory), name, "snapshot requested"));
+                                            principal, name, memory), name, "snapshot requested"));
                                 })))),
                         path(PathMatchers.segment(), snap -> concat(
                                 get(() -> completeWithFuture(existing(id, state -> state.snapshots().find(snap)
@@ -63,7 +63,7 @@ final class SnapshotRoutes extends AllDirectives {
                                                 state.snapshots())))
                                         .orElseGet(() -> ApiResponses.rejected(unknown(id, snap)))))),
                                 delete(() -> completeWithFuture(vms.execute(id, new VmCommand.DeleteSnapshot(requestId,
-                                        VirtualMachineRoutes.PRINCIPAL, snap)).thenApply(reply ->
+                                        principal, snap)).thenApply(reply ->
                                         reply instanceof VirtualMachineEntity.Refused refused
                                                 ? ApiResponses.rejected(refused.rejection())
                                                 : ApiResponses.json(StatusCodes.OK, Map.of("kind", SnapshotView.KIND,

@@ -43,6 +43,8 @@ class ImagePathsTest {
         assertRefused("spec.boot.kernel", spec("sub/../../vmlinuz", null, null));
         assertRefused("spec.boot.initrd", spec("vmlinuz", "/etc/passwd", null));
         assertRefused("spec.boot.kernel", spec("/srv/a/images/../secret", null, null));
+        // hardening finding 3: with images/x a link to images/d1/d2/d3/d4/d5, the dots still climb out as text
+        assertRefused("spec.boot.kernel", spec("x/../../../../../etc/passwd", null, null));
     }
 
     @Test

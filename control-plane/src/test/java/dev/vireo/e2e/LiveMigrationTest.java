@@ -233,11 +233,44 @@ class LiveMigrationTest {
         stepsDone = 5;
     }
 
-    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    /**
+     * The source's node runtime (the libvirt client that drives the migration) killed -9 mid-way and started again:
+     * exactly one domain runs, and the entity knows where.
+     */
     @Test
     @Order(6)
-    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+    void aSourceNodeRuntimeKilledMidMigrationLeavesExactlyOneRunningGuestThatTheEntityKnows() throws Exception {
         requireStep(5);
+        String source = node();
+        Api.Response accepted = migrate("{\"bandwidthMiBps\": 1}");
+        assertEquals(202, accepted.status(), accepted::toString);
+        String id = accepted.at("/migrationId").asText();
+        Eventually.get("migration " + id + " to be under way", MIGRATION, () -> migration(id),
+                m -> m.path("phase").asText().equals("Running") && m.has("progress"));
+        VireoCluster.Member crashed = cluster.member(source);
+        crashed.kill();
+        VireoCluster.Member again = cluster.restart(crashed);
+        cluster.awaitNode(source, "Ready", again);
+        JsonNode ended = awaitMigration(id, MIGRATION);
+        Api.Response vm = api.awaitPhase(NAME, "Running");
+        String where = vm.at("/status/node").asText();
+        int before = lastHeartbeat(console());
+        Eventually.get("the heartbeat to go on (migration " + ended.path("phase").asText() + ": "
+                + ended.path("reason").asText("") + ")", Duration.ofSeconds(60), LiveMigrationTest::console,
+                text -> lastHeartbeat(text) > before);
+        Eventually.until("the sampler to see the guest on " + where + " only", Duration.ofSeconds(10),
+                () -> sampler.runningOn(uid).equals(List.of(where)));
+        noDoubles();
+        System.out.printf("SOURCE-KILLED migration %s %s: %s; the guest runs on %s (source %s)%n", id,
+                ended.path("phase").asText(), ended.path("reason").asText(""), where, source);
+        stepsDone = 6;
+    }
+
+    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    @Test
+    @Order(7)
+    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+        requireStep(6);
         String source = node();
         String target = other(source);
         Api.Response accepted = migrate("{\"bandwidthMiBps\": 1}");

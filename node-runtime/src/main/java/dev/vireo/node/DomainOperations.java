@@ -120,9 +120,15 @@ final class DomainOperations {
         }
         VmFiles files = null;
         List<GuestFiles.DiskFile> disks = List.of();
+        VirtualMachineSpec confined = spec;
         if (virt.runsGuests()) {
             files = VmFiles.of(dataDirectory, c.vm());
             disks = GuestFiles.prepare(files, c.uid(), spec);
+            try {
+                spec = PinnedImages.pin(spec, files, images.directory()); // QEMU opens what was checked
+            } catch (IOException e) {
+                return failed(c, e.getMessage());
+            }
         }
         Domain domain = hv.define(DomainXml.build(meta, spec, virt, uuid, files, disks));
         String definedUuid = domain.getUUIDString();
@@ -130,6 +136,13 @@ final class DomainOperations {
         owned.clearExpectations(definedUuid);
         if (!lease.valid()) {
             return failed(c, withoutLease());
+        }
+        if (virt.runsGuests()) {
+            try {
+                PinnedImages.verifyDisks(confined, images.directory()); // base images: as checked, right before the open
+            } catch (IOException e) {
+                return failed(c, e.getMessage());
+            }
         }
         owned.expect(definedUuid, DomainEventType.STARTED);
         try {

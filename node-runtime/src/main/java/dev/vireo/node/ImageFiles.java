@@ -25,6 +25,11 @@ final class ImageFiles {
         this.directory = directory == null ? null : directory.toAbsolutePath().normalize();
     }
 
+    /** The images directory; null: no confinement. */
+    Path directory() {
+        return directory;
+    }
+
     /** @throws IOException naming the field whose file is not an image of this node */
     VirtualMachineSpec confine(VirtualMachineSpec spec, String node) throws IOException {
         if (directory == null) {

@@ -458,9 +458,13 @@ final class Moves {
                     + " started: " + r.describe()).crashed("domain " + r.describe() + " on node " + r.node());
         }
         if (runs) {
-            // the source's node runtime restarted (its migration died with it) and found the guest still there
-            return migrationAborted(false, "node " + m.source() + " found the guest still running there without"
-                    + " the migration (its node runtime restarted)");
+            // the source's node runtime restarted (its migration died with it) and found the guest still there;
+            // libvirt leaves it paused when the switchover was under way: it goes on here
+            boolean paused = r instanceof NodeReport.DomainFound f && f.state() == DomainState.Paused;
+            migrationAborted(false, "node " + m.source() + " found the guest still " + (paused ? "there, paused,"
+                    : "running there") + " without the migration (its node runtime restarted)");
+            return paused ? then(new ToNode(new NodeAgentCommand.ResumeDomain(vm.node(), vm.id(), vm.incarnation(),
+                    meta.requestId()))) : this;
         }
         // the domain left the source: moved, or died; the target says which
         return then(new ToNode(new NodeAgentCommand.EnsureDomain(m.target(), vm.id(), m.targetIncarnation(),
