@@ -384,11 +384,12 @@ final class Moves {
         long source = vm.incarnation();
         record(new VmEvent.MigrationCompleted(meta, m.id(), m.source(), m.target(), m.targetIncarnation(), downtimeMs,
                 durationMs, dataProcessed));
-        // the target's reservation becomes the VM's placement; the target agent adopts the domain; and should the
-        // source still have its copy (its report was lost), it goes
+        // the target's reservation becomes the VM's placement and the source's is given back (said, not left to the
+        // promotion: a target lost meanwhile is promoted to nothing, and the source's placement would stay held);
+        // the target agent adopts the domain; and should the source still have its copy (its report was lost), it goes
         VirtualMachineSpec spec = vm.spec();
         return then(new VmEffect.PromoteMigrationTarget(vm.id(), m.id(), m.target(), m.targetIncarnation(), spec.cores(),
-                spec.memoryBytes())).ensureDomain()
+                spec.memoryBytes())).then(new ReleasePlacement(vm.id(), source)).ensureDomain()
                 .then(new ToNode(new NodeAgentCommand.RemoveDomain(m.source(), vm.id(), source, meta.requestId())));
     }
 

@@ -269,4 +269,19 @@ class LiveMigrationTest {
         assertTrue(resumed.contains(new VmEffect.ToNode(new NodeAgentCommand.EnsureDomain("node-a", ID, 1,
                 "recovery-1"))), resumed::toString);
     }
+
+    /**
+     * A target lost after the switchover is promoted to nothing (its node's reservations are gone): the VM itself gives
+     * the source's placement back, or the scheduler would hold two placements of it (found at 120 steps by
+     * GeneratedSequenceTest, sequence 8664088721969038902).
+     */
+    @Test
+    void aCompletedMigrationGivesTheSourcesPlacementBack() {
+        VmFixture f = started();
+        run(f, f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, MIGRATION, 10, 500, 1)));
+        assertTrue(f.lastEffects.contains(new VmEffect.ReleasePlacement(ID, 1)), () -> f.lastEffects.toString());
+        assertTrue(f.lastEffects.indexOf(new VmEffect.ReleasePlacement(ID, 1))
+                > f.lastEffects.indexOf(new VmEffect.PromoteMigrationTarget(ID, MIGRATION, "node-b", 2, 1, 128L << 20)),
+                "released after the promotion: a scheduler that promoted the target no longer holds the source's");
+    }
 }
