@@ -437,7 +437,10 @@ final class Moves {
             return fromTarget || !m.id().equals(s.migrationId()) ? this
                     : migrationSucceeded(s.downtimeMs(), s.durationMs(), s.dataProcessed());
         } else if (r instanceof NodeReport.MigrationAborted a) {
-            return fromTarget || !m.id().equals(a.migrationId()) ? this : migrationAborted(a.cancelled(), a.reason());
+            // the VM goes on on the source, but its domain may have died there meanwhile (a report the migration
+            // passed over, or the reason the job aborted): the source says what it has
+            return fromTarget || !m.id().equals(a.migrationId()) ? this
+                    : migrationAborted(a.cancelled(), a.reason()).ensureDomain();
         } else if (r instanceof NodeReport.ActionFailed f) {
             if (f.action() == NodeAction.PrepareMigration || f.action() == NodeAction.MigrateDomain) {
                 return migrationAborted(false, f.action() + " failed on node " + f.node() + ": " + f.message());
