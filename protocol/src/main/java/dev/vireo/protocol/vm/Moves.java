@@ -461,6 +461,18 @@ final class Moves {
             return runs ? this : migrationAborted(false, "the domain left node " + m.source() + " before the migration"
                     + " started: " + r.describe()).crashed("domain " + r.describe() + " on node " + r.node());
         }
+        if (runs && r instanceof NodeReport.DomainStarted) {
+            return this; // the late answer to a start sent before the VM ran: nothing starts its domain while it migrates
+        }
+        if (runs && !m.cancelRequested()) {
+            // the source may have said so before its libvirt took the migration up (reports of one node arrive in
+            // order, but not in order with the target's MigrationPrepared): concluding now would leave the domain to
+            // move to a target already given back. The job is cancelled, and the source, asked behind it in the
+            // domain's lane, answers once the migration's own report has said how it ended
+            record(new VmEvent.MigrationCancelRequested(meta, m.id()), new ToNode(new NodeAgentCommand.CancelMigration(
+                    m.source(), vm.id(), vm.incarnation(), m.id(), meta.requestId())));
+            return ensureDomain();
+        }
         if (runs) {
             // the source's node runtime restarted (its migration died with it) and found the guest still there;
             // libvirt leaves it paused when the switchover was under way: it goes on here
