@@ -358,7 +358,9 @@ final class Moves {
         if (!m.id().equals(c.migrationId()) || m.step() != Migration.Step.Requested) {
             return this;
         }
-        return record(new VmEvent.MigrationFailed(meta, m.id(), c.reason()));
+        // an earlier ask for this migration (sent again on recovery) may have got a target: it goes too
+        return record(new VmEvent.MigrationFailed(meta, m.id(), c.reason()),
+                new VmEffect.ReleaseMigrationTarget(vm.id(), m.id()));
     }
 
     /** The target holds the files: the source's libvirt moves the domain (unless a cancel came first). */

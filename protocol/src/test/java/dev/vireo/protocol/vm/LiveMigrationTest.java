@@ -329,4 +329,18 @@ class LiveMigrationTest {
                 "node-a", 1, MIGRATION, 10, 500, 1)))));
         assertEquals("node-b", f.state.node());
     }
+
+    /**
+     * A VM recovered while it waited for a target asks again; the first ask may get a target and the second a refusal,
+     * answered first: the refusal fails the migration and gives back whatever target the migration holds, or it leaks
+     * (GeneratedSequenceTest at 120 steps, sequence 840575162892531021).
+     */
+    @Test
+    void aRefusedTargetGivesBackATargetAnEarlierAskGot() {
+        VmFixture f = running();
+        run(f, migrate(f, null));
+        assertEquals(List.of(MigrationFailed.class), types(run(f, new VmCommand.MigrationTargetRefused(f.rid(), MIGRATION,
+                "no other node fits"))));
+        assertTrue(f.lastEffects.contains(new VmEffect.ReleaseMigrationTarget(ID, MIGRATION)), () -> f.lastEffects.toString());
+    }
 }
