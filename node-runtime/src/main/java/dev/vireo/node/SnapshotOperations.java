@@ -111,7 +111,8 @@ final class SnapshotOperations {
             // the guest comes back whatever the copy did
             owned.expect(d.uuid(), DomainEventType.STARTED);
             try {
-                hv.restoreSaved(state, null, d.name());
+                // the same boot goes on: its console log too (a log opened with append='off' would start empty)
+                hv.restoreSaved(state, xml.replace("append='off'", "append='on'"), d.name());
             } catch (LibvirtException | RuntimeException e) {
                 owned.unexpect(d.uuid(), DomainEventType.STARTED);
                 throw e;
