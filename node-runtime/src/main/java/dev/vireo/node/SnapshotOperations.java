@@ -112,7 +112,8 @@ final class SnapshotOperations {
             owned.expect(d.uuid(), DomainEventType.STARTED);
             try {
                 // the same boot goes on: its console log too (a log opened with append='off' would start empty)
-                hv.restoreSaved(state, xml.replace("append='off'", "append='on'"), d.name());
+                String appending = xml.replace("append='off'", "append='on'");
+                hv.restoreSaved(state, appending.equals(xml) ? null : appending, d.name());
             } catch (LibvirtException | RuntimeException e) {
                 owned.unexpect(d.uuid(), DomainEventType.STARTED);
                 throw e;
