@@ -43,6 +43,10 @@ final class ApiOptions {
             + " (tokens then cross the network in the clear).")
     boolean insecureHttp;
 
+    @Option(names = "--join-token-file", paramLabel = "FILE", description = "The cluster's join token (a shared"
+            + " secret): members without it cannot join (default: $VIREO_JOIN_TOKEN, else none needed).")
+    Path joinTokenFile;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
@@ -54,6 +58,13 @@ final class ApiOptions {
         }
         if (tlsKey != null) {
             config.put("vireo.http.tls-key", tlsKey.toAbsolutePath().toString());
+        }
+        if (joinTokenFile != null) {
+            try {
+                config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--join-token-file " + joinTokenFile + ": " + e.getMessage(), e);
+            }
         }
         if (insecureHttp) {
             config.put("vireo.http.insecure-http", "on");

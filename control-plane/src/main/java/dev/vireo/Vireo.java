@@ -97,7 +97,8 @@ public final class Vireo implements AutoCloseable {
         Config config = JournalConfig.forDataDir(dataDir,
                 ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication())));
 
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME, config);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
+                dev.vireo.cluster.JoinToken.withDigest(config));
         try {
             JournalSchema.ensure(system);
             JournalFiles.keepConfined(system, dataDir, Duration.ofSeconds(1));

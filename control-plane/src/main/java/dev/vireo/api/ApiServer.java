@@ -80,7 +80,7 @@ public final class ApiServer extends AllDirectives {
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
                 new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
-                new MigrationRoutes(vms, eventLog, scheduler, system, timeout),
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout), new SnapshotRoutes(vms),
                 new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
                 new Authorization(authorizer), new RoleBindingRoutes(authorizer));
         Config server = system.settings().config().getConfig("pekko.http.server");
@@ -157,11 +157,14 @@ public final class ApiServer extends AllDirectives {
         private final StreamTickets tickets;
         private final VireoMetrics metrics;
         private final MigrationRoutes migrations;
+        private final SnapshotRoutes snapshots;
 
         Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
                StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations,
+               SnapshotRoutes snapshots,
                Authentication authentication, Authorization authorization, RoleBindingRoutes bindings) {
             this.bodyDeadline = bodyDeadline;
+            this.snapshots = snapshots;
             this.migrations = migrations;
             this.authentication = authentication;
             this.authorization = authorization;
@@ -267,8 +270,7 @@ public final class ApiServer extends AllDirectives {
 
         private Route perVm(VmId id, String requestId, User user) {
             return concat(history.route(id), console.route(id), migrations.route(id, requestId, user.name()),
-                    path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
-                            "snapshots are not available yet in this version of Vireo", null))));
+                    snapshots.route(id, requestId, user.name()));
         }
 
         private ExceptionHandler exceptions() {

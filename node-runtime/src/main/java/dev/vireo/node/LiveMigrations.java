@@ -104,6 +104,12 @@ final class LiveMigrations {
         }
         VmFiles files = VmFiles.of(dataDirectory, c.vm());
         GuestFiles.prepareIncoming(files, c.uid(), confined);
+        try {
+            confined = PinnedImages.pin(confined, files, images.directory()); // QEMU opens what was checked
+            PinnedImages.verifyDisks(confined, images.directory()); // the base images the overlays are made on
+        } catch (IOException e) {
+            return failed(c, e.getMessage());
+        }
         Map<String, String> roles = GuestFiles.byRole(c.spec(), confined, files);
         int port = freePort();
         int disksPort = freePort();
@@ -138,6 +144,7 @@ final class LiveMigrations {
             return aborted(c, false, e.getMessage());
         }
         VmFiles files = VmFiles.of(dataDirectory, c.vm());
+        confined = PinnedImages.pinned(confined, files, images.directory()); // as the domain's XML names them
         String xml = destinationXml(d.domain().getXMLDesc(MIGRATABLE_XML), GuestFiles.byRole(c.spec(), confined, files),
                 target.files(), c.targetIncarnation());
         MigrationPolicy policy = c.policy();

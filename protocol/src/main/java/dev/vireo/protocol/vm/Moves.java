@@ -595,26 +595,25 @@ final class Moves {
         return dropSnapshot(snap, "deleted as asked");
     }
 
-    /** A report on the snapshot or restore under way (the decider checked there is one, on the report's node). */
+    /**
+     * A report on the snapshot or restore under way (the decider checked there is one, on the report's node):
+     * recorded under the request that asked for it, by the node that did it.
+     */
     Moves snapshotReport(NodeReport r) {
         Snapshots.Pending pending = vm.snapshots().pending();
+        EventMeta by = new EventMeta(meta.timestamp(), pending.requestId(), meta.principal());
+        boolean snapshot = pending.kind() == Snapshots.Pending.Kind.Snapshot;
         if (r instanceof NodeReport.SnapshotTaken t) {
-            if (pending.kind() != Snapshots.Pending.Kind.Snapshot) {
-                return this;
-            }
-            record(new VmEvent.SnapshotCompleted(meta, pending.snapshot(), t.sizeBytes(), t.pauseMs(), t.durationMs()));
-            return retain();
+            return !snapshot ? this : record(new VmEvent.SnapshotCompleted(by, pending.snapshot(), t.sizeBytes(),
+                    t.pauseMs(), t.durationMs())).retain();
         } else if (r instanceof NodeReport.SnapshotRestored s) {
-            return pending.kind() != Snapshots.Pending.Kind.Restore ? this
-                    : record(new VmEvent.RestoreCompleted(meta, pending.snapshot(), pending.policy(), s.pauseMs(),
-                            s.durationMs()));
+            return snapshot ? this : record(new VmEvent.RestoreCompleted(by, pending.snapshot(), pending.policy(),
+                    s.pauseMs(), s.durationMs()));
         }
         NodeReport.ActionFailed f = (NodeReport.ActionFailed) r;
         String why = f.action() + " failed on node " + f.node() + ": " + f.message();
-        if (pending.kind() == Snapshots.Pending.Kind.Snapshot) {
-            return record(new VmEvent.SnapshotFailed(meta, pending.snapshot(), why));
-        }
-        return record(new VmEvent.RestoreFailed(meta, pending.snapshot(), why));
+        return record(snapshot ? new VmEvent.SnapshotFailed(by, pending.snapshot(), why)
+                : new VmEvent.RestoreFailed(by, pending.snapshot(), why));
     }
 
     /** What a VM recovered with a snapshot or restore under way asks its node again (the node answers once). */

@@ -14,8 +14,11 @@ import java.util.Optional;
  */
 public record Snapshots(List<Snapshot> items, Pending pending, String home) {
 
-    /** A snapshot being taken or restored: its node's report ends it. */
-    public record Pending(Kind kind, String snapshot, String node, RestorePolicy policy) {
+    /**
+     * A snapshot being taken or restored: its node's report ends it, recorded under {@code requestId}, the request
+     * that asked for it.
+     */
+    public record Pending(Kind kind, String snapshot, String node, RestorePolicy policy, String requestId) {
         public enum Kind { Snapshot, Restore }
     }
 
@@ -33,10 +36,10 @@ public record Snapshots(List<Snapshot> items, Pending pending, String home) {
         return node == null || node.equals(home) ? this : new Snapshots(items, pending, node);
     }
 
-    Snapshots requested(String name, boolean memory, String node, Instant at) {
+    Snapshots requested(String name, boolean memory, String node, EventMeta meta) {
         List<Snapshot> next = new ArrayList<>(items);
-        next.add(Snapshot.requested(name, memory, node, at));
-        return new Snapshots(next, new Pending(Pending.Kind.Snapshot, name, node, null), home);
+        next.add(Snapshot.requested(name, memory, node, meta.timestamp()));
+        return new Snapshots(next, new Pending(Pending.Kind.Snapshot, name, node, null, meta.requestId()), home);
     }
 
     Snapshots completed(String name, Instant at, long size, long pause) {
@@ -47,8 +50,8 @@ public record Snapshots(List<Snapshot> items, Pending pending, String home) {
         return new Snapshots(replace(name, s -> s.failed(at, why)), null, home);
     }
 
-    Snapshots restoring(String name, String node, RestorePolicy policy) {
-        return new Snapshots(items, new Pending(Pending.Kind.Restore, name, node, policy), home);
+    Snapshots restoring(String name, String node, RestorePolicy policy, String requestId) {
+        return new Snapshots(items, new Pending(Pending.Kind.Restore, name, node, policy, requestId), home);
     }
 
     Snapshots restoreEnded() {

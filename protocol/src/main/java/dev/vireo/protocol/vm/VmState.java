@@ -191,7 +191,7 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
 
     private static Snapshots snapshotted(Snapshots snapshots, SnapshotEvent event, Instant at) {
         if (event instanceof SnapshotRequested e) {
-            return snapshots.requested(e.snapshot(), e.memory(), e.node(), at);
+            return snapshots.requested(e.snapshot(), e.memory(), e.node(), e.meta());
         } else if (event instanceof SnapshotCompleted e) {
             return snapshots.completed(e.snapshot(), at, e.sizeBytes(), e.pauseMs());
         } else if (event instanceof SnapshotFailed e) {
@@ -199,7 +199,7 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
         } else if (event instanceof SnapshotDeleted e) {
             return snapshots.deleted(e.snapshot());
         } else if (event instanceof RestoreRequested e) {
-            return snapshots.restoring(e.snapshot(), e.node(), e.policy());
+            return snapshots.restoring(e.snapshot(), e.node(), e.policy(), e.meta().requestId());
         }
         return snapshots.restoreEnded(); // completed or failed
     }
