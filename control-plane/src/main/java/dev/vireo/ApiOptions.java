@@ -27,12 +27,75 @@ final class ApiOptions {
             + " this kubeconfig names (docs/kubernetes.md).")
     Path kubeconfig;
 
+    @Option(names = "--tokens", paramLabel = "FILE", description = "Bearer tokens, Kubernetes' static token file"
+            + " format (token,user,uid,\"group1,group2\"), re-read when it changes (default: <data>/tokens.csv,"
+            + " made on the first start with a token for user admin, group vireo:admins).")
+    Path tokens;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve the API over TLS with this PEM certificate (chain, server first).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key of --tls-cert (PKCS#8 or RSA).")
+    Path tlsKey;
+
+    @Option(names = "--insecure-http", description = "Serve plain HTTP on an --address that is not loopback"
+            + " (tokens then cross the network in the clear).")
+    boolean insecureHttp;
+
+    @Option(names = "--join-token-file", paramLabel = "FILE", description = "The cluster's join token (a shared"
+            + " secret): members without it cannot join (default: $VIREO_JOIN_TOKEN, else none needed).")
+    Path joinTokenFile;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
+        if (tokens != null) {
+            config.put("vireo.auth.tokens", tokens.toAbsolutePath().toString());
+        }
+        if (tlsCert != null) {
+            config.put("vireo.http.tls-cert", tlsCert.toAbsolutePath().toString());
+        }
+        if (tlsKey != null) {
+            config.put("vireo.http.tls-key", tlsKey.toAbsolutePath().toString());
+        }
+        if (joinTokenFile != null) {
+            try {
+                config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--join-token-file " + joinTokenFile + ": " + e.getMessage(), e);
+            }
+        }
+        if (insecureHttp) {
+            config.put("vireo.http.insecure-http", "on");
+        }
         if (kubeconfig != null) {
             config.put("vireo.kubernetes.kubeconfig", kubeconfig.toAbsolutePath().toString());
         }
         return config;
+    }
+
+    /**
+     * Once started without {@code --tokens}: the admin token of {@code <data>/tokens.csv} goes into the CLI
+     * config for this server, so that {@code vireo get vms} and the rest work with no extra step.
+     */
+    Vireo started(Vireo vireo) {
+        if (tokens != null) {
+            return vireo;
+        }
+        java.net.URI server = java.net.URI.create(vireo.scheme() + "://" + address + ":" + vireo.port());
+        try {
+            String token = dev.vireo.auth.BootstrapTokens.adminToken(
+                    data.resolve(dev.vireo.auth.BootstrapTokens.FILE_NAME));
+            if (token != null) {
+                java.nio.file.Path file = dev.vireo.cli.CliConfig.remember(server, token, vireo.certificate());
+                org.slf4j.LoggerFactory.getLogger(ApiOptions.class).info(
+                        "the CLI config {} holds the admin token for {} (the vireo commands use it)", file, server);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ApiOptions.class).warn("could not write the CLI config {}: {}; give"
+                    + " the CLI --token or VIREO_TOKEN", dev.vireo.cli.CliConfig.location(), e.toString());
+        }
+        return vireo;
     }
 }

@@ -35,6 +35,6 @@ final class ControlPlaneCommand implements Callable<Integer> {
         }
         VireoSettings settings = new VireoSettings(api.address, api.port, api.data, null, null, api.clusterAddress,
                 clusterPort, seeds, null, Map.of(), api.config());
-        return Foreground.run("the control plane", () -> Vireo.start(settings));
+        return Foreground.run("the control plane", () -> api.started(Vireo.start(settings)));
     }
 }

@@ -75,6 +75,10 @@ final class NodeCommand implements Callable<Integer> {
             + " another process runs it (vireo watchdog, e.g. a container of its own); off: none.")
     String watchdog;
 
+    @Option(names = "--join-token-file", paramLabel = "FILE", description = "The cluster's join token (a shared"
+            + " secret, the control plane's): without the right one a node cannot join (default: $VIREO_JOIN_TOKEN).")
+    Path joinTokenFile;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
@@ -91,7 +95,9 @@ final class NodeCommand implements Callable<Integer> {
                 data.toAbsolutePath().normalize(), (images != null ? images : data.resolve("images")).toAbsolutePath()
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
-                : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()), Map.of());
+                : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
+                joinTokenFile == null ? Map.of() : Map.of(dev.vireo.cluster.JoinToken.TOKEN,
+                        java.nio.file.Files.readString(joinTokenFile).strip()));
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 

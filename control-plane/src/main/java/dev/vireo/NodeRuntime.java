@@ -90,7 +90,8 @@ public final class NodeRuntime implements AutoCloseable {
         overrides.putAll(ClusterBoot.member(List.of(ClusterBoot.NODE), settings.clusterAddress(), settings.clusterPort()));
         overrides.put("vireo.data-dir", settings.dataDir().toAbsolutePath().toString());
         Config config = ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication()));
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME, config);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
+                dev.vireo.cluster.JoinToken.withDigest(config));
         try {
             ClusterBoot.join(system, settings.seeds());
             ActorRef<Scheduler.Command> scheduler = SchedulerSingleton.init(system, null);

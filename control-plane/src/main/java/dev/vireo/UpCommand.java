@@ -53,6 +53,6 @@ final class UpCommand implements Callable<Integer> {
         }
         VireoSettings settings = new VireoSettings(api.address, api.port, api.data, hypervisor, images,
                 api.clusterAddress, clusterPort, java.util.List.of(), nodeName, Map.of(), config);
-        return Foreground.run("Vireo", () -> Vireo.start(settings));
+        return Foreground.run("Vireo", () -> api.started(Vireo.start(settings)));
     }
 }

@@ -3,6 +3,10 @@ package dev.vireo;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.vireo.api.ApiServer;
+import dev.vireo.auth.Authorizer;
+import dev.vireo.auth.BootstrapTokens;
+import dev.vireo.auth.RoleBindingsEntity;
+import dev.vireo.auth.TokenFile;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.cluster.ClusterBoot;
 import dev.vireo.cluster.NodeRuntimeActors;
@@ -93,7 +97,8 @@ public final class Vireo implements AutoCloseable {
         Config config = JournalConfig.forDataDir(dataDir,
                 ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication())));
 
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME, config);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
+                dev.vireo.cluster.JoinToken.withDigest(config));
         try {
             JournalSchema.ensure(system);
             JournalFiles.keepConfined(system, dataDir, Duration.ofSeconds(1));
@@ -130,7 +135,11 @@ public final class Vireo implements AutoCloseable {
                         listProjection.close();
                         return CompletableFuture.completedFuture(Done.getInstance());
                     });
-            ApiServer api = ApiServer.start(system, sharding, scheduler, listFreshness, metrics, vireo);
+            Authorizer authorizer = new Authorizer(system,
+                    RoleBindingsEntity.init(system, ClusterBoot.CONTROL_PLANE), vireo.getDuration("http.ask-timeout"),
+                    vireo.getDuration("auth.bindings-refresh"));
+            ApiServer api = ApiServer.start(system, sharding, scheduler, listFreshness, metrics,
+                    new TokenFile(tokenFile(vireo, dataDir)), authorizer, vireo);
             dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, api.images(), vireo);
             if (choice != null) {
                 log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {}, cluster {}:{})",
@@ -147,6 +156,19 @@ public final class Vireo implements AutoCloseable {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** {@code --tokens}, else {@code <data>/tokens.csv} (made on the first start). */
+    static Path tokenFile(Config vireo, Path dataDir) throws java.io.IOException {
+        String given = vireo.getString("auth.tokens");
+        if (!given.isBlank()) {
+            Path file = Path.of(given).toAbsolutePath();
+            if (!Files.isReadable(file)) {
+                throw new IllegalArgumentException("--tokens " + file + ": no such readable file");
+            }
+            return file;
+        }
+        return BootstrapTokens.ensure(dataDir, vireo.getString("auth.bootstrap-token"));
     }
 
     /** This machine's node, in the control plane's JVM: its lease cannot outlive the control plane, so no watchdog. */
@@ -167,6 +189,16 @@ public final class Vireo implements AutoCloseable {
 
     public int port() {
         return api.port();
+    }
+
+    /** {@code https} when the API serves TLS, else {@code http}. */
+    public String scheme() {
+        return api.certificate() == null ? "http" : "https";
+    }
+
+    /** The API's TLS certificate file (PEM), null without TLS: the CLI config names it as the CA to trust. */
+    public Path certificate() {
+        return api.certificate();
     }
 
     public String hypervisor() {

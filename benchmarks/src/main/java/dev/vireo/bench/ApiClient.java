@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +25,26 @@ final class ApiClient {
             .connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
 
+    /**
+     * The admin token of every Vireo the benchmarks start: they give it as {@code VIREO_BOOTSTRAP_TOKEN}, which
+     * the first start writes into {@code <data>/tokens.csv} (see {@link #childEnvironment}).
+     */
+    static final String TOKEN = System.getenv("VIREO_BOOTSTRAP_TOKEN") != null
+            ? System.getenv("VIREO_BOOTSTRAP_TOKEN") : "bench-" + java.util.UUID.randomUUID();
+
     ApiClient(String base) {
         this.base = base;
+    }
+
+    /** What a Vireo JVM the benchmarks start needs: the admin token above, and a CLI config of its own. */
+    static ProcessBuilder childEnvironment(ProcessBuilder process, Path dataDir) {
+        process.environment().put("VIREO_BOOTSTRAP_TOKEN", TOKEN);
+        process.environment().put("VIREO_CONFIG", dataDir.resolve("cli-config.json").toString());
+        return process;
+    }
+
+    private static HttpRequest.Builder request(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + TOKEN);
     }
 
     static String manifest(String name, String runStrategy) {
@@ -39,25 +58,25 @@ final class ApiClient {
     }
 
     CompletableFuture<HttpResponse<String>> create(String namespace, String name, String runStrategy) {
-        return http.sendAsync(HttpRequest.newBuilder(vms(namespace))
+        return http.sendAsync(request(vms(namespace))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(manifest(name, runStrategy))).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     CompletableFuture<HttpResponse<String>> replace(String namespace, String name, String manifest) {
-        return http.sendAsync(HttpRequest.newBuilder(URI.create(vms(namespace) + "/" + name))
+        return http.sendAsync(request(URI.create(vms(namespace) + "/" + name))
                 .header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(manifest)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     CompletableFuture<HttpResponse<String>> action(String namespace, String name, String action) {
-        return http.sendAsync(HttpRequest.newBuilder(URI.create(vms(namespace) + "/" + name + "/" + action))
+        return http.sendAsync(request(URI.create(vms(namespace) + "/" + name + "/" + action))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(2)).build(),
+        return http.send(request(URI.create(base + path)).timeout(Duration.ofMinutes(2)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -104,7 +123,7 @@ final class ApiClient {
 
     /** Opens the SSE stream and hands each {@code data:} line to {@code onData} on its own thread until closed. */
     Subscription subscribe(String query, Consumer<String> onData) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/events" + query))
+        HttpRequest request = request(URI.create(base + "/api/v1/events" + query))
                 .header("Accept", "text/event-stream").build();
         CompletableFuture<InputStream> body = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
                 .thenApply(HttpResponse::body);

@@ -101,7 +101,7 @@ public final class Bench {
         if (jfr != null) {
             Files.createDirectories(jfr);
             jvm.add("-XX:FlightRecorderOptions:stackdepth=256");
-            jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr.resolve("vireo-%p.jfr"));
+            jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr.resolve("vireo-%n.jfr"));
         }
         System.out.printf("starting Vireo (data %s, log %s, hypervisor %s)%n", data, log, hypervisor);
         long eventsInJournal;

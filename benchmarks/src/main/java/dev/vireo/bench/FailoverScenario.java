@@ -164,7 +164,7 @@ final class FailoverScenario {
         cmd.addAll(VireoProcess.launcherJitOptions());
         cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.vireo.Main"));
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
+        return ApiClient.childEnvironment(new ProcessBuilder(cmd), dir.resolve(name)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
     }
 }

@@ -34,7 +34,7 @@ final class SseScenario {
         // ApiClient keeps its base to itself: the URI of an answered request says where the server is
         URI server = api.get("/readyz").uri();
         try (SseSubscribers streams = SseSubscribers.open(server.getHost(), server.getPort(),
-                "/api/v1/events?namespace=" + ns, subscribers, (s, data, arrival) -> {
+                "/api/v1/events?namespace=" + ns, ApiClient.TOKEN, subscribers, (s, data, arrival) -> {
                     Stamp e = Stamp.of(data);
                     if (e.name().startsWith("warmup")) {
                         if (!warmedUp[s]) {

@@ -59,13 +59,18 @@ final class SseSubscribers implements AutoCloseable {
         this.selector = selector;
     }
 
-    /** Opens {@code count} connections to {@code GET path} on host:port and starts reading them. */
-    static SseSubscribers open(String host, int port, String path, int count, Listener listener) throws IOException {
+    /**
+     * Opens {@code count} connections to {@code GET path} on host:port, with {@code Authorization: Bearer token}
+     * unless {@code token} is null, and starts reading them.
+     */
+    static SseSubscribers open(String host, int port, String path, String token, int count, Listener listener)
+            throws IOException {
         InetSocketAddress address = new InetSocketAddress(host, port);
         if (address.isUnresolved()) {
             throw new UnknownHostException(host);
         }
         byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
+                + (token == null ? "" : "\r\nAuthorization: Bearer " + token)
                 + "\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         SseSubscribers subscribers = new SseSubscribers(Selector.open());
         try {

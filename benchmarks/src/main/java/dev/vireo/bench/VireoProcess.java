@@ -27,6 +27,8 @@ final class VireoProcess implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger LAUNCHES = new java.util.concurrent.atomic.AtomicInteger();
+
     static VireoProcess start(Path dataDir, String hypervisor, Path log, String... jvmOptions) throws Exception {
         VireoProcess vireo = launch(dataDir, hypervisor, log, jvmOptions);
         vireo.awaitReady(Duration.ofMinutes(5));
@@ -39,12 +41,16 @@ final class VireoProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(launcherJitOptions());
-        cmd.addAll(List.of(jvmOptions));
+        // %n in an option becomes this launch's number: each JVM of a run records its own JFR file
+        String launch = Integer.toString(LAUNCHES.incrementAndGet());
+        for (String option : jvmOptions) {
+            cmd.add(option.replace("%n", launch));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vireo.Main", "up",
                 "--port", Integer.toString(port), "--data", dataDir.toString(), "--hypervisor", hypervisor,
                 // the test driver reports 16 vCPUs and 3 GiB: offer enough for the largest scenario
                 "--node-cpus", "1000000", "--node-memory", "64Ti"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        Process p = ApiClient.childEnvironment(new ProcessBuilder(cmd), dataDir).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         return new VireoProcess(p, port, dataDir);
     }

@@ -218,7 +218,7 @@ class SseSubscribersTest {
                 }
             });
             Received received = new Received(1);
-            try (SseSubscribers subscribers = SseSubscribers.open("127.0.0.1", raw.getLocalPort(), "/events", 1,
+            try (SseSubscribers subscribers = SseSubscribers.open("127.0.0.1", raw.getLocalPort(), "/events", null, 1,
                     received)) {
                 await(() -> subscribers.lost() == 1);
                 IllegalStateException e = assertThrows(IllegalStateException.class, subscribers::throwIfLost);
@@ -289,7 +289,7 @@ class SseSubscribersTest {
     }
 
     private SseSubscribers open(SseSubscribers.Listener listener) throws IOException {
-        return SseSubscribers.open("127.0.0.1", server.getAddress().getPort(), "/events?namespace=sse", SUBSCRIBERS,
+        return SseSubscribers.open("127.0.0.1", server.getAddress().getPort(), "/events?namespace=sse", null, SUBSCRIBERS,
                 listener);
     }
 

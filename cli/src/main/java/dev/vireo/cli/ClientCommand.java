@@ -1,6 +1,7 @@
 package dev.vireo.cli;
 
 import java.io.PrintWriter;
+import java.net.URI;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,7 +19,8 @@ abstract class ClientCommand implements Callable<Integer> {
 
     VireoClient client() {
         if (client == null) {
-            client = new VireoClient(options.serverUri());
+            URI server = options.serverUri();
+            client = new VireoClient(server, options.token(server), options.ca(server));
         }
         return client;
     }

@@ -14,6 +14,32 @@ public final class ServerOptions {
             description = "Namespace of the VM (default: ${DEFAULT-VALUE}).")
     String namespace;
 
+    @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:VIREO_TOKEN}",
+            description = "Bearer token (default: $VIREO_TOKEN, else the CLI config's token for the server,"
+                    + " which vireo up writes: ~/.config/vireo/config.json or $VIREO_CONFIG).")
+    String token;
+
+    @Option(names = "--ca", paramLabel = "FILE",
+            description = "PEM file of the CA (or certificate) to trust for an https:// server (default: the CLI"
+                    + " config's, else the JVM's trusted CAs).")
+    java.nio.file.Path ca;
+
+    /** The token to send: --token, $VIREO_TOKEN, else the CLI config's for this server (null: none). */
+    String token(URI server) {
+        if (token != null && !token.isBlank()) {
+            return token.strip();
+        }
+        return CliConfig.forServer(server).map(CliConfig.Entry::token).orElse(null);
+    }
+
+    /** The CA file to trust: --ca, else the CLI config's for this server (null: the JVM's CAs). */
+    java.nio.file.Path ca(URI server) {
+        if (ca != null) {
+            return ca;
+        }
+        return CliConfig.forServer(server).map(CliConfig.Entry::ca).map(java.nio.file.Path::of).orElse(null);
+    }
+
     URI serverUri() {
         String base = server.strip();
         while (base.endsWith("/")) {

@@ -26,14 +26,24 @@ final class VireoClient {
 
     private final URI server;
     private final HttpClient http;
+    private final String token;
 
     VireoClient(URI server) {
+        this(server, null, null);
+    }
+
+    /** {@code token} (may be null) goes with every request; {@code ca} (may be null) is the CA to trust. */
+    VireoClient(URI server, String token, java.nio.file.Path ca) {
         this.server = server;
+        this.token = token;
         // HTTP/1.1: no h2c upgrade dance, and streamed responses (SSE, console) stay simple.
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build();
+                .connectTimeout(Duration.ofSeconds(5));
+        if (ca != null) {
+            http.sslContext(TrustedCa.sslContext(ca));
+        }
+        this.http = http.build();
     }
 
     URI server() {
@@ -126,7 +136,11 @@ final class VireoClient {
 
     HttpRequest.Builder request(String path) {
         // Relative to the server URL, so that a path prefix (a reverse proxy) is kept.
-        return HttpRequest.newBuilder(server.resolve(path.startsWith("/") ? path.substring(1) : path));
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.resolve(path.startsWith("/") ? path.substring(1) : path));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request;
     }
 
     private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) {

@@ -2,6 +2,13 @@ package dev.vireo.api;
 
 import dev.vireo.protocol.api.RequestIds;
 import com.typesafe.config.Config;
+import dev.vireo.auth.Authorizer;
+import dev.vireo.auth.PemTls;
+import dev.vireo.auth.RequestLimits;
+import dev.vireo.auth.StreamTickets;
+import dev.vireo.auth.TokenFile;
+import dev.vireo.protocol.auth.User;
+import dev.vireo.protocol.auth.Verb;
 import dev.vireo.metrics.VireoMetrics;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.protocol.api.InvalidManifestException;
@@ -9,7 +16,13 @@ import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VmListFreshness;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -17,6 +30,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -40,14 +54,23 @@ public final class ApiServer extends AllDirectives {
 
     private final ServerBinding binding;
     private final ImagePaths images;
+    private final Path certificate;
 
-    private ApiServer(ServerBinding binding, ImagePaths images) {
+    private ApiServer(ServerBinding binding, ImagePaths images, Path certificate) {
         this.binding = binding;
         this.images = images;
+        this.certificate = certificate;
+    }
+
+    /** The TLS certificate (PEM) the API serves, null for plain HTTP. */
+    public Path certificate() {
+        return certificate;
     }
 
     public static ApiServer start(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
-                                  VmListFreshness listFreshness, VireoMetrics metrics, Config vireo) throws Exception {
+                                  VmListFreshness listFreshness, VireoMetrics metrics, TokenFile tokens,
+                                  Authorizer authorizer, Config vireo) throws Exception {
+        Optional<SSLContext> tls = tls(vireo);
         Duration timeout = vireo.getDuration("http.ask-timeout");
         EventLog eventLog = EventLog.get(system);
         VirtualMachines vms = new VirtualMachines(system, sharding, listFreshness, timeout);
@@ -57,18 +80,49 @@ public final class ApiServer extends AllDirectives {
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
                 new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
-                new MigrationRoutes(vms, eventLog, scheduler, system, timeout));
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout), new SnapshotRoutes(vms),
+                new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
+                new Authorization(authorizer), new RoleBindingRoutes(authorizer));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
                 server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
                 vireo.getDuration("http.request-head-timeout"));
-        ServerBinding binding = Http.get(system)
-                .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
+        ServerBinding binding = tls.map(context -> Http.get(system)
+                        .newServerAt(vireo.getString("http.address"), vireo.getInt("http.port"))
+                        .enableHttps(ConnectionContext.httpsServer(context)))
+                .orElseGet(() -> Http.get(system).newServerAt(vireo.getString("http.address"), vireo.getInt("http.port")))
                 .connectionSource()
                 .toMat(Sink.foreach(connections::accept), Keep.left())
                 .run(system)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        return new ApiServer(binding, images);
+        return new ApiServer(binding, images, tls.isPresent() ? Path.of(vireo.getString("http.tls-cert")) : null);
+    }
+
+    /**
+     * The API's TLS ({@code --tls-cert}, {@code --tls-key}), or none: plain HTTP, which only a loopback address
+     * serves unless {@code --insecure-http} says otherwise (a token sent in the clear is a token given away).
+     */
+    static Optional<SSLContext> tls(Config vireo) {
+        String cert = vireo.getString("http.tls-cert");
+        String key = vireo.getString("http.tls-key");
+        if (cert.isBlank() != key.isBlank()) {
+            throw new IllegalArgumentException("give both --tls-cert and --tls-key (PEM), or neither");
+        }
+        if (!cert.isBlank()) {
+            return Optional.of(PemTls.serverContext(Path.of(cert), Path.of(key)));
+        }
+        String address = vireo.getString("http.address");
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("--address " + address + " is not an address of this machine");
+        }
+        if (!loopback && !vireo.getBoolean("http.insecure-http")) {
+            throw new IllegalArgumentException("--address " + address + " is not a loopback address: serve TLS there"
+                    + " (--tls-cert FILE --tls-key FILE), or give --insecure-http to send tokens in the clear anyway");
+        }
+        return Optional.empty();
     }
 
     /** How specs are checked against the nodes' images (the Kubernetes sync checks the same way). */
@@ -97,13 +151,25 @@ public final class ApiServer extends AllDirectives {
         private final EventStreamRoute events;
         private final StatusRoutes status;
         private final NodeRoutes nodes;
+        private final Authentication authentication;
+        private final Authorization authorization;
+        private final RoleBindingRoutes bindings;
+        private final StreamTickets tickets;
         private final VireoMetrics metrics;
         private final MigrationRoutes migrations;
+        private final SnapshotRoutes snapshots;
 
         Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
-               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations) {
+               StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations,
+               SnapshotRoutes snapshots,
+               Authentication authentication, Authorization authorization, RoleBindingRoutes bindings) {
             this.bodyDeadline = bodyDeadline;
+            this.snapshots = snapshots;
             this.migrations = migrations;
+            this.authentication = authentication;
+            this.authorization = authorization;
+            this.bindings = bindings;
+            this.tickets = new StreamTickets(Duration.ofSeconds(30), java.time.Clock.systemUTC());
             this.vms = vms;
             this.history = history;
             this.console = console;
@@ -124,18 +190,57 @@ public final class ApiServer extends AllDirectives {
                         String requestId = given.filter(s -> !s.isBlank()).map(RequestIds::checked)
                                 .orElseGet(RequestIds::generated);
                         return respondWithHeader(RawHeader.create(RequestIds.HEADER, requestId), () -> concat(
-                                pathPrefix("api", () -> pathPrefix("v1", () -> concat(
+                                pathPrefix("api", () -> concat(ticketStream(), authentication.authenticated(user -> pathPrefix("v1", () -> concat(
                                         pathPrefix("namespaces", () -> pathPrefix(PathMatchers.segment(), namespace -> {
                                             // every route under a namespace: one that no VM can be in is a 400
                                             ManifestValidator.checkName("namespace", namespace);
-                                            return pathPrefix("virtualmachines", () ->
-                                                    vms.route(namespace, requestId, id -> perVm(id, requestId)));
+                                            return concat(
+                                                    pathPrefix("virtualmachines", () -> authorization.vms(user, namespace,
+                                                            () -> vms.route(namespace, requestId, user,
+                                                                    id -> perVm(id, requestId, user)))),
+                                                    pathPrefix("rolebindings", () -> authorization.allowed(user,
+                                                            Verb.GRANT, namespace,
+                                                            () -> bindings.route(namespace, requestId, user))));
                                         })),
-                                        path("virtualmachines", () -> vms.list(null)),
-                                        path("events", events::route),
-                                        pathPrefix("nodes", () -> nodes.route(requestId))))),
+                                        pathPrefix("clusterrolebindings", () -> authorization.allowed(user,
+                                                Verb.WRITE_CLUSTER, null, () -> bindings.route(null, requestId, user))),
+                                        path("virtualmachines", () -> authorization.withBindings(all ->
+                                                vms.list(null, all.readableNamespaces(user).orElse(null)))),
+                                        pathPrefix("events", () -> concat(
+                                                pathEndOrSingleSlash(() -> headerValueByName("Authorization", credential ->
+                                                        events.route(user, credential, authentication, authorization))),
+                                                path("tickets", () -> post(() -> headerValueByName("Authorization",
+                                                        credential -> complete(ticket(user, credential))))))),
+                                        pathPrefix("nodes", () -> authorization.cluster(user, () ->
+                                                nodes.route(requestId, user)))))))),
+                                path("metrics", () -> authentication.authenticated(user -> authorization.cluster(user,
+                                        status::metricsRoute))),
                                 status.healthRoutes()));
                     }))))));
+        }
+
+        /** {@code POST /api/v1/events/tickets}: a ticket for one event stream of this user (docs/security.md). */
+        private HttpResponse ticket(User user, String credential) {
+            StreamTickets.Issued issued = tickets.issue(user, credential);
+            return ApiResponses.json(StatusCodes.CREATED, Map.of("ticket", issued.ticket(),
+                    "expiresAt", issued.expires().toString(), "stream", "/api/v1/events?ticket=" + issued.ticket()));
+        }
+
+        /**
+         * {@code GET /api/v1/events?ticket=…} without an Authorization header: the stream of the user the ticket
+         * was issued to (a browser's EventSource sends no header); anything else goes on to authentication.
+         */
+        private Route ticketStream() {
+            return pathPrefix("v1", () -> path("events", () -> get(() -> optionalHeaderValueByName("Authorization",
+                    header -> header.isPresent() ? reject() : parameterOptional("ticket", ticket -> {
+                        if (ticket.isEmpty()) {
+                            return reject();
+                        }
+                        return tickets.redeem(ticket.get())
+                                .map(t -> events.route(t.user(), t.credential(), authentication, authorization))
+                                .orElseGet(() -> complete(Authentication.unauthorized("the stream ticket is unknown,"
+                                        + " used or expired: ask for another (POST /api/v1/events/tickets)")));
+                    })))));
         }
 
         /**
@@ -163,10 +268,9 @@ public final class ApiServer extends AllDirectives {
             });
         }
 
-        private Route perVm(VmId id, String requestId) {
-            return concat(history.route(id), console.route(id), migrations.route(id, requestId),
-                    path("snapshots", () -> complete(ApiResponses.error(StatusCodes.NOT_IMPLEMENTED, "NotSupported",
-                            "snapshots are not available yet in this version of Vireo", null))));
+        private Route perVm(VmId id, String requestId, User user) {
+            return concat(history.route(id), console.route(id), migrations.route(id, requestId, user.name()),
+                    snapshots.route(id, requestId, user.name()));
         }
 
         private ExceptionHandler exceptions() {
@@ -219,6 +323,7 @@ public final class ApiServer extends AllDirectives {
                     .handleNotFound(extractUnmatchedPath(path ->
                             complete(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
                                     "no such path; the API's paths are /api/v1/namespaces/{ns}/virtualmachines[/{name}[/…]],"
+                                            + " /api/v1/namespaces/{ns}/rolebindings[/{name}], /api/v1/clusterrolebindings[/{name}],"
                                             + " /api/v1/virtualmachines, /api/v1/events and /api/v1/nodes", null))))
                     .build()
                     .withFallback(RejectionHandler.defaultHandler())

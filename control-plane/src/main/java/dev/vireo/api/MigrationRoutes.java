@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.persistence.EventLog;
 import dev.vireo.persistence.StoredEvent;
 import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.api.MigrationView;
 import dev.vireo.protocol.vm.MigrationPolicy;
@@ -60,10 +61,10 @@ final class MigrationRoutes extends AllDirectives {
         this.timeout = timeout;
     }
 
-    Route route(VmId id, String requestId) {
+    Route route(VmId id, String requestId, String principal) {
         return concat(
                 path("migrate", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes ->
-                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId))))),
+                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId, principal))))),
                 pathPrefix("migrations", () -> concat(
                         pathEndOrSingleSlash(() -> get(() -> completeWithFuture(views(id).thenApply(views ->
                                 ApiResponses.json(StatusCodes.OK, Map.of("kind", "VirtualMachineMigrationList",
@@ -74,7 +75,7 @@ final class MigrationRoutes extends AllDirectives {
                                         .map(v -> ApiResponses.json(StatusCodes.OK, v))
                                         .orElseGet(() -> notFound(id, migration))))),
                                 delete(() -> completeWithFuture(vms.execute(id, new VmCommand.CancelMigration(requestId,
-                                        VirtualMachineRoutes.PRINCIPAL, migration)).thenApply(reply ->
+                                        principal, migration)).thenApply(reply ->
                                         reply instanceof VirtualMachineEntity.Refused refused
                                                 ? ApiResponses.rejected(refused.rejection())
                                                 : ApiResponses.json(StatusCodes.ACCEPTED, Map.of("migrationId",
@@ -101,9 +102,9 @@ final class MigrationRoutes extends AllDirectives {
         }
         JsonNode json;
         try {
-            json = Json.mapper().readTree(body);
+            json = Json.input(false).readTree(body);
         } catch (IOException e) {
-            throw new InvalidManifestException("body", "the body is not JSON: " + e.getMessage());
+            throw new InvalidManifestException("body", "the body is not JSON: " + Limits.shown(e.getMessage()));
         }
         if (!json.isObject()) {
             throw new InvalidManifestException("body", "give an object: {\"targetNode\": \"node-b\"}, or nothing");
@@ -111,14 +112,17 @@ final class MigrationRoutes extends AllDirectives {
         for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                throw new InvalidManifestException(name, "unknown field " + name + "; a migrate request knows "
+                String shown = name.length() <= 64 ? name : name.substring(0, 64) + "…";
+                throw new InvalidManifestException(shown, "unknown field " + shown + "; a migrate request knows "
                         + String.join(", ", FIELDS.stream().sorted().toList()));
             }
         }
         String target = null;
         if (json.hasNonNull("targetNode")) {
-            if (!json.get("targetNode").isTextual() || json.get("targetNode").asText().isBlank()) {
-                throw new InvalidManifestException("targetNode", "targetNode must be a node's name");
+            if (!json.get("targetNode").isTextual() || json.get("targetNode").asText().isBlank()
+                    || json.get("targetNode").asText().length() > 253) {
+                throw new InvalidManifestException("targetNode", "targetNode must be a node's name (at most 253"
+                        + " characters)");
             }
             target = json.get("targetNode").asText();
         }
@@ -142,7 +146,8 @@ final class MigrationRoutes extends AllDirectives {
             return otherwise;
         }
         if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < min) {
-            throw new InvalidManifestException(field, field + " must be a whole number from " + min + ", was " + value);
+            throw new InvalidManifestException(field, field + " must be a whole number from " + min + ", was "
+                    + Limits.shown(value.toString()));
         }
         return value.asLong();
     }
@@ -153,7 +158,7 @@ final class MigrationRoutes extends AllDirectives {
             return otherwise;
         }
         if (!value.isBoolean()) {
-            throw new InvalidManifestException(field, field + " must be true or false, was " + value);
+            throw new InvalidManifestException(field, field + " must be true or false, was " + Limits.shown(value.toString()));
         }
         return value.asBoolean();
     }
@@ -162,7 +167,7 @@ final class MigrationRoutes extends AllDirectives {
      * Checks what the VM's entity cannot know (is the named node there, not cordoned, with room and the same base
      * images?), then asks the entity, which refuses what its state does not allow.
      */
-    private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId) {
+    private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
         return vms.get(id).thenCompose(state -> {
             CompletionStage<Scheduler.TargetCheck> check = request.targetNode() == null || !canCheck(state, request)
@@ -178,7 +183,7 @@ final class MigrationRoutes extends AllDirectives {
                             "cannot migrate virtualmachine " + id + " to node " + request.targetNode() + ": "
                                     + answer.reason())));
                 }
-                return vms.execute(id, new VmCommand.Migrate(requestId, VirtualMachineRoutes.PRINCIPAL, migrationId,
+                return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
                         request.targetNode(), request.policy())).thenApply(reply -> {
                     if (reply instanceof VirtualMachineEntity.Refused refused) {
                         return ApiResponses.rejected(refused.rejection());

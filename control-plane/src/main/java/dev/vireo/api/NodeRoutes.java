@@ -1,5 +1,6 @@
 package dev.vireo.api;
 
+import dev.vireo.protocol.auth.User;
 import dev.vireo.scheduler.NodeView;
 import java.util.Map;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -22,7 +23,7 @@ final class NodeRoutes extends AllDirectives {
         this.drain = drain;
     }
 
-    Route route(String requestId) {
+    Route route(String requestId, User user) {
         return concat(
                 pathEndOrSingleSlash(() -> get(() -> completeWithFuture(status.nodes().thenApply(nodes ->
                         ApiResponses.json(StatusCodes.OK, Map.of("items", nodes)))))),
@@ -32,11 +33,11 @@ final class NodeRoutes extends AllDirectives {
                                         .map(n -> ApiResponses.json(StatusCodes.OK, n))
                                         .orElseGet(() -> unknown(name)))))),
                         path("cordon", () -> post(() -> completeWithFuture(status.cordon(name, true, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
+                                user.name()).thenApply(node -> answer(name, node))))),
                         path("uncordon", () -> post(() -> completeWithFuture(status.cordon(name, false, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(node -> answer(name, node))))),
+                                user.name()).thenApply(node -> answer(name, node))))),
                         path("drain", () -> post(() -> completeWithFuture(drain.drain(name, requestId,
-                                VirtualMachineRoutes.PRINCIPAL).thenApply(done -> done == null ? unknown(name)
+                                user.name()).thenApply(done -> done == null ? unknown(name)
                                 : ApiResponses.json(StatusCodes.ACCEPTED, done))))),
                         path(PathMatchers.segment(), action -> post(() -> complete(ApiResponses.error(
                                 StatusCodes.NOT_FOUND, "NotFound", "unknown node action \"" + action

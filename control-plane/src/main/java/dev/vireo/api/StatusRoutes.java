@@ -58,11 +58,14 @@ final class StatusRoutes extends AllDirectives {
     Route healthRoutes() {
         return concat(
                 path("healthz", () -> get(() -> complete(ApiResponses.json(StatusCodes.OK, Map.of("status", "ok"))))),
-                path("readyz", () -> get(() -> completeWithFuture(readiness()))),
-                path("metrics", () -> get(() -> completeWithFuture(nodes()
-                        .exceptionally(e -> List.of())
-                        .thenApply(nodes -> HttpResponse.create().withEntity(
-                                ContentTypes.TEXT_PLAIN_UTF8, prometheus(nodes)))))));
+                path("readyz", () -> get(() -> completeWithFuture(readiness()))));
+    }
+
+    /** {@code GET /metrics}, Prometheus' text format (behind authentication: it says how busy Vireo is). */
+    Route metricsRoute() {
+        return get(() -> completeWithFuture(nodes()
+                .exceptionally(e -> List.of())
+                .thenApply(nodes -> HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, prometheus(nodes)))));
     }
 
     /** Ready: this member is Up in the cluster, the journal answers, and at least one node is Ready. */

@@ -10,6 +10,7 @@ import dev.vireo.protocol.api.ObjectMeta;
 import dev.vireo.protocol.api.VirtualMachineManifest;
 import dev.vireo.protocol.api.VirtualMachineView;
 import dev.vireo.protocol.api.VirtualMachineViews;
+import dev.vireo.protocol.auth.User;
 import dev.vireo.protocol.vm.Rejection;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmCommand;
@@ -36,8 +37,6 @@ import org.apache.pekko.util.ByteString;
 /** CRUD and actions on VirtualMachines: translates HTTP into commands and replies into the API's shapes. */
 final class VirtualMachineRoutes extends AllDirectives {
 
-    static final String PRINCIPAL = "anonymous";
-
     private final VirtualMachines vms;
     private final VireoMetrics metrics;
     private final ImagePaths images;
@@ -49,11 +48,12 @@ final class VirtualMachineRoutes extends AllDirectives {
     }
 
     /** Routes under {@code /api/v1/namespaces/{ns}/virtualmachines}. */
-    Route route(String namespace, String requestId, Function<VmId, Route> perVmExtras) {
+    Route route(String namespace, String requestId, User user, Function<VmId, Route> perVmExtras) {
+        String principal = user.name();
         return concat(
                 pathEndOrSingleSlash(() -> concat(
-                        list(namespace),
-                        post(() -> body((bytes, type) -> create(namespace, bytes, type, requestId))))),
+                        list(namespace, null),
+                        post(() -> body((bytes, type) -> create(namespace, bytes, type, requestId, principal))))),
                 pathPrefix(PathMatchers.segment(), name -> {
                     // no VM can have another name: a 400, rather than an entity started for any string
                     ManifestValidator.checkName("name", name);
@@ -63,25 +63,26 @@ final class VirtualMachineRoutes extends AllDirectives {
                                     get(() -> completeWithFuture(vms.get(id).thenApply(state -> state.exists()
                                             ? ApiResponses.json(StatusCodes.OK, VirtualMachineViews.of(state))
                                             : ApiResponses.rejected(Rejection.notFound(id))))),
-                                    put(() -> body((bytes, type) -> replace(id, bytes, type, requestId))),
+                                    put(() -> body((bytes, type) -> replace(id, bytes, type, requestId, principal))),
                                     delete(() -> completeWithFuture(vms.execute(id, new VmCommand.Delete(requestId,
-                                            PRINCIPAL)).thenApply(reply -> deleted(id, reply)))))),
+                                            principal)).thenApply(reply -> deleted(id, reply)))))),
                             perVmExtras.apply(id),
-                            path(PathMatchers.segment(), action -> post(() -> action(id, action, requestId))));
+                            path(PathMatchers.segment(), action -> post(() -> action(id, action, requestId, principal))));
                 }));
     }
 
     /**
      * {@code GET} of a list: the VMs of {@code namespace} (of every namespace when null), from the VM list;
      * {@code ?limit=N} pages (the next page's token in {@code metadata.continue}, given back as
-     * {@code ?continue=}), {@code ?labelSelector=} filters.
+     * {@code ?continue=}), {@code ?labelSelector=} filters; {@code onlyNamespaces} (null: all) are the
+     * namespaces the caller may read.
      */
-    Route list(String namespace) {
+    Route list(String namespace, java.util.Set<String> onlyNamespaces) {
         return get(() -> parameterOptional("limit", limit -> parameterOptional("continue", token ->
                 parameterOptional("labelSelector", selector -> {
                     int max = limit.map(VirtualMachineRoutes::limit).orElse(0);
                     VmId after = token.filter(t -> !t.isEmpty()).map(t -> ContinueToken.read(t, namespace)).orElse(null);
-                    return completeWithFuture(vms.list(namespace, LabelSelector.parse(selector.orElse(null)), max, after)
+                    return completeWithFuture(vms.list(namespace, onlyNamespaces, LabelSelector.parse(selector.orElse(null)), max, after)
                             .thenApply(VirtualMachineRoutes::listed)
                             .exceptionally(VirtualMachineRoutes::listBehind));
                 }))));
@@ -131,23 +132,23 @@ final class VirtualMachineRoutes extends AllDirectives {
                 inner.apply(bytes.toArray(), request.entity().getContentType().mediaType().toString())));
     }
 
-    private Route create(String namespace, byte[] body, String contentType, String requestId) {
+    private Route create(String namespace, byte[] body, String contentType, String requestId, String principal) {
         ManifestValidator.checkName("metadata.namespace", namespace);
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec validated = ManifestValidator.validate(manifest, namespace, null);
         VmId id = new VmId(namespace, manifest.metadata().name());
         return completeWithFuture(setByVireoChecked(id, manifest, false)
                 .thenCompose(unused -> images.checked(validated))
-                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.Create(requestId, PRINCIPAL,
+                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.Create(requestId, principal,
                         UUID.randomUUID().toString(), labels(manifest), spec)), StatusCodes.CREATED)));
     }
 
-    private Route replace(VmId id, byte[] body, String contentType, String requestId) {
+    private Route replace(VmId id, byte[] body, String contentType, String requestId, String principal) {
         VirtualMachineManifest manifest = ManifestParser.manifest(body, contentType);
         VirtualMachineSpec validated = ManifestValidator.validate(manifest, id.namespace(), id.name());
         return completeWithFuture(setByVireoChecked(id, manifest, true)
                 .thenCompose(unused -> images.checked(validated))
-                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.UpdateSpec(requestId, PRINCIPAL,
+                .thenCompose(spec -> reply(vms.execute(id, new VmCommand.UpdateSpec(requestId, principal,
                         labels(manifest), spec, manifest.metadata().resourceVersion())), StatusCodes.OK)));
     }
 
@@ -170,14 +171,14 @@ final class VirtualMachineRoutes extends AllDirectives {
         });
     }
 
-    private Route action(VmId id, String action, String requestId) {
+    private Route action(VmId id, String action, String requestId, String principal) {
         return parameterOptional("force", force -> {
             VmCommand command = switch (action) {
-                case "start" -> new VmCommand.Start(requestId, PRINCIPAL);
-                case "stop" -> new VmCommand.Stop(requestId, PRINCIPAL, force.map(VirtualMachineRoutes::flag).orElse(false));
-                case "restart" -> new VmCommand.Restart(requestId, PRINCIPAL);
-                case "pause" -> new VmCommand.Pause(requestId, PRINCIPAL);
-                case "unpause" -> new VmCommand.Unpause(requestId, PRINCIPAL);
+                case "start" -> new VmCommand.Start(requestId, principal);
+                case "stop" -> new VmCommand.Stop(requestId, principal, force.map(VirtualMachineRoutes::flag).orElse(false));
+                case "restart" -> new VmCommand.Restart(requestId, principal);
+                case "pause" -> new VmCommand.Pause(requestId, principal);
+                case "unpause" -> new VmCommand.Unpause(requestId, principal);
                 default -> null;
             };
             if (command == null) {

@@ -10,6 +10,7 @@ import dev.vireo.vm.VirtualMachineEntity;
 import dev.vireo.vm.VmListFreshness;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -55,12 +56,18 @@ final class VirtualMachines {
 
     /**
      * Up to {@code limit} VMs (all when 0) that {@code selector} selects, of {@code namespace} (of all namespaces
-     * when null), by namespace and name, after {@code after} (from the first when null).
+     * when null; of those in {@code onlyNamespaces} when that is not null), by namespace and name, after
+     * {@code after} (from the first when null).
      */
-    CompletionStage<Page> list(String namespace, LabelSelector selector, int limit, VmId after) {
+    CompletionStage<Page> list(String namespace, Set<String> onlyNamespaces, LabelSelector selector, int limit,
+                               VmId after) {
+        int wanted = limit == 0 ? Integer.MAX_VALUE : limit + 1;
         return eventLog.newestOffset()
                 .thenCompose(newest -> freshness.caughtUpTo(newest, timeout))
-                .thenCompose(offset -> vmList.page(namespace, after, limit == 0 ? Integer.MAX_VALUE : limit + 1, selector)
+                .thenCompose(offset -> vmList.page(namespace, after, onlyNamespaces == null ? wanted : Integer.MAX_VALUE,
+                                selector)
+                        .thenApply(all -> onlyNamespaces == null ? all : all.stream()
+                                .filter(row -> onlyNamespaces.contains(row.vm().namespace())).limit(wanted).toList())
                         .thenApply(rows -> rows.size() > limit && limit > 0
                                 // one more than asked for: there is a next page, it starts after the last one shown
                                 ? new Page(views(rows.subList(0, limit)), rows.get(limit - 1).vm(), offset)

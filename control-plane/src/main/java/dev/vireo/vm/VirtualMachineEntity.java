@@ -51,6 +51,14 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     public record GetState(ActorRef<Reply> replyTo) implements Command {
     }
 
+    /**
+     * Sent to itself by an entity that recovered with nothing to resume (of {@code version}): once the commands
+     * that woke it are answered, a VM with no work leaves memory and is no longer remembered, so that a restart
+     * recovers only the VMs that have work, each other VM on demand.
+     */
+    public record LeaveIfIdle(long version) implements Command {
+    }
+
     public sealed interface Reply extends CborSerializable {
     }
 
@@ -132,6 +140,11 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                     cmd.replyTo().tell(new Accepted(s));
                     passivateIfAbsent(s);
                 }))
+                .onCommand(LeaveIfIdle.class, (state, cmd) -> Effect().none().thenRun(s -> {
+                    if (shard != null && isIdle(s)) {
+                        shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+                    }
+                }))
                 .build();
     }
 
@@ -183,6 +196,11 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         }
     }
 
+    /** Nothing to resume and nothing pending: what a recovery of it would start is nothing. */
+    private boolean isIdle(VmState state) {
+        return !state.exists() || decider.onRecovery(state, "idle-check").isEmpty();
+    }
+
     private static String name(VmCommand command) {
         return command.getClass().getSimpleName();
     }
@@ -211,6 +229,10 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                                 state.phase(), state.incarnation(), state.node());
                     }
                     effects.forEach(effect -> outbox.carryOut(effect, context, timers));
+                    if (effects.isEmpty() && state.exists()) {
+                        // behind the commands that woke it, if any: they are answered before it leaves
+                        context.getSelf().tell(new LeaveIfIdle(state.version()));
+                    }
                 })
                 .build();
     }

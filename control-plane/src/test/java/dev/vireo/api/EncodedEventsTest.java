@@ -15,7 +15,7 @@ class EncodedEventsTest {
 
     @Test
     void anEventIsEncodedOnceForEveryStreamThatSendsIt() {
-        EncodedEvents<String> recent = new EncodedEvents<>(8);
+        EncodedEvents<String> recent = new EncodedEvents<>(8, 1 << 20, String::length);
         AtomicInteger encodings = new AtomicInteger();
         for (int stream = 0; stream < 5; stream++) {
             assertEquals("event-42", recent.get(42, offset -> {
@@ -28,7 +28,7 @@ class EncodedEventsTest {
 
     @Test
     void streamsOnManyThreadsGetTheirOwnEventsAlsoWhenTheyShareASlot() throws Exception {
-        EncodedEvents<String> recent = new EncodedEvents<>(4); // every offset shares a slot with many others
+        EncodedEvents<String> recent = new EncodedEvents<>(4, 1 << 20, String::length); // every offset shares a slot with many others
         int threads = 8;
         CountDownLatch go = new CountDownLatch(1);
         AtomicReference<String> wrong = new AtomicReference<>();
@@ -55,5 +55,31 @@ class EncodedEventsTest {
             stream.join();
         }
         assertTrue(wrong.get() == null, wrong::get);
+    }
+
+    @Test
+    void theEventsKeptAreBoundedInBytesNotOnlyInCount() {
+        EncodedEvents<String> recent = new EncodedEvents<>(4096, 1 << 20, String::length);
+        String big = "e".repeat(10_000);
+        for (long offset = 1; offset <= 4096; offset++) {
+            assertEquals(big, recent.get(offset, o -> big));
+        }
+        // 4096 events of 10 kB would be 40 MB; at most 1 MiB of them is kept
+        assertTrue(recent.bytes() <= 1 << 20, recent.bytes() + " bytes kept");
+        assertTrue(recent.bytes() > 0);
+    }
+
+    @Test
+    void anEventLargerThanItsShareIsEncodedForEachStreamAndNotKept() {
+        EncodedEvents<String> recent = new EncodedEvents<>(8, 64_000, String::length);
+        AtomicInteger encodings = new AtomicInteger();
+        for (int stream = 0; stream < 3; stream++) {
+            recent.get(7, o -> {
+                encodings.incrementAndGet();
+                return "x".repeat(7 << 20);
+            });
+        }
+        assertEquals(3, encodings.get());
+        assertEquals(0, recent.bytes());
     }
 }

@@ -49,13 +49,40 @@ final class Api {
         }
     }
 
+    /**
+     * The admin token every Vireo started by the tests has: surefire sets {@code VIREO_BOOTSTRAP_TOKEN}, which
+     * a first start writes into {@code <data>/tokens.csv} (child JVMs inherit it).
+     */
+    static final String ADMIN_TOKEN = System.getenv("VIREO_BOOTSTRAP_TOKEN");
+
     private final URI base;
     private final HttpClient http;
+    private final String token;
 
+    /** A client of the Vireo on {@code port} that authenticates as the admin of the token file. */
     Api(int port) {
-        this.base = URI.create("http://127.0.0.1:" + port);
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        this(URI.create("http://127.0.0.1:" + port), HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build(), ADMIN_TOKEN);
+    }
+
+    Api(URI base, HttpClient http, String token) {
+        this.base = base;
+        this.http = http;
+        this.token = token;
+    }
+
+    /** The same Vireo, as the user of {@code token} (null: no Authorization header at all). */
+    Api as(String token) {
+        return new Api(base, http, token);
+    }
+
+    String token() {
+        return token;
+    }
+
+    /** Adds this client's {@code Authorization: Bearer} header, if it has a token. */
+    HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        return token == null ? request : request.header("Authorization", "Bearer " + token);
     }
 
     URI base() {
@@ -145,7 +172,7 @@ final class Api {
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));
+        return authorized(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)));
     }
 
     private Response send(HttpRequest.Builder request, String requestId) {

@@ -108,7 +108,7 @@ class CliEndToEndTest {
         assertTrue(lines.get(0).startsWith("SEQ"), history::toString);
         int events = vireo.api().history(name).size();
         assertEquals(events, lines.size() - 1, history::toString);
-        assertTrue(lines.get(1).contains("VmCreated") && lines.get(1).contains("anonymous"), history::toString);
+        assertTrue(lines.get(1).contains("VmCreated") && lines.get(1).contains("admin"), history::toString);
         assertTrue(lines.get(lines.size() - 1).contains("DomainStarted"), history::toString);
     }
 
@@ -204,6 +204,10 @@ class CliEndToEndTest {
         List<String> all = new ArrayList<>(Arrays.asList(args));
         all.add("--server");
         all.add("http://127.0.0.1:" + vireo.port());
+        if (!all.contains("--token")) {
+            all.add("--token");
+            all.add(vireo.api().token());
+        }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = VireoCli.commandLine();

@@ -160,6 +160,33 @@ class ClientInputTest {
         assertTrue(generated.requestId().matches("[0-9a-f]{8}-[0-9a-f]{4}"), generated.requestId());
     }
 
+    @Test
+    void aQuantityOfHundredsOfThousandsOfDigitsIsRefusedAtOnceAndStarvesNoOne() throws Exception {
+        String name = Manifests.uniqueName("digits");
+        String vm = Manifests.json(name, "Halted", "9".repeat(300_000) + "Mi");
+        // ten at once, as the tester sent them: today's parser spent 5.2 s of CPU on each, and nodes took 16.8 s
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(10);
+        try {
+            long started = System.nanoTime();
+            List<java.util.concurrent.Future<Response>> posts = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                posts.add(pool.submit(() -> api.create(vm)));
+            }
+            Response nodes = api.get("/api/v1/nodes");
+            assertEquals(200, nodes.status());
+            for (var post : posts) {
+                Response r = post.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertInvalid(r, "spec.memory");
+                assertTrue(r.text().length() < 1000, "the refusal echoes the digits");
+            }
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(millis < 15_000, "ten refusals and a list of nodes took " + millis + " ms");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(404, api.get(Api.vm(name)).status());
+    }
+
     static String entries(int n) {
         StringBuilder json = new StringBuilder("{");
         for (int i = 0; i < n; i++) {

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vireo.testkit.Prerequisite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,65 +34,29 @@ class ClusterRealGuestTest {
     static final String NAME = Manifests.uniqueName("hop");
     static final String DOMAIN = "default_" + NAME;
 
-    static Path dir;
-    static Path libvirtNode;
     static final String SUFFIX = UUID.randomUUID().toString().substring(0, 6);
-    /** node name -> its libvirt daemon's name (deploy/libvirt-node.sh), URI */
+    /** node name -> its libvirt daemon's name (deploy/libvirt-node.sh) */
     static final Map<String, String> DAEMONS = Map.of("na", "vt-a-" + SUFFIX, "nb", "vt-b-" + SUFFIX);
-    static final Map<String, String> uris = new java.util.HashMap<>();
+    static GuestNodes nodes;
     static VireoCluster cluster;
     static Api api;
     static DomainSampler sampler;
-    static Path images;
     static String uid;
     static int stepsDone;
 
     @BeforeAll
     static void startTwoDaemonsAndTheirNodes() throws Exception {
-        images = RealGuestTest.imagesDir();
-        Prerequisite.require(Files.isRegularFile(images.resolve("vmlinuz")) && Files.isRegularFile(images.resolve("initrd.img")),
-                "multi-node real-guest tests skipped: no guest image in " + images + "; build it with"
-                        + " deploy/guest-image.sh " + images + " (bin/test does, as root)");
-        Prerequisite.require("0".equals(String.valueOf(QemuGuests.run("id", "-u")).trim()),
-                "multi-node real-guest tests skipped: starting libvirt daemons of their own needs root");
-        Prerequisite.require(QemuGuests.run("sh", "-c", "command -v libvirtd || test -x /usr/sbin/libvirtd") != null,
-                "multi-node real-guest tests skipped: libvirtd is not installed (deploy/host-setup.sh build installs it)");
-        libvirtNode = repository().resolve("deploy/libvirt-node.sh");
-        dir = Files.createTempDirectory("vireo-cluster-guests-", PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwxr-xr-x")));
-        for (Map.Entry<String, String> daemon : DAEMONS.entrySet()) {
-            String uri = QemuGuests.run(libvirtNode.toString(), "start", daemon.getValue(), "--dir",
-                    dir.resolve(daemon.getValue()).toString());
-            Prerequisite.require(uri != null && uri.startsWith("qemu+unix://"),
-                    "multi-node real-guest tests: deploy/libvirt-node.sh start " + daemon.getValue() + " failed; see "
-                            + dir.resolve(daemon.getValue()).resolve("start.log"));
-            uris.put(daemon.getKey(), uri.trim());
-        }
-        sampler = new DomainSampler(Map.of("na", uris.get("na"), "nb", uris.get("nb")), Duration.ofMillis(100));
-        cluster = VireoCluster.start(dir, List.of());
-        api = cluster.api();
-        for (String node : List.of("na", "nb")) {
-            cluster.startNode(node, uris.get(node), "--images", images.toString());
-        }
-        for (String node : List.of("na", "nb")) {
-            cluster.awaitNode(node, "Ready", cluster.member(node));
-        }
+        nodes = GuestNodes.start("multi-node real-guest tests", DAEMONS, Duration.ofMillis(100));
+        cluster = nodes.cluster;
+        api = nodes.api;
+        sampler = nodes.sampler;
     }
 
     @AfterAll
     static void stopEverything() throws Exception {
-        if (sampler != null) {
-            sampler.close();
+        if (nodes != null) {
+            nodes.close();
         }
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (libvirtNode != null) {
-            for (String daemon : DAEMONS.values()) {
-                QemuGuests.run(libvirtNode.toString(), "stop", daemon, "--dir", dir.resolve(daemon).toString());
-            }
-        }
-        RunningVireo.deleteRecursively(dir);
     }
 
     @Test
@@ -178,8 +140,7 @@ class ClusterRealGuestTest {
         long watchdog = member.watchdog().orElseThrow();
         member.kill();
         QemuGuests.run("kill", "-9", Long.toString(watchdog));
-        QemuGuests.run(libvirtNode.toString(), "kill", DAEMONS.get(dead), "--dir",
-                dir.resolve(DAEMONS.get(dead)).toString());
+        nodes.killHost(dead);
         String survivor = awaitRunningElsewhere(dead, incarnation);
         QemuGuests.awaitConsole(api, NAME, RealGuestTest.BOOT_LINE + " hostname=" + NAME, BOOT);
         assertEquals(List.of(survivor), sampler.runningOn(uid));
@@ -199,39 +160,21 @@ class ClusterRealGuestTest {
         return api.get(Api.vm(NAME)).at("/status/node").asText();
     }
 
-    /**
-     * The domain's state on {@code node}'s daemon ({@code running}, {@code paused}, ...), {@code gone} when the
-     * daemon does not have it, {@code unknown} when the daemon did not answer.
-     */
     private static String domainState(String node) {
-        String all = QemuGuests.run("virsh", "-q", "-c", uris.get(node), "list", "--all", "--name");
-        if (all == null) {
-            return "unknown";
-        }
-        if (all.lines().map(String::trim).noneMatch(DOMAIN::equals)) {
-            return "gone";
-        }
-        String state = QemuGuests.run("virsh", "-q", "-c", uris.get(node), "domstate", DOMAIN);
-        return state == null ? "unknown" : state.trim();
+        return nodes.domainState(node, DOMAIN);
     }
 
     private static long qemuPid(String node) throws IOException {
-        return Long.parseLong(Files.readString(dir.resolve(DAEMONS.get(node)).resolve("run/qemu/" + DOMAIN + ".pid"))
+        return Long.parseLong(Files.readString(nodes.daemonDir(node).resolve("run/qemu/" + DOMAIN + ".pid"))
                 .trim());
     }
 
     private static void noDoubles() {
-        assertTrue(sampler.samples() > 0);
-        assertEquals(List.of(), sampler.doubles(), "a VM ran on two nodes at once (" + sampler.samples() + " samples)");
+        nodes.noDoubles();
     }
 
     private static int lastHeartbeat(String console) {
-        java.util.regex.Matcher m = RealGuestTest.HEARTBEAT.matcher(console);
-        int last = -1;
-        while (m.find()) {
-            last = Integer.parseInt(m.group(1));
-        }
-        return last;
+        return GuestNodes.lastHeartbeat(console);
     }
 
     private static int count(String text, String what) {
@@ -244,13 +187,5 @@ class ClusterRealGuestTest {
 
     private static void requireStep(int step) {
         Assumptions.assumeTrue(stepsDone >= step, "an earlier step failed; this one builds on it");
-    }
-
-    private static Path repository() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("deploy/libvirt-node.sh"))) {
-            dir = dir.getParent();
-        }
-        return dir;
     }
 }

@@ -155,8 +155,8 @@ class ConnectionLimitsTest {
     @Test
     void anEventStreamOutlivesTheHeadDeadline() throws Exception {
         try (Socket socket = RawHttp.connect(InetAddress.getLoopbackAddress(), vireo.port())) {
-            socket.getOutputStream().write("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(RawHttp.authorized("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII)));
             Thread.sleep(HEAD_DEADLINE.plusSeconds(2).toMillis());
             String name = Manifests.uniqueName("streamed");
             assertEquals(201, vireo.api().create(Manifests.json(name, "Halted")).status());

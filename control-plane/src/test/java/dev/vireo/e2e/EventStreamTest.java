@@ -67,7 +67,7 @@ class EventStreamTest {
             assertEquals(name, data.path("name").asText());
             assertEquals(1, data.path("seqNr").asLong());
             assertEquals("VmCreated", data.path("type").asText());
-            assertEquals("anonymous", data.path("principal").asText());
+            assertEquals("admin", data.path("principal").asText());
             assertEquals("shape-req", data.path("requestId").asText());
             assertFalse(data.path("timestamp").asText().isEmpty());
             assertEquals("Halted", data.at("/data/spec/runStrategy").asText());

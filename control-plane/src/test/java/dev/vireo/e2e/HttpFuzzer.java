@@ -168,6 +168,10 @@ final class HttpFuzzer {
         headers.put("Host", "127.0.0.1");
         headers.put("X-Request-Id", requestId);
         headers.put("Connection", "close");
+        if (Api.ADMIN_TOKEN != null) {
+            // authenticated, so that the mutations reach the routes behind authentication (one of them mutates it)
+            headers.put("Authorization", "Bearer " + Api.ADMIN_TOKEN);
+        }
         byte[] body = seed.body == null ? new byte[0] : seed.body.getBytes(StandardCharsets.UTF_8);
         if (seed.body != null) {
             headers.put("Content-Type", seed.contentType);
@@ -464,8 +468,8 @@ final class HttpFuzzer {
 
     /** namespace/name -> resourceVersion of every VM, from the list. */
     Map<String, String> vms() throws IOException {
-        Request list = new Request("state", ("GET /api/v1/virtualmachines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII), "state", false);
+        Request list = new Request("state", RawHttp.authorized(("GET /api/v1/virtualmachines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII)), "state", false);
         Answer answer = send(list);
         if (answer.status() != 200) {
             throw new IOException("the VM list answered " + answer.status() + ": " + answer.body());

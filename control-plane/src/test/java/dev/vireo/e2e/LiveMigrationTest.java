@@ -5,16 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.vireo.testkit.Prerequisite;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,10 +33,7 @@ class LiveMigrationTest {
     static final String SUFFIX = UUID.randomUUID().toString().substring(0, 6);
     /** node name -> its libvirt daemon's name (deploy/libvirt-node.sh) */
     static final Map<String, String> DAEMONS = Map.of("ma", "vm-a-" + SUFFIX, "mb", "vm-b-" + SUFFIX);
-    static final Map<String, String> uris = new HashMap<>();
-
-    static Path dir;
-    static Path libvirtNode;
+    static GuestNodes nodes;
     static VireoCluster cluster;
     static Api api;
     static DomainSampler sampler;
@@ -51,50 +42,17 @@ class LiveMigrationTest {
 
     @BeforeAll
     static void startTwoDaemonsAndTheirNodes() throws Exception {
-        Path images = RealGuestTest.imagesDir();
-        Prerequisite.require(Files.isRegularFile(images.resolve("vmlinuz")) && Files.isRegularFile(images.resolve("disk.qcow2")),
-                "live migration tests skipped: no guest image in " + images + "; build it with deploy/guest-image.sh "
-                        + images + " (bin/test does, as root)");
-        Prerequisite.require("0".equals(String.valueOf(QemuGuests.run("id", "-u")).trim()),
-                "live migration tests skipped: starting libvirt daemons of their own needs root");
-        Prerequisite.require(QemuGuests.run("sh", "-c", "command -v libvirtd || test -x /usr/sbin/libvirtd") != null,
-                "live migration tests skipped: libvirtd is not installed (deploy/host-setup.sh build installs it)");
-        libvirtNode = repository().resolve("deploy/libvirt-node.sh");
-        dir = Files.createTempDirectory("vireo-migration-", PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwxr-xr-x")));
-        for (Map.Entry<String, String> daemon : DAEMONS.entrySet()) {
-            String uri = QemuGuests.run(libvirtNode.toString(), "start", daemon.getValue(), "--dir",
-                    dir.resolve(daemon.getValue()).toString());
-            Prerequisite.require(uri != null && uri.startsWith("qemu+unix://"), "live migration tests: deploy/"
-                    + "libvirt-node.sh start " + daemon.getValue() + " failed; see " + dir.resolve(daemon.getValue())
-                    .resolve("start.log"));
-            uris.put(daemon.getKey(), uri.trim());
-        }
-        sampler = new DomainSampler(Map.copyOf(uris), Duration.ofMillis(50));
-        cluster = VireoCluster.start(dir, List.of());
-        api = cluster.api();
-        for (String node : List.of("ma", "mb")) {
-            cluster.startNode(node, uris.get(node), "--images", images.toString());
-        }
-        for (String node : List.of("ma", "mb")) {
-            cluster.awaitNode(node, "Ready", cluster.member(node));
-        }
+        nodes = GuestNodes.start("live migration tests", DAEMONS, Duration.ofMillis(50));
+        cluster = nodes.cluster;
+        api = nodes.api;
+        sampler = nodes.sampler;
     }
 
     @AfterAll
     static void stopEverything() throws Exception {
-        if (sampler != null) {
-            sampler.close();
+        if (nodes != null) {
+            nodes.close();
         }
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (libvirtNode != null) {
-            for (String daemon : DAEMONS.values()) {
-                QemuGuests.run(libvirtNode.toString(), "stop", daemon, "--dir", dir.resolve(daemon).toString());
-            }
-        }
-        RunningVireo.deleteRecursively(dir);
     }
 
     @Test
@@ -177,6 +135,13 @@ class LiveMigrationTest {
         List<String> types = QemuGuests.eventTypes(api, NAME);
         assertTrue(types.containsAll(List.of("MigrationRequested", "MigrationTargetChosen", "MigrationStarted",
                 "MigrationCompleted")), types::toString);
+        // time travel to the moment it started: the VM was migrating, from the source to the target
+        String startedAt = api.history(NAME).stream().filter(e -> e.path("type").asText().equals("MigrationStarted"))
+                .reduce((a, b) -> b).orElseThrow().path("timestamp").asText();
+        Api.Response then = api.get(Api.vm(NAME) + "/state?at=" + startedAt);
+        assertEquals("Migrating", then.phase(), then::toString);
+        assertEquals(source, then.at("/status/node").asText(), then::toString);
+        assertEquals(target, then.at("/status/migration/target").asText(), then::toString);
         noDoubles();
         System.out.printf("MIGRATION-FIGURES wall=%d ms job=%d ms downtime=%d ms data=%d B load=%s%n", wallMs,
                 done.path("durationMs").asLong(), done.path("downtimeMs").asLong(),
@@ -233,11 +198,44 @@ class LiveMigrationTest {
         stepsDone = 5;
     }
 
-    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    /**
+     * The source's node runtime (the libvirt client that drives the migration) killed -9 mid-way and started again:
+     * exactly one domain runs, and the entity knows where.
+     */
     @Test
     @Order(6)
-    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+    void aSourceNodeRuntimeKilledMidMigrationLeavesExactlyOneRunningGuestThatTheEntityKnows() throws Exception {
         requireStep(5);
+        String source = node();
+        Api.Response accepted = migrate("{\"bandwidthMiBps\": 1}");
+        assertEquals(202, accepted.status(), accepted::toString);
+        String id = accepted.at("/migrationId").asText();
+        Eventually.get("migration " + id + " to be under way", MIGRATION, () -> migration(id),
+                m -> m.path("phase").asText().equals("Running") && m.has("progress"));
+        VireoCluster.Member crashed = cluster.member(source);
+        crashed.kill();
+        VireoCluster.Member again = cluster.restart(crashed);
+        cluster.awaitNode(source, "Ready", again);
+        JsonNode ended = awaitMigration(id, MIGRATION);
+        Api.Response vm = api.awaitPhase(NAME, "Running");
+        String where = vm.at("/status/node").asText();
+        int before = lastHeartbeat(console());
+        Eventually.get("the heartbeat to go on (migration " + ended.path("phase").asText() + ": "
+                + ended.path("reason").asText("") + ")", Duration.ofSeconds(60), LiveMigrationTest::console,
+                text -> lastHeartbeat(text) > before);
+        Eventually.until("the sampler to see the guest on " + where + " only", Duration.ofSeconds(10),
+                () -> sampler.runningOn(uid).equals(List.of(where)));
+        noDoubles();
+        System.out.printf("SOURCE-KILLED migration %s %s: %s; the guest runs on %s (source %s)%n", id,
+                ended.path("phase").asText(), ended.path("reason").asText(""), where, source);
+        stepsDone = 6;
+    }
+
+    /** The target host dies mid-migration (its daemon and QEMUs killed -9): the guest runs on where it ran. */
+    @Test
+    @Order(7)
+    void aTargetHostThatDiesMidMigrationLeavesTheGuestOnTheSource() {
+        requireStep(6);
         String source = node();
         String target = other(source);
         Api.Response accepted = migrate("{\"bandwidthMiBps\": 1}");
@@ -245,8 +243,7 @@ class LiveMigrationTest {
         String id = accepted.at("/migrationId").asText();
         Eventually.get("migration " + id + " to be under way", MIGRATION, () -> migration(id),
                 m -> m.path("phase").asText().equals("Running") && m.has("progress"));
-        QemuGuests.run(libvirtNode.toString(), "kill", DAEMONS.get(target), "--dir",
-                dir.resolve(DAEMONS.get(target)).toString());
+        nodes.killHost(target);
         JsonNode ended = awaitMigration(id, MIGRATION);
         assertEquals("Failed", ended.path("phase").asText(), ended::toString);
         Api.Response vm = api.awaitPhase(NAME, "Running");
@@ -285,38 +282,19 @@ class LiveMigrationTest {
         return node.equals("ma") ? "mb" : "ma";
     }
 
-    /** The domain's state on {@code node}'s daemon, {@code gone} when the daemon does not have it. */
     private static String domainState(String node) {
-        String all = QemuGuests.run("virsh", "-q", "-c", uris.get(node), "list", "--all", "--name");
-        if (all == null) {
-            return "unknown";
-        }
-        return all.lines().map(String::trim).anyMatch(DOMAIN::equals) ? "present" : "gone";
+        return nodes.domainState(node, DOMAIN);
     }
 
     private static void noDoubles() {
-        assertTrue(sampler.samples() > 0);
-        assertEquals(List.of(), sampler.doubles(), "a VM ran on two nodes at once (" + sampler.samples() + " samples)");
+        nodes.noDoubles();
     }
 
     private static int lastHeartbeat(String console) {
-        Matcher m = RealGuestTest.HEARTBEAT.matcher(console);
-        int last = -1;
-        while (m.find()) {
-            last = Integer.parseInt(m.group(1));
-        }
-        return last;
+        return GuestNodes.lastHeartbeat(console);
     }
 
     private static void requireStep(int step) {
         Assumptions.assumeTrue(stepsDone >= step, "an earlier step failed; this one builds on it");
-    }
-
-    private static Path repository() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("deploy/libvirt-node.sh"))) {
-            dir = dir.getParent();
-        }
-        return dir;
     }
 }

@@ -34,8 +34,13 @@ final class RawHttp {
     private RawHttp() {
     }
 
-    /** Sends {@code request} on a fresh connection and reads one response (or whatever came before {@code patience}). */
+    /**
+     * Sends {@code request} on a fresh connection and reads one response (or whatever came before {@code patience}).
+     * A request without an {@code Authorization} header gets the tests' admin token after its request line, so
+     * that what is tested is the malformed part, not the missing credentials.
+     */
     static Answer exchange(int port, byte[] request, Duration patience) {
+        request = authorized(request);
         try (Socket socket = connect(InetAddress.getLoopbackAddress(), port)) {
             socket.setSoTimeout((int) patience.toMillis());
             try {
@@ -52,6 +57,19 @@ final class RawHttp {
 
     static Answer exchange(int port, String request) {
         return exchange(port, request.getBytes(StandardCharsets.ISO_8859_1), Duration.ofSeconds(20));
+    }
+
+    /** {@code request} with {@code Authorization: Bearer} the admin token after its first line, unless it has one. */
+    static byte[] authorized(byte[] request) {
+        String text = new String(request, StandardCharsets.ISO_8859_1);
+        int firstLine = text.indexOf("\r\n");
+        int headEnd = text.indexOf("\r\n\r\n");
+        String head = headEnd < 0 ? text : text.substring(0, headEnd);
+        if (Api.ADMIN_TOKEN == null || firstLine < 0 || head.toLowerCase(Locale.ROOT).contains("\r\nauthorization:")) {
+            return request;
+        }
+        return (text.substring(0, firstLine + 2) + "Authorization: Bearer " + Api.ADMIN_TOKEN + "\r\n"
+                + text.substring(firstLine + 2)).getBytes(StandardCharsets.ISO_8859_1);
     }
 
     static Socket connect(InetAddress from, int port) throws IOException {

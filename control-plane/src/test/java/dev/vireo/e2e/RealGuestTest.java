@@ -118,7 +118,7 @@ class RealGuestTest {
         java.io.StringWriter out = new java.io.StringWriter();
         picocli.CommandLine cli = dev.vireo.cli.VireoCli.commandLine();
         cli.setOut(new java.io.PrintWriter(out, true));
-        assertEquals(0, cli.execute("console", NAME, "--server", "http://127.0.0.1:" + vireo.port()));
+        assertEquals(0, cli.execute("console", NAME, "--server", "http://127.0.0.1:" + vireo.port(), "--token", api.token()));
         assertTrue(out.toString().contains(BOOT_LINE + " hostname=" + NAME), out::toString);
 
         // following: heartbeats written after the request arrive on the open stream

@@ -42,7 +42,9 @@ final class RunningVireo implements BeforeAllCallback, AfterAllCallback {
     public void beforeAll(ExtensionContext context) throws Exception {
         dataDir = Files.createTempDirectory("vireo-e2e-");
         vireo = Vireo.start(new VireoSettings("127.0.0.1", 0, dataDir, HYPERVISOR, null, 0, "local", config));
-        api = new Api(vireo.port());
+        // as the admin of the token file this start wrote, as a user reads it from there
+        String admin = dev.vireo.auth.BootstrapTokens.adminToken(dataDir.resolve(dev.vireo.auth.BootstrapTokens.FILE_NAME));
+        api = new Api(vireo.port()).as(admin);
         awaitReady(api, Duration.ofSeconds(60));
     }
 

@@ -37,6 +37,7 @@ final class SseSubscription implements AutoCloseable {
     }
 
     private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
     private final List<Event> received = new ArrayList<>();
     private final InputStream body;
     private final int status;
@@ -53,8 +54,8 @@ final class SseSubscription implements AutoCloseable {
 
     /** Opens {@code /api/v1/events?query} with the given headers; returns once the response has begun. */
     static SseSubscription open(Api api, String query, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(api.base().resolve("/api/v1/events"
-                + (query.isEmpty() ? "" : "?" + query))).header("Accept", "text/event-stream").GET();
+        HttpRequest.Builder request = api.authorized(HttpRequest.newBuilder(api.base().resolve("/api/v1/events"
+                + (query.isEmpty() ? "" : "?" + query)))).header("Accept", "text/event-stream").GET();
         headers.forEach(request::header);
         try {
             return new SseSubscription(api.http().send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
@@ -147,6 +148,18 @@ final class SseSubscription implements AutoCloseable {
             }
         } catch (IOException e) {
             // closed by the test, or the server went away: the stream simply ends
+        } finally {
+            ended.countDown();
+        }
+    }
+
+    /** Whether the server ended the stream within {@code within}. */
+    boolean endsWithin(Duration within) {
+        try {
+            return ended.await(within.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -106,9 +106,14 @@ final class VireoCluster implements AutoCloseable {
 
     /** A control plane on free ports, its data under {@code dir}; returns once its API answers. */
     static VireoCluster start(Path dir, List<String> jvmOptions) throws Exception {
+        return start(dir, jvmOptions, List.of());
+    }
+
+    /** As {@link #start(Path, List)}, the control plane started with {@code controlPlaneFlags} besides. */
+    static VireoCluster start(Path dir, List<String> jvmOptions, List<String> controlPlaneFlags) throws Exception {
         VireoCluster cluster = new VireoCluster(dir, jvmOptions);
         try {
-            cluster.startControlPlane();
+            cluster.startControlPlane(controlPlaneFlags);
         } catch (Throwable e) {
             cluster.close();
             throw e;
@@ -116,12 +121,14 @@ final class VireoCluster implements AutoCloseable {
         return cluster;
     }
 
-    private void startControlPlane() throws IOException {
+    private void startControlPlane(List<String> flags) throws IOException {
         int port = freePort();
         clusterPort = freePort();
         Path data = Files.createDirectories(dir.resolve("control-plane"));
-        controlPlane = launch("control-plane", data, List.of("control-plane", "--port", Integer.toString(port),
+        List<String> args = new ArrayList<>(List.of("control-plane", "--port", Integer.toString(port),
                 "--data", data.toString(), "--cluster-port", Integer.toString(clusterPort)));
+        args.addAll(flags);
+        controlPlane = launch("control-plane", data, args);
         api = new Api(port);
         Eventually.get("the control plane to answer", Duration.ofSeconds(90), () -> {
             if (!controlPlane.process.isAlive()) {

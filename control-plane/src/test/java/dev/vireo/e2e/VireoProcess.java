@@ -60,9 +60,15 @@ final class VireoProcess implements AutoCloseable {
     }
 
     static VireoProcess start(Path dataDir, Path log, String classPath) throws IOException {
+        return start(dataDir, log, classPath, "512m", Duration.ofSeconds(60));
+    }
+
+    /** With a heap of at most {@code maxHeap} ({@code -Xmx}), ready within {@code within}. */
+    static VireoProcess start(Path dataDir, Path log, String classPath, String maxHeap, Duration within)
+            throws IOException {
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, "-Xmx512m",
+        List<String> command = List.of(java, "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError",
                 "-Dvireo.vm.backoff-base=1s", "-Dvireo.vm.backoff-max=2s",
                 "-Dvireo.test.log=" + log.resolveSibling(log.getFileName() + ".vireo"),
                 "-cp", classPath,
@@ -71,7 +77,7 @@ final class VireoProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         VireoProcess vireo = new VireoProcess(process, log, port);
-        vireo.awaitReady(Duration.ofSeconds(60));
+        vireo.awaitReady(within);
         return vireo;
     }
 

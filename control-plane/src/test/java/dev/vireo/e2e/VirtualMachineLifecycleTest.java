@@ -200,14 +200,14 @@ class VirtualMachineLifecycleTest {
         }
         JsonNode vmCreated = history.get(0);
         assertEquals("VmCreated", vmCreated.path("type").asText());
-        assertEquals("anonymous", vmCreated.path("principal").asText());
+        assertEquals("admin", vmCreated.path("principal").asText());
         assertEquals(requestId, vmCreated.path("requestId").asText());
         assertEquals(created.at("/metadata/uid"), vmCreated.at("/data/uid"));
         assertEquals("StartRequested", history.get(1).path("type").asText());
         assertEquals(requestId, history.get(1).path("requestId").asText());
         JsonNode pause = history.get(history.size() - 1);
         assertEquals("Paused", pause.path("type").asText());
-        assertEquals("anonymous", pause.path("principal").asText());
+        assertEquals("admin", pause.path("principal").asText());
         assertEquals(requestId + "-pause", pause.path("requestId").asText());
     }
 

@@ -36,6 +36,15 @@ class VmRecoveryMetricTest {
             Thread.sleep(500);
             assertEquals(3, recoveries(api), "the deleted VM is not counted");
         }
+        // Halted VMs have nothing to resume: they left memory after that recovery and recover when asked about
+        try (Vireo vireo = start()) {
+            Api api = new Api(vireo.port());
+            RunningVireo.awaitReady(api, Duration.ofSeconds(60));
+            Thread.sleep(1000);
+            assertEquals(0, recoveries(api), "idle VMs are not recovered at start");
+            assertEquals(200, api.get(Api.vm("kept-1")).status());
+            assertEquals(1, recoveries(api));
+        }
     }
 
     private Vireo start() throws Exception {

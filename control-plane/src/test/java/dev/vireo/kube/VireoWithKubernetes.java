@@ -52,6 +52,11 @@ final class VireoWithKubernetes implements AutoCloseable {
     Response send(String method, String path, String json) {
         HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + vireo.port() + path))
                 .timeout(Duration.ofSeconds(30));
+        String token = System.getenv("VIREO_BOOTSTRAP_TOKEN");
+        if (token != null) {
+            // the admin token every Vireo of the tests writes into <data>/tokens.csv (surefire sets it)
+            r.header("Authorization", "Bearer " + token);
+        }
         r.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {
             r.header("Content-Type", "application/json");

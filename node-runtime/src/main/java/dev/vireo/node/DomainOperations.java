@@ -37,6 +37,7 @@ final class DomainOperations {
     private final Lease lease;
     private final ImageFiles images;
     private final LiveMigrations migrations;
+    private final SnapshotOperations snapshots;
 
     DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
                      LiveMigrations migrations) {
@@ -46,6 +47,8 @@ final class DomainOperations {
         this.lease = lease;
         this.images = images;
         this.migrations = migrations;
+        this.snapshots = new SnapshotOperations(node, owned, dataDirectory, this::start,
+                this::destroyAndUndefine);
     }
 
     /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
@@ -73,6 +76,12 @@ final class DomainOperations {
             return hv -> migrations.prepare(hv, prepare);
         } else if (command instanceof NodeAgentCommand.MigrateDomain migrate) {
             return hv -> migrations.migrate(hv, migrate);
+        } else if (command instanceof NodeAgentCommand.TakeSnapshot take) {
+            return hv -> snapshots.take(hv, take);
+        } else if (command instanceof NodeAgentCommand.RestoreSnapshot restore) {
+            return hv -> snapshots.restore(hv, restore);
+        } else if (command instanceof NodeAgentCommand.DeleteSnapshot delete) {
+            return hv -> snapshots.delete(delete);
         }
         throw new IllegalArgumentException("unknown node agent command " + command);
     }
@@ -366,6 +375,12 @@ final class DomainOperations {
             return migrate.incarnation();
         } else if (c instanceof NodeAgentCommand.CancelMigration cancel) {
             return cancel.incarnation();
+        } else if (c instanceof NodeAgentCommand.TakeSnapshot take) {
+            return take.incarnation();
+        } else if (c instanceof NodeAgentCommand.RestoreSnapshot restore) {
+            return restore.incarnation();
+        } else if (c instanceof NodeAgentCommand.DeleteSnapshot delete) {
+            return delete.incarnation();
         }
         throw new IllegalArgumentException("unknown node agent command " + c);
     }

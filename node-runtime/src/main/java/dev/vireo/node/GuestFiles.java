@@ -113,6 +113,7 @@ final class GuestFiles {
                     Files.deleteIfExists(overlay);
                 }
             }
+            SnapshotFiles.deleteTree(files.directory().resolve("snapshots")); // the earlier VM's snapshots
         }
         files.recordOwner(uid);
     }

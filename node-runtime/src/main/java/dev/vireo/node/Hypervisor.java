@@ -187,6 +187,19 @@ final class Hypervisor {
         return connect.domainDefineXML(xml);
     }
 
+    /**
+     * Starts a domain again from the state {@code virDomainSave} wrote to {@code file}; with {@code xml}, as that
+     * XML says (the same guest, e.g. with other metadata). Returns the domain, which runs (or is paused) as saved.
+     */
+    Domain restoreSaved(java.nio.file.Path file, String xml, String name) throws LibvirtException {
+        if (xml == null) {
+            connect.restore(file.toString());
+        } else {
+            LibvirtSave.restore(connect, file.toString(), xml);
+        }
+        return connect.domainLookupByName(name);
+    }
+
     /** What a lookup by name found: nothing, a domain Vireo did not create, or a Vireo domain. */
     record Lookup(VireoDomain vireo, boolean foreign) {
         static final Lookup MISSING = new Lookup(null, false);

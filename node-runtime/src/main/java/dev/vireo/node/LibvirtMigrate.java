@@ -162,7 +162,7 @@ final class LibvirtMigrate {
     }
 
     /** The native pointer inside a libvirt-java object (its fields are not public). */
-    private static PointerType pointer(Object owner, String field) {
+    static PointerType pointer(Object owner, String field) {
         try {
             Field f = owner.getClass().getDeclaredField(field);
             f.setAccessible(true);

@@ -42,6 +42,7 @@ final class LiveMigrations {
     private final ImageFiles images;
     private final OwnedDomains.Changes owned;
     private final String address;
+    private final String advertisedUri;
     private final Consumer<NodeReport> progress;
     /** migration id -> the migration this node's libvirt runs as its source */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
@@ -60,11 +61,13 @@ final class LiveMigrations {
     }
 
     /**
-     * @param address  the address this node's incoming migrations listen on (other nodes must reach it)
-     * @param progress where progress reports go (any thread)
+     * @param address       the address this node's incoming migrations listen on (other nodes must reach it)
+     * @param advertisedUri the URI other nodes reach this node's libvirt daemon by ({@code --advertise-uri})
+     * @param progress      where progress reports go (any thread)
      */
     LiveMigrations(String node, Path dataDirectory, ImageFiles images, OwnedDomains.Changes owned, String address,
-                   Consumer<NodeReport> progress) {
+                   String advertisedUri, Consumer<NodeReport> progress) {
+        this.advertisedUri = advertisedUri;
         this.node = node;
         this.dataDirectory = dataDirectory;
         this.images = images;
@@ -101,13 +104,19 @@ final class LiveMigrations {
         }
         VmFiles files = VmFiles.of(dataDirectory, c.vm());
         GuestFiles.prepareIncoming(files, c.uid(), confined);
+        try {
+            confined = PinnedImages.pin(confined, files, images.directory()); // QEMU opens what was checked
+            PinnedImages.verifyDisks(confined, images.directory()); // the base images the overlays are made on
+        } catch (IOException e) {
+            return failed(c, e.getMessage());
+        }
         Map<String, String> roles = GuestFiles.byRole(c.spec(), confined, files);
         int port = freePort();
         int disksPort = freePort();
         log.info("{} migration {} incarnation {} (request {}): files ready on node {}, listening on {}:{} and {}",
                 c.vm(), c.migrationId(), c.incarnation(), c.requestId(), node, address, port, disksPort);
         return Done.of(new NodeReport.MigrationPrepared(c.vm(), node, c.incarnation(), c.migrationId(), roles,
-                hv.uri(), address, port, disksPort));
+                advertisedUri == null ? hv.uri() : advertisedUri, address, port, disksPort));
     }
 
     private int freePort() throws IOException {
@@ -135,6 +144,7 @@ final class LiveMigrations {
             return aborted(c, false, e.getMessage());
         }
         VmFiles files = VmFiles.of(dataDirectory, c.vm());
+        confined = PinnedImages.pinned(confined, files, images.directory()); // as the domain's XML names them
         String xml = destinationXml(d.domain().getXMLDesc(MIGRATABLE_XML), GuestFiles.byRole(c.spec(), confined, files),
                 target.files(), c.targetIncarnation());
         MigrationPolicy policy = c.policy();

@@ -159,7 +159,7 @@ public final class NodeAgent {
         ImageFiles images = new ImageFiles(settings.imagesDirectory());
         ActorRef<Message> self = context.getSelf();
         this.migrations = new LiveMigrations(settings.nodeName(), settings.dataDirectory(), images, changes,
-                MIGRATION_ADDRESS, report -> self.tell(new MigrationReported(report)));
+                MIGRATION_ADDRESS, settings.advertisedUri(), report -> self.tell(new MigrationReported(report)));
         this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease, images,
                 migrations);
         this.lifecycle = new LifecycleReports(settings.nodeName(), context.getLog());

@@ -47,6 +47,26 @@ final class PinnedImages {
                 confined.terminationGracePeriodSeconds());
     }
 
+    /**
+     * {@code confined} with kernel and initrd named by their pins in {@code files}, as {@link #pin} made them for a
+     * domain that runs: what its XML names (a migration's source puts the target's pins in their place).
+     */
+    static VirtualMachineSpec pinned(VirtualMachineSpec confined, VmFiles files, Path imagesDirectory) {
+        VirtualMachineSpec.Boot boot = confined.boot();
+        if (boot == null || imagesDirectory == null) {
+            return confined;
+        }
+        VirtualMachineSpec.Boot pinned = new VirtualMachineSpec.Boot(
+                boot.kernel() == null || boot.kernel().isBlank() ? boot.kernel()
+                        : files.directory().resolve("boot-kernel").toString(),
+                boot.initrd() == null || boot.initrd().isBlank() ? boot.initrd()
+                        : files.directory().resolve("boot-initrd").toString(),
+                boot.cmdline());
+        return new VirtualMachineSpec(confined.runStrategy(), confined.cpu(), confined.memory(), pinned,
+                confined.disks(), confined.nodeSelector(), confined.evictionStrategy(),
+                confined.terminationGracePeriodSeconds());
+    }
+
     private static String pin(String field, String checked, Path pin, Path realDirectory) throws IOException {
         if (checked == null || checked.isBlank()) {
             return checked;

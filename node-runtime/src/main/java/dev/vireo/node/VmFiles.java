@@ -4,14 +4,11 @@ import dev.vireo.protocol.vm.VmId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Where a VM's files live on its node: {@code <data>/vms/<namespace>_<name>/} holds the serial
@@ -97,18 +94,7 @@ public final class VmFiles {
 
     /** Removes the directory with everything in it; a missing directory is fine. */
     private void delete() throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(directory)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                try {
-                    Files.delete(p);
-                } catch (NoSuchFileException gone) {
-                    // removed meanwhile
-                }
-            }
-        }
+        SnapshotFiles.deleteTree(directory);
     }
 
     @Override

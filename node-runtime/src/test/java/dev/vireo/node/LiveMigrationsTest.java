@@ -50,8 +50,28 @@ class LiveMigrationsTest {
         assertEquals("u-1", DomainXml.metadata(xml).orElseThrow().uid());
     }
 
+    @Test
+    void pinnedKernelsAreNamedInTheVmsOwnDirectoryOnEachNode() {
+        VirtualMachineSpec spec = new VirtualMachineSpec(null, null, "128Mi",
+                new VirtualMachineSpec.Boot("vmlinuz", "initrd.img", "console=ttyS0"), List.of(), null, null, null);
+        VmFiles a = VmFiles.of(Path.of("/a/data"), VM);
+        VmFiles b = VmFiles.of(Path.of("/b/data"), VM);
+        Map<String, String> here = GuestFiles.byRole(spec, PinnedImages.pinned(confined(spec, "/a/images"), a,
+                Path.of("/a/images")), a);
+        Map<String, String> there = GuestFiles.byRole(spec, PinnedImages.pinned(confined(spec, "/b/images"), b,
+                Path.of("/b/images")), b);
+        assertEquals("/a/data/vms/default_web-1/boot-kernel", here.get("image:vmlinuz"));
+        assertEquals("/b/data/vms/default_web-1/boot-initrd", there.get("image:initrd.img"));
+        String xml = LiveMigrations.destinationXml(SOURCE_XML.replace("/a/images/vmlinuz",
+                "/a/data/vms/default_web-1/boot-kernel"), here, there, 4);
+        assertTrue(xml.contains("<kernel>/b/data/vms/default_web-1/boot-kernel</kernel>"), xml);
+    }
+
     private static VirtualMachineSpec confined(VirtualMachineSpec spec, String images) {
-        return new VirtualMachineSpec(null, null, "128Mi", new VirtualMachineSpec.Boot(images + "/vmlinuz", null,
-                "console=ttyS0"), List.of(new VirtualMachineSpec.Disk("root", images + "/disk.qcow2")), null, null, null);
+        VirtualMachineSpec.Boot boot = spec.boot();
+        return new VirtualMachineSpec(null, null, "128Mi", new VirtualMachineSpec.Boot(images + "/" + boot.kernel(),
+                boot.initrd() == null ? null : images + "/" + boot.initrd(), boot.cmdline()),
+                spec.disks().stream().map(d -> new VirtualMachineSpec.Disk(d.name(), images + "/" + d.image())).toList(),
+                null, null, null);
     }
 }

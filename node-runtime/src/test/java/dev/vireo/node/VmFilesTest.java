@@ -45,7 +45,7 @@ class VmFilesTest {
         hypervisor = Hypervisor.open("test:///default", NODE, data);
         AppliedAtOnce owned = new AppliedAtOnce(new OwnedDomains());
         operations = new DomainOperations(NODE, owned, data, Lease.unlimited(), new ImageFiles(null),
-                new LiveMigrations(NODE, data, new ImageFiles(null), owned, "127.0.0.1", report -> { }));
+                new LiveMigrations(NODE, data, new ImageFiles(null), owned, "127.0.0.1", null, report -> { }));
     }
 
     @AfterEach

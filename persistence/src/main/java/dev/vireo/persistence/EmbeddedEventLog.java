@@ -119,7 +119,10 @@ final class EmbeddedEventLog implements EventLog {
     @Override
     public Source<LoggedEvent, NotUsed> streamWithNodes(long afterOffset) {
         if (afterOffset < 0) {
-            return Source.completionStageSource(database.newestTagged(VM_TAG, "").thenApply(now -> liveFeed().from(now)))
+            // new events only: those above the durable horizon, which nobody has been shown yet. Known without a
+            // query (a subscriber each asked the journal for its newest tagged event: 5% of the server's CPU in
+            // the sse benchmark's profile)
+            return Source.completionStageSource(force.durableOrdering().thenApply(now -> liveFeed().from(now)))
                     .mapMaterializedValue(m -> NotUsed.getInstance());
         }
         return liveFeed().from(afterOffset);
@@ -162,7 +165,7 @@ final class EmbeddedEventLog implements EventLog {
             synchronized (this) {
                 if (feed == null) {
                     var config = system.settings().config();
-                    feed = new LiveEventFeed(system, database, VM_TAG, database.newestTagged(VM_TAG, ""),
+                    feed = new LiveEventFeed(system, database, VM_TAG, force.durableOrdering(),
                             config.getDuration("vireo.persistence.event-stream.poll-interval"),
                             config.getDuration("vireo.persistence.event-stream.heartbeat"),
                             config.getInt("vireo.persistence.event-stream.subscriber-buffer"),

@@ -44,6 +44,8 @@ class PowerCutDurabilityTest {
         AtomicInteger ackCount = new AtomicInteger();
         AtomicBoolean writing = new AtomicBoolean(true);
         byte[] image;
+        Map<String, Set<Long>> ackedBeforeCut;
+        Map<String, Set<Long>> streamedBeforeCut;
         try (var journal = new TestJournal(dataDir, overrides, true)) {
             journal.log().stream(0).runWith(Sink.foreach(e -> streamed
                     .computeIfAbsent(e.vm().persistenceId(), k -> ConcurrentHashMap.newKeySet()).add(e.sequenceNr())),
@@ -55,23 +57,20 @@ class PowerCutDurabilityTest {
             while (ackCount.get() < ACKS_BEFORE_CUT && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
-            // first what was acknowledged or shown, then the cut: each of those went out before the power did
-            Map<String, Set<Long>> ackedBeforeCut = copy(acked);
-            Map<String, Set<Long>> streamedBeforeCut = copy(streamed);
+            // first what was acknowledged or shown, then the cut: each of those went out before the power did.
+            // Copies: acknowledgements go on arriving in the live maps until the writers stop.
+            ackedBeforeCut = copy(acked);
+            streamedBeforeCut = copy(streamed);
             image = PowerCutFilePath.cut(dataDir.resolve("journal.mv.db"));
             writing.set(false);
             assertTrue(ackCount.get() >= ACKS_BEFORE_CUT, "only " + ackCount.get() + " acks in 60 s");
-            acked.clear();
-            acked.putAll(ackedBeforeCut);
-            streamed.clear();
-            streamed.putAll(streamedBeforeCut);
         }
 
         Files.write(afterCut.resolve("journal.mv.db"), image);
         try (var journal = new TestJournal(afterCut)) {
-            List<String> lostAcked = lost(journal, acked);
-            List<String> lostStreamed = lost(journal, streamed);
-            System.out.println("power cut after " + count(acked) + " acknowledged and " + count(streamed)
+            List<String> lostAcked = lost(journal, ackedBeforeCut);
+            List<String> lostStreamed = lost(journal, streamedBeforeCut);
+            System.out.println("power cut after " + count(ackedBeforeCut) + " acknowledged and " + count(streamedBeforeCut)
                     + " streamed events; image " + image.length + " bytes; lost " + lostAcked.size() + " acknowledged, "
                     + lostStreamed.size() + " streamed");
             assertTrue(lostAcked.isEmpty(), lostAcked.size() + " acknowledged events lost in a power cut: " + lostAcked);

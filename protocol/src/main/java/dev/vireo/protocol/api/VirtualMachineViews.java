@@ -15,11 +15,22 @@ public final class VirtualMachineViews {
     public static VirtualMachineView of(VmState s) {
         ObjectMeta meta = new ObjectMeta(s.id().name(), s.id().namespace(), s.labels(), null, s.uid(),
                 s.generation(), s.resourceVersion(), text(s.creationTimestamp()));
-        VirtualMachineView.Status status = new VirtualMachineView.Status(s.phase().name(), s.node(),
-                s.incarnation(), conditions(s), s.generation(), s.migration(), List.of(),
+        VirtualMachineView.Status status = new VirtualMachineView.Status(printable(s), s.node(),
+                s.incarnation(), conditions(s), s.generation(), s.migration(),
+                List.copyOf(SnapshotView.of(s.id(), s.snapshots())),
                 s.crashCount() > 0 ? s.crashCount() : null, text(s.restartAt()));
         return new VirtualMachineView(VirtualMachineManifest.API_VERSION, VirtualMachineManifest.KIND, meta, s.spec(),
                 status);
+    }
+
+    /** The phase, or Snapshotting / Restoring while a snapshot or restore of the VM is under way. */
+    private static String printable(VmState s) {
+        dev.vireo.protocol.vm.Snapshots.Pending p = s.snapshots().pending();
+        if (p == null) {
+            return s.phase().name();
+        }
+        return (p.kind() == dev.vireo.protocol.vm.Snapshots.Pending.Kind.Snapshot ? Phase.Snapshotting
+                : Phase.Restoring).name();
     }
 
     private static List<VirtualMachineView.Condition> conditions(VmState s) {

@@ -23,7 +23,10 @@ import dev.vireo.protocol.vm.VmId;
         @JsonSubTypes.Type(value = NodeAgentCommand.DeleteVmFiles.class, name = "DeleteVmFiles"),
         @JsonSubTypes.Type(value = NodeAgentCommand.PrepareMigration.class, name = "PrepareMigration"),
         @JsonSubTypes.Type(value = NodeAgentCommand.MigrateDomain.class, name = "MigrateDomain"),
-        @JsonSubTypes.Type(value = NodeAgentCommand.CancelMigration.class, name = "CancelMigration")
+        @JsonSubTypes.Type(value = NodeAgentCommand.CancelMigration.class, name = "CancelMigration"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.TakeSnapshot.class, name = "TakeSnapshot"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.RestoreSnapshot.class, name = "RestoreSnapshot"),
+        @JsonSubTypes.Type(value = NodeAgentCommand.DeleteSnapshot.class, name = "DeleteSnapshot")
 })
 public sealed interface NodeAgentCommand extends CborSerializable {
 
@@ -151,6 +154,43 @@ public sealed interface NodeAgentCommand extends CborSerializable {
         @Override
         public NodeAction action() {
             return NodeAction.CancelMigration;
+        }
+    }
+
+    /**
+     * Snapshot the VM's disks (and, with {@code memory}, its memory) into files of its own in the VM's directory.
+     * A running domain ({@code online}) is saved, its overlays copied, and restored from the saved state; a stopped
+     * one has its overlays copied. Answered with {@link NodeReport.SnapshotTaken} or {@link NodeReport.ActionFailed};
+     * a snapshot already complete on the node is reported as taken again.
+     */
+    record TakeSnapshot(String node, VmId vm, long incarnation, String snapshot, boolean memory, boolean online,
+                        String requestId) implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.TakeSnapshot;
+        }
+    }
+
+    /**
+     * Bring the VM's disks back to {@code snapshot}; {@code policy} says what becomes of a running domain. Answered
+     * with {@link NodeReport.SnapshotRestored} or {@link NodeReport.ActionFailed} (and, if the domain could not be
+     * brought back, {@link NodeReport.DomainCrashed}).
+     */
+    record RestoreSnapshot(String node, VmId vm, String uid, long incarnation, String snapshot,
+                           dev.vireo.protocol.vm.RestorePolicy policy, VirtualMachineSpec spec, String requestId)
+            implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.RestoreSnapshot;
+        }
+    }
+
+    /** Remove the files of {@code snapshot}; nothing is reported unless it fails. */
+    record DeleteSnapshot(String node, VmId vm, long incarnation, String snapshot, String requestId)
+            implements NodeAgentCommand {
+        @Override
+        public NodeAction action() {
+            return NodeAction.DeleteSnapshot;
         }
     }
 }

@@ -24,7 +24,9 @@ import java.util.Map;
         @JsonSubTypes.Type(value = NodeReport.MigrationPrepared.class, name = "MigrationPrepared"),
         @JsonSubTypes.Type(value = NodeReport.MigrationProgressed.class, name = "MigrationProgressed"),
         @JsonSubTypes.Type(value = NodeReport.MigrationSucceeded.class, name = "MigrationSucceeded"),
-        @JsonSubTypes.Type(value = NodeReport.MigrationAborted.class, name = "MigrationAborted")
+        @JsonSubTypes.Type(value = NodeReport.MigrationAborted.class, name = "MigrationAborted"),
+        @JsonSubTypes.Type(value = NodeReport.SnapshotTaken.class, name = "SnapshotTaken"),
+        @JsonSubTypes.Type(value = NodeReport.SnapshotRestored.class, name = "SnapshotRestored")
 })
 public sealed interface NodeReport extends FromNode {
 
@@ -141,6 +143,27 @@ public sealed interface NodeReport extends FromNode {
         @Override
         public String describe() {
             return "MigrationAborted";
+        }
+    }
+
+    /**
+     * The snapshot's files are complete on the node: {@code sizeBytes} in all; the guest was paused
+     * {@code pauseMs} (0 for a stopped VM, -1 when not known), the whole took {@code durationMs}.
+     */
+    record SnapshotTaken(VmId vm, String node, long incarnation, String snapshot, long sizeBytes, long pauseMs,
+                         long durationMs) implements NodeReport {
+        @Override
+        public String describe() {
+            return "SnapshotTaken";
+        }
+    }
+
+    /** The VM's disks (and memory, by the restore's policy) are the snapshot's again; the guest was down {@code pauseMs}. */
+    record SnapshotRestored(VmId vm, String node, long incarnation, String snapshot, long pauseMs, long durationMs)
+            implements NodeReport {
+        @Override
+        public String describe() {
+            return "SnapshotRestored";
         }
     }
 }

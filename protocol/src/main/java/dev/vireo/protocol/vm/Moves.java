@@ -321,6 +321,9 @@ final class Moves {
 
     /** Starts a live migration of the running VM: the scheduler is asked for a target first. */
     Moves migrate(VmCommand.Migrate c) {
+        if (busyWithSnapshots("migrate")) {
+            return this;
+        }
         String source = vm.node();
         if (source.equals(c.targetNode())) {
             return refuse(Rejection.illegal("cannot migrate virtualmachine " + vm.id() + " to node " + source
@@ -455,9 +458,13 @@ final class Moves {
                     + " started: " + r.describe()).crashed("domain " + r.describe() + " on node " + r.node());
         }
         if (runs) {
-            // the source's node runtime restarted (its migration died with it) and found the guest still there
-            return migrationAborted(false, "node " + m.source() + " found the guest still running there without"
-                    + " the migration (its node runtime restarted)");
+            // the source's node runtime restarted (its migration died with it) and found the guest still there;
+            // libvirt leaves it paused when the switchover was under way: it goes on here
+            boolean paused = r instanceof NodeReport.DomainFound f && f.state() == DomainState.Paused;
+            migrationAborted(false, "node " + m.source() + " found the guest still " + (paused ? "there, paused,"
+                    : "running there") + " without the migration (its node runtime restarted)");
+            return paused ? then(new ToNode(new NodeAgentCommand.ResumeDomain(vm.node(), vm.id(), vm.incarnation(),
+                    meta.requestId()))) : this;
         }
         // the domain left the source: moved, or died; the target says which
         return then(new ToNode(new NodeAgentCommand.EnsureDomain(m.target(), vm.id(), m.targetIncarnation(),
@@ -516,6 +523,142 @@ final class Moves {
         Migration m = vm.migration();
         return new ToNode(new NodeAgentCommand.PrepareMigration(m.target(), vm.id(), vm.uid(), m.targetIncarnation(),
                 vm.spec(), m.id(), meta.requestId()));
+    }
+
+    // ---- snapshots and restores: files of the VM's own on the node that holds its disks ----
+
+    /** A snapshot of the VM as it is: online (memory too, if asked) while it runs or is paused, disks only when stopped. */
+    Moves snapshot(VmCommand.TakeSnapshot c) {
+        Snapshots snapshots = vm.snapshots();
+        if (busyWithSnapshots("snapshot")) {
+            return this;
+        }
+        if (snapshots.find(c.snapshot()).isPresent()) {
+            return refuse(new Rejection(Rejection.Code.AlreadyExists, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " already exists; choose another name, or delete it first", "name"));
+        }
+        boolean online = vm.stage() instanceof Stage.Active;
+        String node = online ? vm.node() : snapshots.home();
+        if (node == null) {
+            return cannot("snapshot", "it has never run, so it has no disks of its own yet; start it once");
+        }
+        if (!online && vm.spec().withDefaults().disks().isEmpty()) {
+            return cannot("snapshot", "it has no disks, and a stopped VM has no memory to keep");
+        }
+        boolean memory = c.memory() && online;
+        return record(new VmEvent.SnapshotRequested(meta, c.snapshot(), memory, online, node),
+                new ToNode(new NodeAgentCommand.TakeSnapshot(node, vm.id(), vm.incarnation(), c.snapshot(), memory,
+                        online, meta.requestId())));
+    }
+
+    /** Back to a snapshot, on the node that holds it: see {@link RestorePolicy} for what becomes of the guest. */
+    Moves restore(VmCommand.RestoreSnapshot c) {
+        if (busyWithSnapshots("restore")) {
+            return this;
+        }
+        Snapshot snap = vm.snapshots().find(c.snapshot()).orElse(null);
+        if (snap == null) {
+            return refuse(new Rejection(Rejection.Code.NotFound, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " not found; GET …/snapshots lists them", "snapshot"));
+        }
+        if (snap.phase() != Snapshot.Phase.Succeeded) {
+            return refuse(Rejection.illegal("cannot restore virtualmachine " + vm.id() + " to snapshot " + snap.name()
+                    + ": it is " + snap.phase() + (snap.reason() == null ? "" : " (" + snap.reason() + ")")
+                    + "; only a snapshot that succeeded can be restored"));
+        }
+        boolean online = vm.stage() instanceof Stage.Active;
+        if (online && !snap.node().equals(vm.node())) {
+            return refuse(Rejection.illegal("cannot restore virtualmachine " + vm.id() + " to snapshot " + snap.name()
+                    + ": the snapshot is on node " + snap.node() + " and the VM runs on node " + vm.node()
+                    + "; stop the VM and restore it, or migrate it back to node " + snap.node() + " first"));
+        }
+        RestorePolicy policy = !online ? RestorePolicy.DisksOnly
+                : snap.memory() ? RestorePolicy.ResumeFromMemory : RestorePolicy.StopRestoreStart;
+        return record(new VmEvent.RestoreRequested(meta, snap.name(), snap.node(), policy),
+                new ToNode(new NodeAgentCommand.RestoreSnapshot(snap.node(), vm.id(), vm.uid(), vm.incarnation(),
+                        snap.name(), policy, vm.spec(), meta.requestId())));
+    }
+
+    /** The record goes at once; its files go from the node that holds them. */
+    Moves deleteSnapshot(VmCommand.DeleteSnapshot c) {
+        Snapshots snapshots = vm.snapshots();
+        Snapshot snap = snapshots.find(c.snapshot()).orElse(null);
+        if (snap == null) {
+            return refuse(new Rejection(Rejection.Code.NotFound, "snapshot " + c.snapshot() + " of virtualmachine "
+                    + vm.id() + " not found; GET …/snapshots lists them", null));
+        }
+        if (snapshots.pending() != null && snapshots.pending().snapshot().equals(snap.name())) {
+            return refuse(Rejection.illegal("cannot delete snapshot " + snap.name() + " of virtualmachine " + vm.id()
+                    + ": it is being " + (snapshots.pending().kind() == Snapshots.Pending.Kind.Snapshot ? "taken"
+                    : "restored") + "; wait for that to end"));
+        }
+        return dropSnapshot(snap, "deleted as asked");
+    }
+
+    /**
+     * A report on the snapshot or restore under way (the decider checked there is one, on the report's node):
+     * recorded under the request that asked for it, by the node that did it.
+     */
+    Moves snapshotReport(NodeReport r) {
+        Snapshots.Pending pending = vm.snapshots().pending();
+        EventMeta by = new EventMeta(meta.timestamp(), pending.requestId(), meta.principal());
+        boolean snapshot = pending.kind() == Snapshots.Pending.Kind.Snapshot;
+        if (r instanceof NodeReport.SnapshotTaken t) {
+            return !snapshot ? this : record(new VmEvent.SnapshotCompleted(by, pending.snapshot(), t.sizeBytes(),
+                    t.pauseMs(), t.durationMs())).retain();
+        } else if (r instanceof NodeReport.SnapshotRestored s) {
+            return snapshot ? this : record(new VmEvent.RestoreCompleted(by, pending.snapshot(), pending.policy(),
+                    s.pauseMs(), s.durationMs()));
+        }
+        NodeReport.ActionFailed f = (NodeReport.ActionFailed) r;
+        String why = f.action() + " failed on node " + f.node() + ": " + f.message();
+        return record(snapshot ? new VmEvent.SnapshotFailed(by, pending.snapshot(), why)
+                : new VmEvent.RestoreFailed(by, pending.snapshot(), why));
+    }
+
+    /** What a VM recovered with a snapshot or restore under way asks its node again (the node answers once). */
+    Moves resumeSnapshotWork() {
+        Snapshots.Pending p = vm.snapshots().pending();
+        if (p == null) {
+            return this;
+        }
+        if (p.kind() == Snapshots.Pending.Kind.Restore) {
+            return then(new ToNode(new NodeAgentCommand.RestoreSnapshot(p.node(), vm.id(), vm.uid(), vm.incarnation(),
+                    p.snapshot(), p.policy(), vm.spec(), meta.requestId())));
+        }
+        Snapshot snap = vm.snapshots().find(p.snapshot()).orElseThrow();
+        return then(new ToNode(new NodeAgentCommand.TakeSnapshot(p.node(), vm.id(), vm.incarnation(), snap.name(),
+                snap.memory(), vm.stage() instanceof Stage.Active, meta.requestId())));
+    }
+
+    /** One snapshot or restore at a time: refuses when one is under way. */
+    private boolean busyWithSnapshots(String action) {
+        Snapshots.Pending p = vm.snapshots().pending();
+        if (p == null) {
+            return false;
+        }
+        refuse(Rejection.illegal("cannot " + action + " virtualmachine " + vm.id() + ": "
+                + (p.kind() == Snapshots.Pending.Kind.Snapshot ? "snapshot " + p.snapshot() + " is being taken"
+                : "it is being restored to snapshot " + p.snapshot()) + "; wait for that to end (GET …/snapshots/"
+                + p.snapshot() + ")"));
+        return true;
+    }
+
+    /** The retention limit: the oldest snapshots beyond it are deleted, each recorded. */
+    private Moves retain() {
+        List<Snapshot> items = vm.snapshots().items();
+        int excess = items.size() - policy.retainedSnapshots();
+        for (Snapshot old : items.subList(0, Math.max(0, excess))) {
+            dropSnapshot(old, "retention: a VM keeps at most " + policy.retainedSnapshots()
+                    + " snapshots, the oldest is deleted first");
+        }
+        return this;
+    }
+
+    private Moves dropSnapshot(Snapshot snap, String reason) {
+        return record(new VmEvent.SnapshotDeleted(meta, snap.name(), snap.node(), reason),
+                new ToNode(new NodeAgentCommand.DeleteSnapshot(snap.node(), vm.id(), vm.incarnation(), snap.name(),
+                        meta.requestId())));
     }
 
     // ---- what does not concern the VM as it is now ----

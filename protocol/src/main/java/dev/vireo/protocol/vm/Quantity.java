@@ -27,6 +27,22 @@ public final class Quantity {
     private Quantity() {
     }
 
+    /**
+     * A quantity as a spec stored before quantities were read strictly may hold it: spaces around it (they
+     * were trimmed) and any number of leading zeros (the length was not bounded). Linear in its length.
+     */
+    public static long parseStoredBytes(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("no quantity given");
+        }
+        String s = text.strip();
+        int zeros = 0;
+        while (zeros < s.length() - 1 && s.charAt(zeros) == '0' && Character.isDigit(s.charAt(zeros + 1))) {
+            zeros++;
+        }
+        return parseBytes(s.substring(zeros));
+    }
+
     /** @throws IllegalArgumentException when the text is no quantity or not a whole number of bytes */
     public static long parseBytes(String text) {
         if (text == null) {

@@ -51,8 +51,9 @@ public record VirtualMachineSpec(
                 terminationGracePeriodSeconds);
     }
 
+    /** The memory in bytes; read as a journal may hold it (see {@link Quantity#parseStoredBytes}). */
     public long memoryBytes() {
-        return Quantity.parseBytes(memory);
+        return Quantity.parseStoredBytes(memory);
     }
 
     public int cores() {

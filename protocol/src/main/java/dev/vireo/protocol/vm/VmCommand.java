@@ -29,7 +29,10 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmCommand.Migrate.class, name = "Migrate"),
         @JsonSubTypes.Type(value = VmCommand.CancelMigration.class, name = "CancelMigration"),
         @JsonSubTypes.Type(value = VmCommand.MigrationTargetReserved.class, name = "MigrationTargetReserved"),
-        @JsonSubTypes.Type(value = VmCommand.MigrationTargetRefused.class, name = "MigrationTargetRefused")
+        @JsonSubTypes.Type(value = VmCommand.MigrationTargetRefused.class, name = "MigrationTargetRefused"),
+        @JsonSubTypes.Type(value = VmCommand.TakeSnapshot.class, name = "TakeSnapshot"),
+        @JsonSubTypes.Type(value = VmCommand.RestoreSnapshot.class, name = "RestoreSnapshot"),
+        @JsonSubTypes.Type(value = VmCommand.DeleteSnapshot.class, name = "DeleteSnapshot")
 })
 public sealed interface VmCommand extends CborSerializable {
 
@@ -132,5 +135,16 @@ public sealed interface VmCommand extends CborSerializable {
         public String principal() {
             return EventMeta.SCHEDULER;
         }
+    }
+
+    /** Snapshot the VM as {@code snapshot}: its disks, and its memory too when {@code memory} and it runs. */
+    record TakeSnapshot(String requestId, String principal, String snapshot, boolean memory) implements VmCommand {
+    }
+
+    /** Bring the VM back to {@code snapshot} ({@link RestorePolicy} says how). */
+    record RestoreSnapshot(String requestId, String principal, String snapshot) implements VmCommand {
+    }
+
+    record DeleteSnapshot(String requestId, String principal, String snapshot) implements VmCommand {
     }
 }

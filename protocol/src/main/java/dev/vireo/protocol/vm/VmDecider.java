@@ -33,6 +33,11 @@ public final class VmDecider {
         }
         if (command instanceof ReportFromNode c) {
             NodeReport report = c.report();
+            if (SnapshotReports.isAbout(report)) {
+                Snapshots.Pending pending = state.snapshots().pending();
+                return pending != null && pending.node().equals(report.node()) ? moves.snapshotReport(report)
+                        : moves.staleReport(report);
+            }
             Migration migration = state.migration();
             boolean current = state.placedOn(report.node(), report.incarnation())
                     || migration != null && migration.isTarget(report.node(), report.incarnation());
@@ -59,6 +64,8 @@ public final class VmDecider {
             current = c.node().equals(state.node());
         } else if (!state.exists()) {
             return moves.refuse(Rejection.notFound(state.id()));
+        } else if (command instanceof DeleteSnapshot c) {
+            return moves.deleteSnapshot(c); // in any phase: the record goes, the files go from their node
         } else {
             current = true; // a user's command
         }
@@ -71,6 +78,6 @@ public final class VmDecider {
             return List.of();
         }
         Moves moves = new Moves(state, new EventMeta(null, requestId, EventMeta.SYSTEM), policy);
-        return VmLifecycle.resume(state.stage(), moves).effects();
+        return VmLifecycle.resume(state.stage(), moves).resumeSnapshotWork().effects();
     }
 }

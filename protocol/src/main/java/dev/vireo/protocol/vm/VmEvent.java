@@ -39,7 +39,14 @@ import java.util.Map;
         @JsonSubTypes.Type(value = VmEvent.MigrationCancelRequested.class, name = "MigrationCancelRequested"),
         @JsonSubTypes.Type(value = VmEvent.MigrationCompleted.class, name = "MigrationCompleted"),
         @JsonSubTypes.Type(value = VmEvent.MigrationFailed.class, name = "MigrationFailed"),
-        @JsonSubTypes.Type(value = VmEvent.MigrationCancelled.class, name = "MigrationCancelled")
+        @JsonSubTypes.Type(value = VmEvent.MigrationCancelled.class, name = "MigrationCancelled"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotRequested.class, name = "SnapshotRequested"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotCompleted.class, name = "SnapshotCompleted"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotFailed.class, name = "SnapshotFailed"),
+        @JsonSubTypes.Type(value = VmEvent.SnapshotDeleted.class, name = "SnapshotDeleted"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreRequested.class, name = "RestoreRequested"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreCompleted.class, name = "RestoreCompleted"),
+        @JsonSubTypes.Type(value = VmEvent.RestoreFailed.class, name = "RestoreFailed")
 })
 public sealed interface VmEvent extends CborSerializable {
 
@@ -170,6 +177,43 @@ public sealed interface VmEvent extends CborSerializable {
 
     /** Cancelled as asked: the VM still runs on the source; the target's reservation is released. */
     record MigrationCancelled(EventMeta meta, String migrationId) implements MigrationEvent {
+    }
+
+    /** Every step of a snapshot or a restore names its snapshot. */
+    sealed interface SnapshotEvent extends VmEvent {
+        String snapshot();
+    }
+
+    /**
+     * A snapshot was asked for, to be taken on {@code node}: of the running guest ({@code online}), its memory too
+     * when {@code memory}; of a stopped VM, its disks only.
+     */
+    record SnapshotRequested(EventMeta meta, String snapshot, boolean memory, boolean online, String node)
+            implements SnapshotEvent {
+    }
+
+    /** The snapshot's files are complete: {@code sizeBytes}; the guest was paused {@code pauseMs} (-1: not known). */
+    record SnapshotCompleted(EventMeta meta, String snapshot, long sizeBytes, long pauseMs, long durationMs)
+            implements SnapshotEvent {
+    }
+
+    record SnapshotFailed(EventMeta meta, String snapshot, String reason) implements SnapshotEvent {
+    }
+
+    /** The snapshot's record is gone, its files removed from {@code node}; {@code reason}: asked, or the retention limit. */
+    record SnapshotDeleted(EventMeta meta, String snapshot, String node, String reason) implements SnapshotEvent {
+    }
+
+    /** A restore to {@code snapshot} on {@code node}, done as {@code policy} says. */
+    record RestoreRequested(EventMeta meta, String snapshot, String node, RestorePolicy policy) implements SnapshotEvent {
+    }
+
+    /** The VM is back at the snapshot; the guest was down {@code pauseMs}. */
+    record RestoreCompleted(EventMeta meta, String snapshot, RestorePolicy policy, long pauseMs, long durationMs)
+            implements SnapshotEvent {
+    }
+
+    record RestoreFailed(EventMeta meta, String snapshot, String reason) implements SnapshotEvent {
     }
 
     /** Why a VM is (re)started. */

@@ -44,6 +44,8 @@ import dev.vireo.protocol.vm.VmCommand.Start;
 import dev.vireo.protocol.vm.VmCommand.Stop;
 import dev.vireo.protocol.vm.VmCommand.Unpause;
 import dev.vireo.protocol.vm.VmCommand.UpdateSpec;
+import dev.vireo.protocol.vm.VmCommand.RestoreSnapshot;
+import dev.vireo.protocol.vm.VmCommand.TakeSnapshot;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -73,7 +75,9 @@ final class VmLifecycle {
             Unpause.class, new Refusal("unpause", "only a Paused VM can be unpaused"),
             Migrate.class, new Refusal("migrate", "only a Running VM can be live-migrated"),
             CancelMigration.class, new Refusal("cancel the migration of",
-                    "only a migration in flight can be cancelled; GET …/migrations says how it ended"));
+                    "only a migration in flight can be cancelled; GET …/migrations says how it ended"),
+            TakeSnapshot.class, new Refusal("snapshot", "only a Running, Paused or Stopped VM can be snapshotted"),
+            RestoreSnapshot.class, new Refusal("restore", "only a Running, Paused or Stopped VM can be restored"));
 
     record Refusal(String action, String instead) {
     }
@@ -86,7 +90,9 @@ final class VmLifecycle {
                     on(UpdateSpec.class, (m, c) -> m.update(c, Moves::startIfItRuns)),
                     on(Start.class, (m, c) -> m.start()),
                     on(Stop.class, (m, c) -> m.keepStopped()),
-                    on(Delete.class, (m, c) -> m.deleteNow())),
+                    on(Delete.class, (m, c) -> m.deleteNow()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c))),
 
             row(Scheduling.class,
                     on(UpdateSpec.class, (m, c) -> m.update(c, Moves::stopIfHalted)),
@@ -130,6 +136,8 @@ final class VmLifecycle {
                     on(Unpause.class, (m, c) -> m.unchanged()),
                     on(Migrate.class, (m, c) -> m.migrate(c)),
                     on(Delete.class, (m, c) -> m.terminate()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c)),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenFollowRunStrategy(Ending.Failure)),
                     on(NodeNotReady.class, (m, c) -> m.unreachable()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()
@@ -151,6 +159,8 @@ final class VmLifecycle {
                     on(Pause.class, (m, c) -> m.unchanged()),
                     on(Unpause.class, (m, c) -> m.unpause()),
                     on(Delete.class, (m, c) -> m.terminate()),
+                    on(TakeSnapshot.class, (m, c) -> m.snapshot(c)),
+                    on(RestoreSnapshot.class, (m, c) -> m.restore(c)),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenFollowRunStrategy(Ending.Failure)),
                     on(NodeNotReady.class, (m, c) -> m.unreachable()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()
@@ -174,6 +184,8 @@ final class VmLifecycle {
                     on(Pause.class, (m, c) -> m.cannot("pause", MIGRATING)),
                     on(Unpause.class, (m, c) -> m.unchanged()),
                     on(Delete.class, (m, c) -> m.cannot("delete", MIGRATING)),
+                    on(TakeSnapshot.class, (m, c) -> m.cannot("snapshot", MIGRATING)),
+                    on(RestoreSnapshot.class, (m, c) -> m.cannot("restore", MIGRATING)),
                     on(Migrate.class, (m, c) -> m.migrateAgain(c)),
                     on(CancelMigration.class, (m, c) -> m.cancelMigration(c)),
                     on(MigrationTargetReserved.class, (m, c) -> m.migrationTargetReserved(c)),
@@ -247,6 +259,8 @@ final class VmLifecycle {
                     on(Restart.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Pause.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Unpause.class, (m, c) -> m.refuseWhileDeleting()),
+                    on(TakeSnapshot.class, (m, c) -> m.refuseWhileDeleting()),
+                    on(RestoreSnapshot.class, (m, c) -> m.refuseWhileDeleting()),
                     on(Delete.class, (m, c) -> m.unchanged()),
                     on(LoseNode.class, (m, c) -> m.nodeLost().thenDelete()),
                     on(DomainFound.class, (m, r) -> r.state().active() ? m.unchanged()

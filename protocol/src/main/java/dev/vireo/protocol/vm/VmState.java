@@ -40,16 +40,25 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
      * @param crashCount crashes in a row, for the CrashLoopBackOff
      * @param failure    why it last failed, as its Failure condition says; null once it starts again
      */
-    public record Vm(Definition definition, Stage stage, int crashCount, String failure) {
+    public record Vm(Definition definition, Stage stage, int crashCount, String failure, Snapshots snapshots) {
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public Vm {
+            snapshots = snapshots == null ? Snapshots.NONE : snapshots; // a state recorded before snapshots existed
+        }
+
+        public Vm(Definition definition, Stage stage, int crashCount, String failure) {
+            this(definition, stage, crashCount, failure, Snapshots.NONE);
+        }
 
         static Vm created(String uid, Map<String, String> labels, VirtualMachineSpec spec, Instant at) {
-            return new Vm(new Definition(uid, Map.copyOf(labels), spec, 1, at), new Stopped(), 0, null);
+            return new Vm(new Definition(uid, Map.copyOf(labels), spec, 1, at), new Stopped(), 0, null, Snapshots.NONE);
         }
 
         Vm definedAs(Map<String, String> labels, VirtualMachineSpec spec) {
             Definition d = definition;
             return new Vm(new Definition(d.uid(), Map.copyOf(labels), spec, d.generation() + 1, d.creationTimestamp()),
-                    stage, crashCount, failure);
+                    stage, crashCount, failure, snapshots);
         }
 
         Vm runBy(RunStrategy strategy) {
@@ -58,11 +67,11 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
         }
 
         Vm to(Stage next) {
-            return new Vm(definition, next, crashCount, failure);
+            return new Vm(definition, next, crashCount, failure, snapshots);
         }
 
         Vm failing(String why) {
-            return new Vm(definition, stage, crashCount, why);
+            return new Vm(definition, stage, crashCount, why, snapshots);
         }
 
         Vm withoutFailure() {
@@ -70,7 +79,11 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
         }
 
         Vm crashedTimes(int count) {
-            return new Vm(definition, stage, count, failure);
+            return new Vm(definition, stage, count, failure, snapshots);
+        }
+
+        Vm with(Snapshots changed) {
+            return changed == snapshots ? this : new Vm(definition, stage, crashCount, failure, changed);
         }
     }
 
@@ -86,6 +99,9 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
     public VmState apply(VmEvent event) {
         Instant at = event.meta().timestamp();
         VmState next = changedBy(event, at);
+        if (next.vm != null && next.node() != null) {
+            next = next.with(next.vm.with(next.vm.snapshots().at(next.node()))); // its files are where it is placed
+        }
         return new VmState(id, next.incarnation, next.vm, next.phase() != phase() ? at : lastTransitionTime,
                 version + 1);
     }
@@ -145,6 +161,8 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
             return this;
         } else if (event instanceof MigrationEvent e) {
             return migrated(e);
+        } else if (event instanceof SnapshotEvent e) {
+            return with(vm.with(snapshotted(vm.snapshots(), e, at)));
         }
         throw new IllegalArgumentException("unknown event " + event.getClass().getName());
     }
@@ -169,6 +187,21 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
         }
         // failed or cancelled: it runs on where it ran
         return with(vm.to(new Running(migrating.node(), runningSince())));
+    }
+
+    private static Snapshots snapshotted(Snapshots snapshots, SnapshotEvent event, Instant at) {
+        if (event instanceof SnapshotRequested e) {
+            return snapshots.requested(e.snapshot(), e.memory(), e.node(), e.meta());
+        } else if (event instanceof SnapshotCompleted e) {
+            return snapshots.completed(e.snapshot(), at, e.sizeBytes(), e.pauseMs());
+        } else if (event instanceof SnapshotFailed e) {
+            return snapshots.failed(e.snapshot(), at, e.reason());
+        } else if (event instanceof SnapshotDeleted e) {
+            return snapshots.deleted(e.snapshot());
+        } else if (event instanceof RestoreRequested e) {
+            return snapshots.restoring(e.snapshot(), e.node(), e.policy(), e.meta().requestId());
+        }
+        return snapshots.restoreEnded(); // completed or failed
     }
 
     private VmState with(Vm changed) {
@@ -227,6 +260,11 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
     /** The live migration in flight; null when none is. */
     public Migration migration() {
         return stage() instanceof Migrating m ? m.migration() : null;
+    }
+
+    /** The VM's snapshots and the snapshot or restore under way; none when there is no VM. */
+    public Snapshots snapshots() {
+        return vm == null ? Snapshots.NONE : vm.snapshots();
     }
 
     /** When a CrashLoopBackOff ends; null in any other phase. */

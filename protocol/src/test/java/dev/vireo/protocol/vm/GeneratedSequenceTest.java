@@ -92,12 +92,19 @@ class GeneratedSequenceTest {
         Instant now = Instant.parse("2025-01-01T00:00:00Z");
         int requests;
 
+        final Random snapshotDice;
+
         Life(long seed) {
             random = new Random(seed);
+            snapshotDice = new Random(~seed);
             world = new SimulatedWorld(random, VmFixture.ID);
         }
 
         void step() {
+            // snapshots draw from a random of their own: the lives of the other commands stay as they were
+            if (snapshotDice.nextInt(5) == 0) {
+                user(snapshotCommand(snapshotDice.nextBoolean() ? "alice" : "bob"));
+            }
             now = now.plusMillis(random.nextInt(90_000));
             int dice = random.nextInt(100);
             if (dice < 40) {
@@ -193,6 +200,7 @@ class GeneratedSequenceTest {
             if (random.nextInt(4) == 0) {
                 return migrationCommand(user);
             }
+
             return switch (random.nextInt(10)) {
                 case 0 -> new VmCommand.Create(rid(), user, "uid-" + requests, Map.of("app", "web"),
                         VmFixture.spec(strategy()));
@@ -218,6 +226,19 @@ class GeneratedSequenceTest {
                     : SimulatedWorld.NODES.get(random.nextInt(SimulatedWorld.NODES.size()));
             return new VmCommand.Migrate(rid(), user, m != null && random.nextBoolean() ? m.id() : "mig-" + requests,
                     target, MigrationPolicy.DEFAULT);
+        }
+
+        /** Snapshot (a name that may exist), restore or delete one (that may not). */
+        VmCommand snapshotCommand(String user) {
+            String name = "s" + snapshotDice.nextInt(12);
+            List<Snapshot> existing = state.snapshots().items();
+            String known = existing.isEmpty() || snapshotDice.nextInt(4) == 0 ? name
+                    : existing.get(snapshotDice.nextInt(existing.size())).name();
+            return switch (snapshotDice.nextInt(4)) {
+                case 0 -> new VmCommand.RestoreSnapshot(rid(), user, known);
+                case 1 -> new VmCommand.DeleteSnapshot(rid(), user, known);
+                default -> new VmCommand.TakeSnapshot(rid(), user, name, snapshotDice.nextBoolean());
+            };
         }
 
         RunStrategy strategy() {

@@ -242,6 +242,15 @@ class LiveMigrationTest {
     }
 
     @Test
+    void aSourceThatRestartedAndFoundTheGuestPausedResumesIt() {
+        VmFixture f = started();
+        assertEquals(List.of(MigrationFailed.class), types(run(f, f.report(new NodeReport.DomainFound(ID, "node-a", 1,
+                f.state.uid(), DomainState.Paused)))));
+        assertEquals(Phase.Running, f.state.phase());
+        assertEquals(new NodeAgentCommand.ResumeDomain("node-a", ID, 1, lastRequest(f)), toNodes.get(toNodes.size() - 1));
+    }
+
+    @Test
     void aDomainGoneFromTheSourceIsLookedForOnTheTargetAndFoundThere() {
         VmFixture f = started();
         assertEquals(List.of(), run(f, f.report(new NodeReport.DomainMissing(ID, "node-a", 1))));

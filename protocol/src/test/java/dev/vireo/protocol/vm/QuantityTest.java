@@ -70,4 +70,13 @@ class QuantityTest {
         assertEquals(Long.MAX_VALUE, Quantity.parseBytes(Long.toString(Long.MAX_VALUE)));
         assertEquals(1L << 20, Quantity.parseBytes("0.0009765625Gi"));
     }
+
+    @Test
+    void aQuantityStoredBeforeStrictReadingStillReads() {
+        assertEquals(128L << 20, Quantity.parseStoredBytes(" 128Mi "));
+        assertEquals(128L << 20, Quantity.parseStoredBytes("0".repeat(100_000) + "128Mi"));
+        assertEquals(0, Quantity.parseStoredBytes("0"));
+        assertEquals(1L << 19, Quantity.parseStoredBytes("00.5Mi"));
+        assertThrows(IllegalArgumentException.class, () -> Quantity.parseStoredBytes("9".repeat(100_000)));
+    }
 }

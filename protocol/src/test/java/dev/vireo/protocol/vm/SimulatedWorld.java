@@ -152,6 +152,15 @@ final class SimulatedWorld {
             if (migrating != null && migrating.migrationId().equals(c.migrationId())) {
                 cancelled = true;
             }
+        } else if (command instanceof NodeAgentCommand.TakeSnapshot t) {
+            // fails by name, not by dice: the world's random stays the other commands'
+            report(t.snapshot().endsWith("3")
+                    ? new NodeReport.ActionFailed(vm, node, t.incarnation(), NodeAction.TakeSnapshot, "disk full")
+                    : new NodeReport.SnapshotTaken(vm, node, t.incarnation(), t.snapshot(), 1024, t.online() ? 50 : 0, 300));
+        } else if (command instanceof NodeAgentCommand.RestoreSnapshot r) {
+            report(r.snapshot().endsWith("7") || r.snapshot().endsWith("1")
+                    ? new NodeReport.ActionFailed(vm, node, r.incarnation(), NodeAction.RestoreSnapshot, "disk full")
+                    : new NodeReport.SnapshotRestored(vm, node, r.incarnation(), r.snapshot(), 80, 400));
         } else if (command instanceof EnsureDomain e) {
             if (migrating != null && migrating.node().equals(node)) {
                 endMigration(random.nextBoolean()); // the lane: the answer comes after the migration

@@ -1,0 +1,153 @@
+package dev.vireo.auth;
+
+import dev.vireo.protocol.auth.User;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bearer tokens from a file in Kubernetes' static token file format, one {@code token,user,uid,"group1,group2"}
+ * a line. The file is looked at again on every check (a stat): once it changed, it is read again, so that a
+ * removed line revokes its token at once. A file that cannot be read or parsed keeps nobody in: every token
+ * is refused until it is fixed.
+ */
+public final class TokenFile {
+
+    private static final Logger log = LoggerFactory.getLogger(TokenFile.class);
+
+    private final Path path;
+    private volatile Loaded loaded = new Loaded(null, Map.of());
+
+    /** The tokens as last read, by the SHA-256 of the token (no token is kept, nor compared as a string). */
+    private record Loaded(Object version, Map<String, User> byDigest) {
+    }
+
+    public TokenFile(Path path) {
+        this.path = path.toAbsolutePath();
+        current();
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The user {@code token} belongs to, as the file says now. */
+    public Optional<User> authenticate(String token) {
+        if (token == null || token.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(current().byDigest().get(digest(token)));
+    }
+
+    private Loaded current() {
+        Object version = version();
+        Loaded now = loaded;
+        if (Objects.equals(now.version(), version)) {
+            return now;
+        }
+        synchronized (this) {
+            if (Objects.equals(loaded.version(), version)) {
+                return loaded;
+            }
+            Map<String, User> users = new HashMap<>();
+            try {
+                for (Map.Entry<String, User> e : parse(Files.readAllLines(path, StandardCharsets.UTF_8)).entrySet()) {
+                    users.put(digest(e.getKey()), e.getValue());
+                }
+                log.info("token file {}: {} tokens", path, users.size());
+            } catch (IOException | IllegalArgumentException e) {
+                log.error("token file {} cannot be used, every token is refused until it is fixed: {}", path,
+                        e.getMessage());
+                users.clear();
+            }
+            loaded = new Loaded(version, Map.copyOf(users));
+            return loaded;
+        }
+    }
+
+    /** What tells a changed file apart: its inode, size and modification time (null when it is gone). */
+    private Object version() {
+        try {
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+            return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis(),
+                    a.lastModifiedTime().toString());
+        } catch (IOException e) {
+            return "missing";
+        }
+    }
+
+    /** token -> user, from the lines of a static token file; blank lines and {@code #} comments are skipped. */
+    static Map<String, User> parse(List<String> lines) {
+        Map<String, User> users = new HashMap<>();
+        int number = 0;
+        for (String line : lines) {
+            number++;
+            String trimmed = line.strip();
+            if (trimmed.isEmpty() || trimmed.startsWith("#")) {
+                continue;
+            }
+            List<String> fields = csv(trimmed);
+            if (fields.size() < 3 || fields.get(0).isEmpty() || fields.get(1).isEmpty()) {
+                throw new IllegalArgumentException("line " + number + ": expected token,user,uid[,\"group1,group2\"]");
+            }
+            Set<String> groups = new LinkedHashSet<>();
+            if (fields.size() > 3) {
+                for (String g : fields.get(3).split(",")) {
+                    if (!g.isBlank()) {
+                        groups.add(g.strip());
+                    }
+                }
+            }
+            users.put(fields.get(0), new User(fields.get(1), fields.get(2), groups));
+        }
+        return users;
+    }
+
+    /** The fields of one CSV line: commas separate, double quotes enclose a field with commas. */
+    private static List<String> csv(String line) {
+        List<String> fields = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                if (quoted && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                    field.append('"');
+                    i++;
+                } else {
+                    quoted = !quoted;
+                }
+            } else if (c == ',' && !quoted) {
+                fields.add(field.toString().strip());
+                field.setLength(0);
+            } else {
+                field.append(c);
+            }
+        }
+        fields.add(field.toString().strip());
+        return fields;
+    }
+
+    static String digest(String token) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.vireo.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vireo.testkit.Prerequisite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+
+/**
+ * Real guests on two nodes of one host: two libvirt daemons of their own ({@code deploy/libvirt-node.sh}), each the
+ * hypervisor of one {@code vireo node}, one control plane, and a {@link DomainSampler} listing both daemons' running
+ * domains throughout. Needs root, libvirtd and the guest image; without them the tests are skipped (fail under CI).
+ */
+final class GuestNodes implements AutoCloseable {
+
+    final Path dir;
+    final Path script;
+    /** node name -> its daemon's name (deploy/libvirt-node.sh) */
+    final Map<String, String> daemons;
+    /** node name -> its daemon's URI */
+    final Map<String, String> uris = new HashMap<>();
+    VireoCluster cluster;
+    Api api;
+    DomainSampler sampler;
+
+    private GuestNodes(Path dir, Path script, Map<String, String> daemons) {
+        this.dir = dir;
+        this.script = script;
+        this.daemons = Map.copyOf(daemons);
+    }
+
+    /**
+     * @param what    the tests, as the message of a missing prerequisite names them
+     * @param daemons node name -> a daemon name unique on the host
+     */
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery) throws Exception {
+        Path images = RealGuestTest.imagesDir();
+        Prerequisite.require(List.of("vmlinuz", "initrd.img", "disk.qcow2").stream()
+                        .allMatch(f -> Files.isRegularFile(images.resolve(f))),
+                what + " skipped: no guest image in " + images + "; build it with deploy/guest-image.sh " + images
+                        + " (bin/test does, as root)");
+        Prerequisite.require("0".equals(String.valueOf(QemuGuests.run("id", "-u")).trim()),
+                what + " skipped: starting libvirt daemons of their own needs root");
+        Prerequisite.require(QemuGuests.run("sh", "-c", "command -v libvirtd || test -x /usr/sbin/libvirtd") != null,
+                what + " skipped: libvirtd is not installed (deploy/host-setup.sh build installs it)");
+        Path dir = Files.createTempDirectory("vireo-guest-nodes-", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        GuestNodes nodes = new GuestNodes(dir, repository().resolve("deploy/libvirt-node.sh"), daemons);
+        try {
+            for (Map.Entry<String, String> daemon : daemons.entrySet()) {
+                String uri = QemuGuests.run(nodes.script.toString(), "start", daemon.getValue(), "--dir",
+                        dir.resolve(daemon.getValue()).toString());
+                Prerequisite.require(uri != null && uri.startsWith("qemu+unix://"), what + ": deploy/libvirt-node.sh start "
+                        + daemon.getValue() + " failed; see " + dir.resolve(daemon.getValue()).resolve("start.log"));
+                nodes.uris.put(daemon.getKey(), uri.trim());
+            }
+            nodes.sampler = new DomainSampler(Map.copyOf(nodes.uris), sampleEvery);
+            nodes.cluster = VireoCluster.start(dir, List.of());
+            nodes.api = nodes.cluster.api();
+            for (String node : daemons.keySet()) {
+                nodes.cluster.startNode(node, nodes.uris.get(node), "--images", images.toString());
+            }
+            for (String node : daemons.keySet()) {
+                nodes.cluster.awaitNode(node, "Ready", nodes.cluster.member(node));
+            }
+            return nodes;
+        } catch (Exception | Error e) {
+            nodes.close();
+            throw e;
+        }
+    }
+
+    /** kill -9 of the node's daemons and QEMUs: its host dies. */
+    void killHost(String node) {
+        QemuGuests.run(script.toString(), "kill", daemons.get(node), "--dir", dir.resolve(daemons.get(node)).toString());
+    }
+
+    /** The daemon's own directory of {@code node} (run files, QEMU pid files). */
+    Path daemonDir(String node) {
+        return dir.resolve(daemons.get(node));
+    }
+
+    /**
+     * The state of {@code domain} on {@code node}'s daemon ({@code running}, {@code paused}, ...), {@code gone} when
+     * the daemon does not have it, {@code unknown} when the daemon did not answer.
+     */
+    String domainState(String node, String domain) {
+        String all = QemuGuests.run("virsh", "-q", "-c", uris.get(node), "list", "--all", "--name");
+        if (all == null) {
+            return "unknown";
+        }
+        if (all.lines().map(String::trim).noneMatch(domain::equals)) {
+            return "gone";
+        }
+        String state = QemuGuests.run("virsh", "-q", "-c", uris.get(node), "domstate", domain);
+        return state == null ? "unknown" : state.trim();
+    }
+
+    /** The sampler has been sampling, and never saw a VM running on two daemons at once. */
+    void noDoubles() {
+        assertTrue(sampler.samples() > 0);
+        assertEquals(List.of(), sampler.doubles(), "a VM ran on two nodes at once (" + sampler.samples() + " samples)");
+    }
+
+    /** The counter of the guest's last heartbeat line in {@code console}; -1 when there is none. */
+    static int lastHeartbeat(String console) {
+        Matcher m = RealGuestTest.HEARTBEAT.matcher(console);
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (sampler != null) {
+            sampler.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+        for (String daemon : daemons.values()) {
+            QemuGuests.run(script.toString(), "stop", daemon, "--dir", dir.resolve(daemon).toString());
+        }
+        RunningVireo.deleteRecursively(dir);
+    }
+
+    private static Path repository() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("deploy/libvirt-node.sh"))) {
+            dir = dir.getParent();
+        }
+        return dir;
+    }
+}

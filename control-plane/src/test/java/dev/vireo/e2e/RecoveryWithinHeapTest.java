@@ -1,0 +1,102 @@
+package dev.vireo.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vireo.Vireo;
+import dev.vireo.VireoSettings;
+import dev.vireo.e2e.Api.Response;
+import dev.vireo.protocol.vm.RunStrategy;
+import dev.vireo.protocol.vm.VirtualMachineSpec;
+import dev.vireo.protocol.vm.VmCommand;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.vm.VirtualMachineEntity;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A journal that holds more than a heap: VMs as large as Vireo accepted before it bounded every field (issue #13,
+ * finding 1: a 7 MB cmdline each), written through the real entities and journal. A Vireo with a heap smaller
+ * than all of them together must still start, answer {@code /readyz} and list them: a journal that cannot be
+ * recovered is an outage no restart fixes.
+ */
+class RecoveryWithinHeapTest {
+
+    /** 160 VMs of 1 MiB: 160 MB of specs alone, for a heap of 160 MB. */
+    private static final int VMS = 160;
+    private static final int CMDLINE = 1 << 20;
+    private static final String NAMESPACE = "big";
+
+    @Test
+    void aJournalOfVmsLargerThanTheHeapRecoversAndLists() throws Exception {
+        Path work = Files.createTempDirectory("vireo-heap-");
+        Path dataDir = Files.createDirectories(work.resolve("data"));
+        try {
+            writeOversizedVms(dataDir);
+            Path log = work.resolve("vireo.log");
+            try (VireoProcess vireo = VireoProcess.start(dataDir, log,
+                    VireoProcess.isolatedClassPath(Files.createDirectories(work.resolve("cp"))), "160m",
+                    Duration.ofSeconds(180))) {
+                Api api = vireo.api();
+                Set<String> listed = new HashSet<>();
+                String next = "";
+                do {
+                    Response page = api.get(Api.vms(NAMESPACE) + "?limit=8" + (next.isEmpty() ? "" : "&continue=" + next));
+                    assertEquals(200, page.status(), () -> page.status() + "\n" + vireo.tail());
+                    page.at("/items").forEach(vm -> listed.add(vm.at("/metadata/name").asText()));
+                    next = page.at("/metadata/continue").asText("");
+                } while (!next.isEmpty());
+                assertEquals(VMS, listed.size());
+                Response one = api.get(Api.vms(NAMESPACE) + "/vm-7");
+                assertEquals(200, one.status(), () -> one.status() + "\n" + vireo.tail());
+                assertEquals(CMDLINE, one.at("/spec/boot/cmdline").asText().length());
+                assertEquals(200, api.get("/readyz").status());
+            } finally {
+                System.out.println(String.join("\n", Files.readAllLines(log).stream()
+                        .filter(l -> l.contains("OutOfMemory") || l.contains("ERROR")).limit(20).toList()));
+            }
+        } finally {
+            RunningVireo.deleteRecursively(work);
+        }
+    }
+
+    /** As the API of before took them: Halted VMs with a huge cmdline, through the entities and the journal. */
+    private static void writeOversizedVms(Path dataDir) throws Exception {
+        try (Vireo vireo = Vireo.start(new VireoSettings("127.0.0.1", 0, dataDir, RunningVireo.HYPERVISOR, null, 0,
+                "local", Map.of()))) {
+            ClusterSharding sharding = ClusterSharding.get(vireo.system());
+            String cmdline = "c".repeat(CMDLINE);
+            List<CompletableFuture<?>> created = new ArrayList<>();
+            for (int i = 0; i < VMS; i++) {
+                VmId id = new VmId(NAMESPACE, "vm-" + i);
+                VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Halted, null, "64Mi",
+                        new VirtualMachineSpec.Boot("vmlinuz", null, cmdline), null, null, null, null).withDefaults();
+                var command = new VmCommand.Create("big-" + i, "anonymous", "uid-" + i, Map.of("app", "big"), spec);
+                created.add(sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY, id.entityId())
+                        .<VirtualMachineEntity.Reply>ask(replyTo -> new VirtualMachineEntity.Execute(command, replyTo),
+                                Duration.ofSeconds(60)).toCompletableFuture());
+                if (created.size() % 8 == 0) {
+                    CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+                }
+            }
+            CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+            for (CompletableFuture<?> reply : created) {
+                assertTrue(reply.get() instanceof VirtualMachineEntity.Accepted, () -> String.valueOf(reply.join()));
+            }
+            // the list has taken them in, as it had before the restart
+            Api api = new Api(vireo.port());
+            Eventually.get("the list to hold every VM", Duration.ofSeconds(120),
+                    () -> api.get(Api.vms(NAMESPACE) + "?limit=1&labelSelector=app%3Dbig"), r -> r.status() == 200);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.vireo.node;
+
+import dev.vireo.node.DomainStep.Done;
+import dev.vireo.node.Hypervisor.VireoDomain;
+import dev.vireo.node.OwnedDomains.Owned;
+import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.vm.RestorePolicy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.libvirt.event.DomainEventType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshots as the VM's own files, no libvirt snapshot metadata (it would block live migration). A running guest
+ * is saved ({@code virDomainSave}: paused, its memory written, QEMU gone, so the overlays are still), its overlays
+ * copied, and restored from the saved state: disks and memory are of one instant, and the guest was paused for
+ * the save, the copy and the restore. The base images are only ever read.
+ */
+final class SnapshotOperations {
+
+    private static final Logger log = LoggerFactory.getLogger(SnapshotOperations.class);
+    /** virDomainGetXMLDesc: the XML a saved guest is restored with. */
+    private static final int XML_MIGRATABLE = 8;
+
+    private final String node;
+    private final OwnedDomains.Changes owned;
+    private final Path dataDirectory;
+    /** Starts the domain as a StartDomain would (for a restore that boots the guest again). */
+    private final StartDomainStep start;
+
+    /** Takes the domain down and forgets it, as a RemoveDomain would. */
+    private final Removal remove;
+
+    interface StartDomainStep {
+        Done start(Hypervisor hv, NodeAgentCommand.StartDomain start) throws LibvirtException, IOException;
+    }
+
+    interface Removal {
+        void destroyAndUndefine(VireoDomain d) throws LibvirtException;
+    }
+
+    SnapshotOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, StartDomainStep start,
+                       Removal remove) {
+        this.node = node;
+        this.owned = owned;
+        this.dataDirectory = dataDirectory;
+        this.start = start;
+        this.remove = remove;
+    }
+
+    Done take(Hypervisor hv, NodeAgentCommand.TakeSnapshot c) throws LibvirtException, IOException {
+        VmFiles vm = VmFiles.of(dataDirectory, c.vm());
+        SnapshotFiles snap = new SnapshotFiles(vm, c.snapshot());
+        if (snap.complete()) { // asked again (the control plane recovered): it is taken
+            return Done.of(new NodeReport.SnapshotTaken(c.vm(), node, c.incarnation(), c.snapshot(), snap.size(), -1, 0));
+        }
+        long began = System.nanoTime();
+        Path part = snap.partial();
+        SnapshotFiles.deleteTree(part); // a half-taken snapshot of a crash is not one
+        Files.createDirectories(part);
+        VireoDomain d = hv.lookupVireo(c.vm().domainName()).vireo();
+        boolean runs = d != null && d.meta().vm().equals(c.vm()) && d.state().active();
+        long pauseMs = 0;
+        try {
+            if (c.online() && !runs) {
+                return failed(c, "the domain of " + c.vm() + " does not run on node " + node + "; nothing to snapshot online");
+            }
+            if (!c.online() && runs) {
+                return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; stop it, or snapshot it online");
+            }
+            if (runs) {
+                pauseMs = saveCopyRestore(hv, d, snap, part, c.memory());
+            } else {
+                copyOverlays(snap.overlays(), part);
+            }
+            Files.move(part, snap.directory(), StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            SnapshotFiles.deleteTree(part);
+        }
+        long durationMs = (System.nanoTime() - began) / 1_000_000;
+        log.info("snapshot {} of {} (request {}) taken on node {}: {} bytes, guest paused {} ms, {} ms in all",
+                c.snapshot(), c.vm(), c.requestId(), node, snap.size(), pauseMs, durationMs);
+        return Done.of(new NodeReport.SnapshotTaken(c.vm(), node, c.incarnation(), c.snapshot(), snap.size(), pauseMs,
+                durationMs));
+    }
+
+    /** Saves the guest into {@code part}, copies its overlays there, and restores it; returns how long it was paused. */
+    private long saveCopyRestore(Hypervisor hv, VireoDomain d, SnapshotFiles snap, Path part, boolean memory)
+            throws LibvirtException, IOException {
+        Path state = SnapshotFiles.memory(part);
+        String xml = d.domain().getXMLDesc(XML_MIGRATABLE);
+        long paused = System.nanoTime();
+        owned.expect(d.uuid(), DomainEventType.STOPPED);
+        try {
+            d.domain().save(state.toString());
+        } catch (LibvirtException e) {
+            owned.unexpect(d.uuid(), DomainEventType.STOPPED);
+            throw e;
+        }
+        try {
+            copyOverlays(snap.overlays(), part);
+        } finally {
+            // the guest comes back whatever the copy did
+            owned.expect(d.uuid(), DomainEventType.STARTED);
+            try {
+                hv.restoreSaved(state, null, d.name());
+            } catch (LibvirtException | RuntimeException e) {
+                owned.unexpect(d.uuid(), DomainEventType.STARTED);
+                throw e;
+            }
+        }
+        long pauseMs = (System.nanoTime() - paused) / 1_000_000;
+        if (memory) {
+            Files.writeString(SnapshotFiles.domainXml(part), xml, StandardCharsets.UTF_8);
+        } else {
+            Files.delete(state);
+        }
+        return pauseMs;
+    }
+
+    Done restore(Hypervisor hv, NodeAgentCommand.RestoreSnapshot c) throws LibvirtException, IOException {
+        long began = System.nanoTime();
+        VmFiles vm = VmFiles.of(dataDirectory, c.vm());
+        SnapshotFiles snap = new SnapshotFiles(vm, c.snapshot());
+        if (!snap.complete()) {
+            return failed(c, "node " + node + " has no files of snapshot " + c.snapshot() + " of " + c.vm());
+        }
+        VireoDomain d = hv.lookupVireo(c.vm().domainName()).vireo();
+        boolean ours = d != null && d.meta().vm().equals(c.vm());
+        if (c.policy() == RestorePolicy.DisksOnly) {
+            if (ours && d.state().active()) {
+                return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; a stopped VM's disks only are restored");
+            }
+            copyDisksBack(snap, vm);
+            return restored(c, 0, began);
+        }
+        long down = System.nanoTime();
+        if (ours) {
+            remove.destroyAndUndefine(d);
+        }
+        try {
+            copyDisksBack(snap, vm);
+            if (c.policy() == RestorePolicy.ResumeFromMemory) {
+                resumeFromMemory(hv, c, snap, vm);
+            } else {
+                Done started = start.start(hv, new NodeAgentCommand.StartDomain(node, c.vm(), c.uid(), c.incarnation(),
+                        c.spec(), c.requestId()));
+                if (!(started.reports().get(0) instanceof NodeReport.DomainStarted)) {
+                    return downAfterFailure(c, started.reports().get(0).toString());
+                }
+            }
+        } catch (LibvirtException | IOException | RuntimeException e) {
+            return downAfterFailure(c, LibvirtPool.rootMessage(e));
+        }
+        return restored(c, (System.nanoTime() - down) / 1_000_000, began);
+    }
+
+    /** The saved guest comes back under the VM's current incarnation, its console log a fresh one. */
+    private void resumeFromMemory(Hypervisor hv, NodeAgentCommand.RestoreSnapshot c, SnapshotFiles snap, VmFiles vm)
+            throws LibvirtException, IOException {
+        Path dir = snap.directory();
+        String saved = Files.readString(SnapshotFiles.domainXml(dir), StandardCharsets.UTF_8);
+        VireoMetadata was = DomainXml.metadata(saved).orElseThrow(() -> new IOException("snapshot " + c.snapshot()
+                + " holds a domain XML without Vireo's metadata"));
+        String xml = was.incarnation() == c.incarnation() ? null
+                : saved.replaceFirst("incarnation='" + was.incarnation() + "'", "incarnation='" + c.incarnation() + "'");
+        String uuid = uuidOf(saved);
+        Files.deleteIfExists(vm.consoleLog());
+        owned.put(c.vm().domainName(), new Owned(new VireoMetadata(c.vm(), c.uid(), c.incarnation()), uuid));
+        owned.expect(uuid, DomainEventType.STARTED);
+        Domain domain;
+        try {
+            domain = hv.restoreSaved(SnapshotFiles.memory(dir), xml, c.vm().domainName());
+        } catch (LibvirtException | RuntimeException e) {
+            owned.unexpect(uuid, DomainEventType.STARTED);
+            throw e;
+        }
+        hv.define(domain.getXMLDesc(XML_MIGRATABLE)); // persistent again, as every Vireo domain is
+    }
+
+    private static String uuidOf(String xml) throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<uuid>([^<]+)</uuid>").matcher(xml);
+        if (!m.find()) {
+            throw new IOException("the snapshot's domain XML has no uuid");
+        }
+        return m.group(1).trim();
+    }
+
+    Done delete(NodeAgentCommand.DeleteSnapshot c) throws IOException {
+        SnapshotFiles snap = new SnapshotFiles(VmFiles.of(dataDirectory, c.vm()), c.snapshot());
+        SnapshotFiles.deleteTree(snap.directory());
+        SnapshotFiles.deleteTree(snap.partial());
+        log.info("snapshot {} of {} (request {}) deleted on node {}", c.snapshot(), c.vm(), c.requestId(), node);
+        return new Done(List.of());
+    }
+
+    private static void copyOverlays(List<Path> overlays, Path into) throws IOException {
+        for (Path overlay : overlays) {
+            Files.copy(overlay, into.resolve(overlay.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+    }
+
+    /** Each overlay becomes the snapshot's copy again, whole or not at all (written beside it, then renamed). */
+    private static void copyDisksBack(SnapshotFiles snap, VmFiles vm) throws IOException {
+        for (Path copy : SnapshotFiles.disksIn(snap.directory())) {
+            Path overlay = vm.directory().resolve(copy.getFileName());
+            Path part = overlay.resolveSibling(overlay.getFileName() + ".part");
+            Files.copy(copy, part, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+            Files.move(part, overlay, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private Done restored(NodeAgentCommand.RestoreSnapshot c, long pauseMs, long began) {
+        long durationMs = (System.nanoTime() - began) / 1_000_000;
+        log.info("{} of {} (request {}) restored to snapshot {} on node {}: guest down {} ms, {} ms in all", c.policy(),
+                c.vm(), c.requestId(), c.snapshot(), node, pauseMs, durationMs);
+        return Done.of(new NodeReport.SnapshotRestored(c.vm(), node, c.incarnation(), c.snapshot(), pauseMs, durationMs));
+    }
+
+    /** The guest was taken down and could not be brought back: the restore failed, and so did the domain. */
+    private Done downAfterFailure(NodeAgentCommand.RestoreSnapshot c, String why) {
+        return Done.of(new NodeReport.ActionFailed(c.vm(), node, c.incarnation(), c.action(), why),
+                new NodeReport.DomainCrashed(c.vm(), node, c.incarnation(), "restore to snapshot " + c.snapshot()
+                        + " failed after the guest was stopped: " + why));
+    }
+
+    private Done failed(NodeAgentCommand c, String message) {
+        return Done.of(new NodeReport.ActionFailed(c.vm(), node, DomainOperations.incarnationOf(c), c.action(), message));
+    }
+}
