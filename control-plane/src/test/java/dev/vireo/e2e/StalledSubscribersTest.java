@@ -46,8 +46,8 @@ class StalledSubscribersTest {
                 Socket socket = new Socket();
                 socket.setReceiveBufferSize(1024);
                 socket.connect(new InetSocketAddress("127.0.0.1", vireo.port()), 5000);
-                socket.getOutputStream().write(("GET /api/v1/events?since=0&namespace=" + NS + " HTTP/1.1\r\n"
-                        + "Host: x\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(RawHttp.authorized(("GET /api/v1/events?since=0&namespace=" + NS
+                        + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
                 stalled.add(socket);
             }
             Thread.sleep(3000); // their replays fill what buffers there are, and stall
@@ -89,7 +89,7 @@ class StalledSubscribersTest {
         List<CompletableFuture<Integer>> creates = new ArrayList<>();
         for (int i = 0; i < VMS; i++) {
             inFlight.acquire();
-            HttpRequest request = HttpRequest.newBuilder(URI.create(vireo.api().base() + Api.vms(NS)))
+            HttpRequest request = vireo.api().authorized(HttpRequest.newBuilder(URI.create(vireo.api().base() + Api.vms(NS))))
                     .header("Content-Type", Api.JSON_TYPE)
                     .POST(HttpRequest.BodyPublishers.ofString(bulky("vm-" + i)))
                     .timeout(Duration.ofSeconds(60)).build();
