@@ -3,7 +3,9 @@
 #   vmlinuz     the kernel of Debian's linux-image-6.*-amd64 (not installed: extracted from the .deb)
 #   initrd.img  a busybox-static initramfs (cpio newc + gzip) whose /init prints
 #               "VIREO-GUEST-BOOTED hostname=..." on the serial console, then a heartbeat line every
-#               second, and powers off on the ACPI power button (button.ko, evdev.ko, busybox acpid)
+#               second, and powers off on the ACPI power button (button.ko, evdev.ko, busybox acpid); with a
+#               virtio disk attached (the virtio modules are in it) it counts its boots in the disk's first
+#               bytes and prints "VIREO-GUEST-BOOTCOUNT n=..." before the BOOTED line
 #   disk.qcow2  a tiny empty qcow2 data disk, to attach as spec.disks[].image
 # Boot it with spec.boot {kernel: <dir>/vmlinuz, initrd: <dir>/initrd.img, cmdline: "console=ttyS0"}
 # (add "hostname=NAME" to the cmdline to name the guest).
@@ -82,10 +84,13 @@ busybox_deb="$(fetch busybox-static)"
 work="$(mktemp -d "$out/.build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# Only the kernel and the two modules the ACPI power button needs; the full package is ~400 MB unpacked.
+# Only the kernel, the two modules the ACPI power button needs and the virtio ones a disk needs; the full
+# package is ~400 MB unpacked.
 mkdir -p "$work/kernel"
 dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work/kernel" --wildcards \
-  './boot/vmlinuz-*' '*/kernel/drivers/acpi/button.ko*' '*/kernel/drivers/input/evdev.ko*'
+  './boot/vmlinuz-*' '*/kernel/drivers/acpi/button.ko*' '*/kernel/drivers/input/evdev.ko*' \
+  '*/kernel/drivers/virtio/virtio.ko*' '*/kernel/drivers/virtio/virtio_ring.ko*' \
+  '*/kernel/drivers/virtio/virtio_pci*.ko*' '*/kernel/drivers/block/virtio_blk.ko*'
 vmlinuz="$(ls "$work"/kernel/boot/vmlinuz-* | head -1)"
 kernel_version="${vmlinuz##*/vmlinuz-}"
 
@@ -96,7 +101,7 @@ busybox="$work/busybox/bin/busybox"
 root="$work/root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc/acpi/PWRF,lib/modules}
 cp "$busybox" "$root/bin/busybox"
-for m in button evdev; do
+for m in button evdev virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
   ko="$(find "$work/kernel" -name "$m.ko*" | head -1)"
   if [ -z "$ko" ]; then
     echo "guest-image: $m.ko is not in $kernel_pkg" >&2
@@ -135,6 +140,21 @@ while [ "$(ls /sys/class/input | grep -c '^event')" != "$(ls /dev/input 2>/dev/n
   sleep 0.1; i=$((i + 1))
 done
 acpid -c /etc/acpi -l /tmp/acpid.log
+# a boot counter in the first 16 bytes of the first virtio disk, if there is one (snapshot and restore tests)
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+  insmod /lib/modules/$m.ko 2>/dev/null
+done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 20 ] && [ -d /sys/bus/virtio/devices ] && ls /sys/bus/virtio/devices | grep -q .; do
+  sleep 0.1; i=$((i + 1))
+done
+if [ -b /dev/vda ]; then
+  boots=$(dd if=/dev/vda bs=16 count=1 2>/dev/null | tr -dc 0-9)
+  boots=$(( ${boots:-0} + 1 ))
+  printf '%-15s\n' "$boots" | dd of=/dev/vda bs=16 count=1 conv=notrunc,fsync 2>/dev/null
+  sync
+  echo "VIREO-GUEST-BOOTCOUNT n=$boots"
+fi
 echo "VIREO-GUEST-BOOTED hostname=$(hostname) kernel=$(uname -r)"
 n=0
 while true; do

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
                 MigrateCommand.class,
                 SnapshotCommand.class,
                 RestoreCommand.class,
+                SnapshotsCommand.class,
                 HistoryCommand.class,
                 StateCommand.class,
                 EventsCommand.class,

@@ -80,9 +80,9 @@ public final class ApiServer extends AllDirectives {
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
                 new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
-                new MigrationRoutes(vms, eventLog, scheduler, system, timeout), new SnapshotRoutes(vms),
+                new MigrationRoutes(vms, eventLog, scheduler, system, timeout),
                 new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
-                new Authorization(authorizer), new RoleBindingRoutes(authorizer));
+                new Authorization(authorizer), new RoleBindingRoutes(authorizer), new SnapshotRoutes(vms));
         Config server = system.settings().config().getConfig("pekko.http.server");
         ClientConnections connections = new ClientConnections(system, routes.route().flow(system),
                 server.getInt("max-connections"), vireo.getInt("http.max-connections-per-client"),
@@ -161,8 +161,8 @@ public final class ApiServer extends AllDirectives {
 
         Routes(Duration bodyDeadline, VirtualMachineRoutes vms, HistoryRoutes history, ConsoleRoute console, EventStreamRoute events,
                StatusRoutes status, NodeRoutes nodes, VireoMetrics metrics, MigrationRoutes migrations,
-               SnapshotRoutes snapshots,
-               Authentication authentication, Authorization authorization, RoleBindingRoutes bindings) {
+               Authentication authentication, Authorization authorization, RoleBindingRoutes bindings,
+               SnapshotRoutes snapshots) {
             this.bodyDeadline = bodyDeadline;
             this.snapshots = snapshots;
             this.migrations = migrations;

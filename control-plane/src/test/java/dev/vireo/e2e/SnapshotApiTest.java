@@ -121,4 +121,40 @@ class SnapshotApiTest {
         Response deleting = snapshot(name, "{\"name\": \"s2\"}", null);
         assertTrue(deleting.status() == 409 || deleting.status() == 404, deleting::toString);
     }
+
+    @Test
+    void theCliTakesListsRestoresAndDeletesSnapshotsAndWaits() {
+        String name = Manifests.uniqueName("snapcli");
+        assertEquals(201, api.create(Manifests.json(name, "Always")).status());
+        api.awaitPhase(name, "Running");
+
+        String[] taken = cli("snapshot", name, "s1", "--memory", "--wait");
+        assertEquals("0", taken[0], taken[1] + taken[2]);
+        assertTrue(taken[1].contains("snapshot s1 Succeeded"), taken[1]);
+        assertTrue(taken[1].contains("memory included"), taken[1]);
+        String[] listed = cli("snapshots", name);
+        assertTrue(listed[1].lines().anyMatch(l -> l.startsWith("s1 ") && l.contains("Succeeded") && l.contains("yes")),
+                listed[1]);
+        String[] restored = cli("restore", name, "s1", "--wait");
+        assertEquals("0", restored[0], restored[1] + restored[2]);
+        assertTrue(restored[1].contains("restored to snapshot s1 (ResumeFromMemory"), restored[1]);
+        String[] deleted = cli("delete", "snapshot", name, "s1");
+        assertEquals("0", deleted[0], deleted[1] + deleted[2]);
+        assertEquals(404, api.get(Api.vm(name) + "/snapshots/s1").status());
+        String[] unknown = cli("restore", name, "s1");
+        assertFalse(unknown[0].equals("0"), unknown[1]);
+    }
+
+    /** Runs the CLI against this Vireo: exit code, standard output, standard error. */
+    private String[] cli(String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.Arrays.asList(args));
+        all.addAll(List.of("--server", "http://127.0.0.1:" + vireo.port(), "--token", api.token()));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = dev.vireo.cli.VireoCli.commandLine();
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        int exit = cli.execute(all.toArray(String[]::new));
+        return new String[] {Integer.toString(exit), out.toString(), err.toString()};
+    }
 }

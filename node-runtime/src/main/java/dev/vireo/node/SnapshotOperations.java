@@ -111,7 +111,9 @@ final class SnapshotOperations {
             // the guest comes back whatever the copy did
             owned.expect(d.uuid(), DomainEventType.STARTED);
             try {
-                hv.restoreSaved(state, null, d.name());
+                // the same boot goes on: its console log too (a log opened with append='off' would start empty)
+                String appending = xml.replace("append='off'", "append='on'");
+                hv.restoreSaved(state, appending.equals(xml) ? null : appending, d.name());
             } catch (LibvirtException | RuntimeException e) {
                 owned.unexpect(d.uuid(), DomainEventType.STARTED);
                 throw e;

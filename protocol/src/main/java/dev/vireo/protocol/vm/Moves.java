@@ -384,11 +384,12 @@ final class Moves {
         long source = vm.incarnation();
         record(new VmEvent.MigrationCompleted(meta, m.id(), m.source(), m.target(), m.targetIncarnation(), downtimeMs,
                 durationMs, dataProcessed));
-        // the target's reservation becomes the VM's placement; the target agent adopts the domain; and should the
-        // source still have its copy (its report was lost), it goes
+        // the target's reservation becomes the VM's placement and the source's is given back (said, not left to the
+        // promotion: a target lost meanwhile is promoted to nothing, and the source's placement would stay held);
+        // the target agent adopts the domain; and should the source still have its copy (its report was lost), it goes
         VirtualMachineSpec spec = vm.spec();
         return then(new VmEffect.PromoteMigrationTarget(vm.id(), m.id(), m.target(), m.targetIncarnation(), spec.cores(),
-                spec.memoryBytes())).ensureDomain()
+                spec.memoryBytes())).then(new ReleasePlacement(vm.id(), source)).ensureDomain()
                 .then(new ToNode(new NodeAgentCommand.RemoveDomain(m.source(), vm.id(), source, meta.requestId())));
     }
 
@@ -436,7 +437,10 @@ final class Moves {
             return fromTarget || !m.id().equals(s.migrationId()) ? this
                     : migrationSucceeded(s.downtimeMs(), s.durationMs(), s.dataProcessed());
         } else if (r instanceof NodeReport.MigrationAborted a) {
-            return fromTarget || !m.id().equals(a.migrationId()) ? this : migrationAborted(a.cancelled(), a.reason());
+            // the VM goes on on the source, but its domain may have died there meanwhile (a report the migration
+            // passed over, or the reason the job aborted): the source says what it has
+            return fromTarget || !m.id().equals(a.migrationId()) ? this
+                    : migrationAborted(a.cancelled(), a.reason()).ensureDomain();
         } else if (r instanceof NodeReport.ActionFailed f) {
             if (f.action() == NodeAction.PrepareMigration || f.action() == NodeAction.MigrateDomain) {
                 return migrationAborted(false, f.action() + " failed on node " + f.node() + ": " + f.message());

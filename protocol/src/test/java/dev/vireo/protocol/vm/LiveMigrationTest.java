@@ -269,4 +269,37 @@ class LiveMigrationTest {
         assertTrue(resumed.contains(new VmEffect.ToNode(new NodeAgentCommand.EnsureDomain("node-a", ID, 1,
                 "recovery-1"))), resumed::toString);
     }
+
+    /**
+     * A target lost after the switchover is promoted to nothing (its node's reservations are gone): the VM itself gives
+     * the source's placement back, or the scheduler would hold two placements of it (found at 120 steps by
+     * GeneratedSequenceTest, sequence 8664088721969038902).
+     */
+    @Test
+    void aCompletedMigrationGivesTheSourcesPlacementBack() {
+        VmFixture f = started();
+        run(f, f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, MIGRATION, 10, 500, 1)));
+        assertTrue(f.lastEffects.contains(new VmEffect.ReleasePlacement(ID, 1)), () -> f.lastEffects.toString());
+        assertTrue(f.lastEffects.indexOf(new VmEffect.ReleasePlacement(ID, 1))
+                > f.lastEffects.indexOf(new VmEffect.PromoteMigrationTarget(ID, MIGRATION, "node-b", 2, 1, 128L << 20)),
+                "released after the promotion: a scheduler that promoted the target no longer holds the source's");
+    }
+
+    /**
+     * The source's domain crashed while its libvirt migrated it, and the job then aborted: the VM is back on the
+     * source, which is asked what it has, and its answer (no domain) brings an Always VM back instead of leaving it
+     * Running with nothing running (GeneratedSequenceTest at 120 steps, seeds 2 and 3).
+     */
+    @Test
+    void aMigrationAbortedAfterTheSourcesDomainDiedEndsInACrashNotInRunning() {
+        VmFixture f = started();
+        run(f, f.report(new NodeReport.DomainCrashed(ID, "node-a", 1, "qemu died")));
+        assertEquals(List.of(MigrationFailed.class), types(run(f, f.report(new NodeReport.MigrationAborted(ID, "node-a",
+                1, MIGRATION, false, "no such domain here")))));
+        assertEquals(new NodeAgentCommand.EnsureDomain("node-a", ID, 1, lastRequest(f)), toNodes.get(toNodes.size() - 1),
+                "the source is asked what it has");
+        assertEquals(List.of(VmEvent.DomainCrashed.class), types(run(f, f.report(new NodeReport.DomainMissing(ID,
+                "node-a", 1)))));
+        assertEquals(Phase.CrashLoopBackOff, f.state.phase());
+    }
 }
