@@ -33,9 +33,23 @@ class ShardPreallocationTest {
         Class<?> shardHome = assertInternal(ShardPreallocation.SHARD_HOME);
         assertEquals(String.class, shardHome.getMethod("shard").getReturnType(), ShardPreallocation.SHARD_HOME + ".shard()");
         try (Vireo vireo = start(Map.of())) {
-            var coordinator = vireo.system().classicSystem()
-                    .actorSelection(ShardPreallocation.coordinatorPath("VirtualMachine"))
-                    .resolveOne(Duration.ofSeconds(20)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            // the coordinator singleton starts shortly after the system: resolveOne fails at once while it is
+            // not there yet, so ask again until it is (or the deadline says the path is wrong)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Object coordinator = null;
+            while (coordinator == null) {
+                try {
+                    coordinator = vireo.system().classicSystem()
+                            .actorSelection(ShardPreallocation.coordinatorPath("VirtualMachine"))
+                            .resolveOne(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException notYet) {
+                    if (System.nanoTime() > deadline) {
+                        throw new AssertionError("no sharding coordinator at "
+                                + ShardPreallocation.coordinatorPath("VirtualMachine") + " within 30 s", notYet);
+                    }
+                    Thread.sleep(200);
+                }
+            }
             assertNotNull(coordinator, "sharding's coordinator at " + ShardPreallocation.coordinatorPath("VirtualMachine"));
         }
     }
