@@ -41,6 +41,12 @@ final class GuestNodes implements AutoCloseable {
      * @param daemons node name -> a daemon name unique on the host
      */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery) throws Exception {
+        return start(what, daemons, sampleEvery, Map.of());
+    }
+
+    /** As above, each node's {@code vireo node} started with {@code nodeFlags.get(node)} besides. */
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            Map<String, List<String>> nodeFlags) throws Exception {
         Path images = RealGuestTest.imagesDir();
         Prerequisite.require(List.of("vmlinuz", "initrd.img", "disk.qcow2").stream()
                         .allMatch(f -> Files.isRegularFile(images.resolve(f))),
@@ -65,7 +71,9 @@ final class GuestNodes implements AutoCloseable {
             nodes.cluster = VireoCluster.start(dir, List.of());
             nodes.api = nodes.cluster.api();
             for (String node : daemons.keySet()) {
-                nodes.cluster.startNode(node, nodes.uris.get(node), "--images", images.toString());
+                List<String> flags = new java.util.ArrayList<>(List.of("--images", images.toString()));
+                flags.addAll(nodeFlags.getOrDefault(node, List.of()));
+                nodes.cluster.startNode(node, nodes.uris.get(node), flags.toArray(String[]::new));
             }
             for (String node : daemons.keySet()) {
                 nodes.cluster.awaitNode(node, "Ready", nodes.cluster.member(node));
