@@ -85,6 +85,17 @@ final class GuestNodes implements AutoCloseable {
         }
     }
 
+    /** Creates a 128 MiB TCG guest named {@code name}: runStrategy Always, evictionStrategy LiveMigrate, no disk. */
+    static void createMovableGuest(Api api, String name) {
+        Api.Response created = api.create("""
+                {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
+                 "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
+                  "evictionStrategy": "LiveMigrate",
+                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"}}}
+                """.formatted(name, name));
+        assertEquals(201, created.status(), created::toString);
+    }
+
     /** kill -9 of the node's daemons and QEMUs: its host dies. */
     void killHost(String node) {
         QemuGuests.run(script.toString(), "kill", daemons.get(node), "--dir", dir.resolve(daemons.get(node)).toString());

@@ -383,13 +383,7 @@ class LiveMigrationTest {
         assertEquals(200, api.post("/api/v1/nodes/" + other + "/cordon", Api.JSON_TYPE, "", null).status());
         try {
             for (String name : names.subList(1, 3)) {
-                Api.Response created = api.create("""
-                        {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
-                         "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
-                          "evictionStrategy": "LiveMigrate",
-                          "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"}}}
-                        """.formatted(name, name));
-                assertEquals(201, created.status(), created::toString);
+                GuestNodes.createMovableGuest(api, name);
             }
             for (String name : names.subList(1, 3)) {
                 api.awaitPhase(name, "Running", BOOT);
