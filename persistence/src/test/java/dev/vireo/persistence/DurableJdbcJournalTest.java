@@ -1,6 +1,5 @@
 package dev.vireo.persistence;
 
-import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,9 +20,7 @@ class DurableJdbcJournalTest {
 
     @Test
     void shardingsRememberedEntityIsAcknowledgedWithoutAForceAndTheNextAcknowledgedEventCoversIt() throws Exception {
-        PowerCutFilePath.register();
-        var overrides = ConfigFactory.parseString("vireo.persistence.journal-url = \"jdbc:h2:"
-                + PowerCutFilePath.SCHEME + ":\"${vireo.data-dir}\"/journal\"${vireo.persistence.h2-url-options}");
+        var overrides = PowerCutFilePath.journalOnIt();
         byte[] image;
         try (var journal = new TestJournal(dataDir, overrides)) {
             JournalForce force = JournalForce.get(journal.system());
