@@ -26,7 +26,7 @@ final class MigrationScenario {
 
     /** One migration as measured. */
     record Sample(String phase, long downtimeMs, long jobMs, double wallMs, double overheadMs, long iterations,
-                  long dirtyRate, double load, String reason) {
+                  long dirtyRate, boolean postCopy, double load, String reason, boolean heartbeatWentOn) {
     }
 
     /** The migrations of one guest size and mode. */
@@ -41,7 +41,9 @@ final class MigrationScenario {
 
         Map<String, Object> figures() {
             List<Sample> ok = succeeded();
-            Latencies downtime = Latencies.of(ok.stream().map(s -> (double) s.downtimeMs()).toList());
+            // a post-copy job's statistics may lack the downtime (-1): not a sample
+            Latencies downtime = Latencies.of(ok.stream().filter(s -> s.downtimeMs() >= 0)
+                    .map(s -> (double) s.downtimeMs()).toList());
             Latencies job = Latencies.of(ok.stream().map(s -> (double) s.jobMs()).toList());
             Latencies wall = Latencies.of(ok.stream().map(Sample::wallMs).toList());
             Latencies overhead = Latencies.of(samples.stream().filter(s -> s.overheadMs() >= 0)
@@ -51,6 +53,9 @@ final class MigrationScenario {
             m.put("dirtying_mib", dirtyMiB);
             m.put("migrations", samples.size());
             m.put("succeeded", ok.size());
+            m.put("switched_to_post_copy", samples.stream().filter(Sample::postCopy).count());
+            m.put("heartbeat_went_on", samples.stream().filter(Sample::heartbeatWentOn).count());
+            m.put("downtime_samples", downtime.count());
             m.put("downtime_p50_ms", downtime.p50());
             m.put("downtime_p95_ms", downtime.p95());
             m.put("downtime_max_ms", downtime.max());
@@ -87,13 +92,17 @@ final class MigrationScenario {
                 cluster.boot(NAMESPACE, name, size, dirtyMiB, BOOT);
                 List<Sample> samples = new ArrayList<>();
                 for (int i = 1; i <= repeat; i++) {
+                    int before = GuestCluster.lastHeartbeat(cluster.console(NAMESPACE, name));
                     Sample s = migrateOnce(cluster, name, policy);
+                    awaitRunning(cluster, name, Duration.ofMinutes(2));
+                    s = withHeartbeat(s, heartbeatGoesOn(cluster, name, before, Duration.ofSeconds(30)));
                     samples.add(s);
                     System.out.printf("    %d/%d %s: downtime %d ms, job %d ms, wall %.0f ms, overhead %.0f ms,"
-                                    + " iterations %d, dirty rate %d pages/s, load %.1f%s%n", i, repeat, s.phase(),
-                            s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(), s.dirtyRate(),
-                            s.load(), s.reason() == null ? "" : " (" + s.reason() + ")");
-                    awaitRunning(cluster, name, Duration.ofMinutes(2));
+                                    + " iterations %d, dirty rate %d pages/s%s, heartbeat %s, load %.1f%s%n", i, repeat,
+                            s.phase(), s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(),
+                            s.dirtyRate(), s.postCopy() ? ", switched to post-copy" : "",
+                            s.heartbeatWentOn() ? "went on" : "DID NOT GO ON", s.load(),
+                            s.reason() == null ? "" : " (" + s.reason() + ")");
                 }
                 Case c = new Case(size, dirtyMiB, samples);
                 cases.add(c);
@@ -140,16 +149,38 @@ final class MigrationScenario {
         // the highest iteration and dirty rate any progress report of this migration carried
         long iterations = 0;
         long dirtyRate = 0;
+        boolean postCopy = false;
         for (JsonNode e : cluster.history(NAMESPACE, name)) {
             JsonNode data = e.path("data");
             if (e.path("type").asText().equals("MigrationProgressed") && id.equals(data.path("migrationId").asText())) {
                 iterations = Math.max(iterations, data.path("progress").path("iteration").asLong(0));
                 dirtyRate = Math.max(dirtyRate, data.path("progress").path("dirtyRate").asLong(0));
+                postCopy |= data.path("progress").path("postCopy").asBoolean(false);
             }
         }
         return new Sample(m.path("phase").asText(), m.path("downtimeMs").asLong(-1), m.path("durationMs").asLong(-1),
-                wall, overhead, iterations, dirtyRate, GuestCluster.load(),
-                m.hasNonNull("reason") ? m.path("reason").asText() : null);
+                wall, overhead, iterations, dirtyRate, postCopy, GuestCluster.load(),
+                m.hasNonNull("reason") ? m.path("reason").asText() : null, false);
+    }
+
+    private static Sample withHeartbeat(Sample s, boolean wentOn) {
+        return new Sample(s.phase(), s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(),
+                s.dirtyRate(), s.postCopy(), s.load(), s.reason(), wentOn);
+    }
+
+    /** The guest's heartbeat counts on past {@code before} without a new boot (wherever it runs now). */
+    private static boolean heartbeatGoesOn(GuestCluster cluster, String name, int before, Duration within)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            String console = cluster.console(NAMESPACE, name);
+            if (GuestCluster.lastHeartbeat(console) > before) {
+                // the console is the target's log since the migration: a boot line there is a reboot
+                return !console.contains("VIREO-GUEST-BOOTED");
+            }
+            Thread.sleep(250);
+        }
+        return false;
     }
 
     private static double millisBetween(Instant from, String to) {
