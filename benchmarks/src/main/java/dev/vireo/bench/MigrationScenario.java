@@ -30,9 +30,9 @@ final class MigrationScenario {
     }
 
     /** The migrations of one guest size and mode. */
-    record Case(int memoryMiB, int dirtyMiB, List<Sample> samples) {
+    record Case(int memoryMiB, int dirtyMiB, boolean disk, List<Sample> samples) {
         String key() {
-            return "migration_" + memoryMiB + (dirtyMiB > 0 ? "_dirty" : "_idle");
+            return "migration_" + memoryMiB + (dirtyMiB > 0 ? "_dirty" : "_idle") + (disk ? "" : "_nodisk");
         }
 
         List<Sample> succeeded() {
@@ -51,6 +51,7 @@ final class MigrationScenario {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("memory_mib", memoryMiB);
             m.put("dirtying_mib", dirtyMiB);
+            m.put("data_disk", disk);
             m.put("migrations", samples.size());
             m.put("succeeded", ok.size());
             m.put("switched_to_post_copy", samples.stream().filter(Sample::postCopy).count());
@@ -81,15 +82,16 @@ final class MigrationScenario {
     /**
      * @param policy the migrate request's body ({@code {}}: the cluster's defaults)
      */
-    static List<Case> run(GuestCluster cluster, List<Integer> sizesMiB, boolean idle, boolean dirty, int repeat,
-                          String policy) throws Exception {
+    static List<Case> run(GuestCluster cluster, List<Integer> sizesMiB, boolean idle, boolean dirty, boolean disk,
+                          int repeat, String policy) throws Exception {
         List<Case> cases = new ArrayList<>();
         for (int size : sizesMiB) {
             for (int dirtyMiB : dirtyModes(size, idle, dirty)) {
-                String name = "mig-" + size + (dirtyMiB > 0 ? "-dirty" : "-idle");
-                System.out.printf("  %s: booting a %d MiB guest%s (load %.1f)%n", name, size,
+                String name = "mig-" + size + (dirtyMiB > 0 ? "-dirty" : "-idle") + (disk ? "" : "-nodisk");
+                System.out.printf("  %s: booting a %d MiB guest%s%s (load %.1f)%n", name, size,
+                        disk ? " with a data disk" : " without a disk",
                         dirtyMiB > 0 ? " that rewrites " + dirtyMiB + " MiB without pause" : "", GuestCluster.load());
-                cluster.boot(NAMESPACE, name, size, dirtyMiB, BOOT);
+                cluster.boot(NAMESPACE, name, size, dirtyMiB, disk, BOOT);
                 List<Sample> samples = new ArrayList<>();
                 for (int i = 1; i <= repeat; i++) {
                     int before = GuestCluster.lastHeartbeat(cluster.console(NAMESPACE, name));
@@ -104,7 +106,7 @@ final class MigrationScenario {
                             s.heartbeatWentOn() ? "went on" : "DID NOT GO ON", s.load(),
                             s.reason() == null ? "" : " (" + s.reason() + ")");
                 }
-                Case c = new Case(size, dirtyMiB, samples);
+                Case c = new Case(size, dirtyMiB, disk, samples);
                 cases.add(c);
                 cluster.delete(NAMESPACE, name, Duration.ofMinutes(2));
             }
