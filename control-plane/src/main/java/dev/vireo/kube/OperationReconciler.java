@@ -136,8 +136,8 @@ final class OperationReconciler {
         Rejection refusal = null;
         if (!state.exists() || state.deleting()) {
             refusal = Rejection.notFound(vm);
-        } else if (command instanceof VmCommand.Migrate m && m.targetNode() != null) {
-            refusal = vms.whyNotTarget(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
+        } else if (command instanceof VmCommand.Migrate m) {
+            refusal = vms.whyNotMigrate(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
         }
         if (refusal == null && vms.execute(vm, command) instanceof VirtualMachineEntity.Refused refused) {
             refusal = refused.rejection();
