@@ -47,6 +47,11 @@ final class ApiOptions {
             + " secret): members without it cannot join (default: $VIREO_JOIN_TOKEN, else none needed).")
     Path joinTokenFile;
 
+    @Option(names = "--node-tokens", paramLabel = "FILE", description = "Node credentials, name,token a line:"
+            + " every node must then prove its name with its token (vireo node --node-token-file), and only the"
+            + " member that did may speak for that node (default: $VIREO_NODE_TOKENS, else no proof needed).")
+    Path nodeTokens;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
@@ -65,6 +70,9 @@ final class ApiOptions {
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("--join-token-file " + joinTokenFile + ": " + e.getMessage(), e);
             }
+        }
+        if (nodeTokens != null) {
+            config.put("vireo.cluster.node-tokens", nodeTokens.toAbsolutePath().toString());
         }
         if (insecureHttp) {
             config.put("vireo.http.insecure-http", "on");

@@ -79,8 +79,12 @@ public final class TokenFile {
         }
     }
 
-    /** What tells a changed file apart: its inode, size and modification time (null when it is gone). */
     private Object version() {
+        return versionOf(path);
+    }
+
+    /** What tells a changed file apart: its inode, size and modification time ("missing" when it is gone). */
+    static Object versionOf(Path path) {
         try {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
             return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis(),
@@ -93,14 +97,9 @@ public final class TokenFile {
     /** token -> user, from the lines of a static token file; blank lines and {@code #} comments are skipped. */
     static Map<String, User> parse(List<String> lines) {
         Map<String, User> users = new HashMap<>();
-        int number = 0;
-        for (String line : lines) {
-            number++;
-            String trimmed = line.strip();
-            if (trimmed.isEmpty() || trimmed.startsWith("#")) {
-                continue;
-            }
-            List<String> fields = csv(trimmed);
+        for (Map.Entry<Integer, String> line : contentLines(lines).entrySet()) {
+            int number = line.getKey();
+            List<String> fields = csv(line.getValue());
             if (fields.size() < 3 || fields.get(0).isEmpty() || fields.get(1).isEmpty()) {
                 throw new IllegalArgumentException("line " + number + ": expected token,user,uid[,\"group1,group2\"]");
             }
@@ -115,6 +114,18 @@ public final class TokenFile {
             users.put(fields.get(0), new User(fields.get(1), fields.get(2), groups));
         }
         return users;
+    }
+
+    /** The lines that say something (neither blank nor a {@code #} comment), stripped, by line number from 1. */
+    static Map<Integer, String> contentLines(List<String> lines) {
+        Map<Integer, String> content = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String trimmed = lines.get(i).strip();
+            if (!trimmed.isEmpty() && !trimmed.startsWith("#")) {
+                content.put(i + 1, trimmed);
+            }
+        }
+        return content;
     }
 
     /** The fields of one CSV line: commas separate, double quotes enclose a field with commas. */
