@@ -140,7 +140,7 @@ public final class Vireo implements AutoCloseable {
                     vireo.getDuration("auth.bindings-refresh"));
             ApiServer api = ApiServer.start(system, sharding, scheduler, listFreshness, metrics,
                     new TokenFile(tokenFile(vireo, dataDir)), authorizer, vireo);
-            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, api.images(), vireo);
+            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, scheduler, api.images(), vireo);
             if (choice != null) {
                 log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {}, cluster {}:{})",
                         settings.address(), api.port(), dataDir, settings.nodeName(), choice.uri(),

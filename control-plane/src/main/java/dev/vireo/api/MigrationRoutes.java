@@ -41,7 +41,7 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * 202 with the migration's id; {@code GET …/{name}/migrations[/{id}]} shows them from the VM's history;
  * {@code DELETE …/{name}/migrations/{id}} cancels one in flight.
  */
-final class MigrationRoutes extends AllDirectives {
+public final class MigrationRoutes extends AllDirectives {
 
     private static final Set<String> FIELDS = Set.of("targetNode", "bandwidthMiBps", "maxDowntimeMs",
             "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy");
@@ -92,11 +92,11 @@ final class MigrationRoutes extends AllDirectives {
     }
 
     /** What a migrate request asks: the target (null: the scheduler's choice) and the policy over the defaults. */
-    record Request(String targetNode, MigrationPolicy policy) {
+    public record Request(String targetNode, MigrationPolicy policy) {
     }
 
     /** Parses the body ({} or empty: defaults); 400 naming the field that is wrong. */
-    static Request request(byte[] body) {
+    public static Request request(byte[] body) {
         if (body.length == 0 || new String(body).isBlank()) {
             return new Request(null, MigrationPolicy.DEFAULT);
         }
@@ -169,50 +169,56 @@ final class MigrationRoutes extends AllDirectives {
      */
     private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
-        return vms.get(id).thenCompose(state -> {
-            CompletionStage<Scheduler.TargetCheck> check = request.targetNode() == null || !canCheck(state, request)
-                    ? CompletableFuture.completedFuture(new Scheduler.TargetCheck(null, false))
-                    : checkTarget(state, request.targetNode());
-            return check.thenCompose(answer -> {
-                if (answer.unknown()) {
-                    return CompletableFuture.completedFuture(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
-                            "cannot migrate virtualmachine " + id + ": " + answer.reason(), "targetNode"));
-                }
-                if (answer.reason() != null) {
-                    return CompletableFuture.completedFuture(ApiResponses.rejected(Rejection.illegal(
-                            "cannot migrate virtualmachine " + id + " to node " + request.targetNode() + ": "
-                                    + answer.reason())));
-                }
-                return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
-                        request.targetNode(), request.policy())).thenApply(reply -> {
-                    if (reply instanceof VirtualMachineEntity.Refused refused) {
-                        return ApiResponses.rejected(refused.rejection());
+        return vms.get(id).thenCompose(state -> whyNotTarget(scheduler, system, timeout, id, state, request)
+                .thenCompose(refusal -> {
+                    if (refusal != null) {
+                        return CompletableFuture.completedFuture(ApiResponses.rejected(refusal));
                     }
-                    Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("kind", "VirtualMachineMigration");
-                    body.put("migrationId", migrationId);
-                    body.put("vm", id.entityId());
-                    body.put("source", state.node());
-                    if (request.targetNode() != null) {
-                        body.put("targetNode", request.targetNode());
-                    }
-                    body.put("status", "/api/v1/namespaces/" + id.namespace() + "/virtualmachines/" + id.name()
-                            + "/migrations/" + migrationId);
-                    return ApiResponses.json(StatusCodes.ACCEPTED, body);
-                });
-            });
+                    return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
+                            request.targetNode(), request.policy())).thenApply(reply -> {
+                        if (reply instanceof VirtualMachineEntity.Refused refused) {
+                            return ApiResponses.rejected(refused.rejection());
+                        }
+                        Map<String, Object> body = new LinkedHashMap<>();
+                        body.put("kind", "VirtualMachineMigration");
+                        body.put("migrationId", migrationId);
+                        body.put("vm", id.entityId());
+                        body.put("source", state.node());
+                        if (request.targetNode() != null) {
+                            body.put("targetNode", request.targetNode());
+                        }
+                        body.put("status", "/api/v1/namespaces/" + id.namespace() + "/virtualmachines/" + id.name()
+                                + "/migrations/" + migrationId);
+                        return ApiResponses.json(StatusCodes.ACCEPTED, body);
+                    });
+                }));
+    }
+
+    /**
+     * Why the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
+     * cordoned, full, other images: IllegalTransition), or null when it can or there is nothing to ask (no target
+     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask.
+     */
+    public static CompletionStage<Rejection> whyNotTarget(ActorRef<Scheduler.Command> scheduler, ActorSystem<?> system,
+                                                          Duration timeout, VmId id, VmState state, Request request) {
+        if (request.targetNode() == null || !canCheck(state, request)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        VirtualMachineSpec spec = state.spec();
+        return AskPattern.ask(scheduler, (ActorRef<Scheduler.TargetCheck> replyTo) -> new Scheduler.CheckMigrationTarget(
+                state.node(), request.targetNode(), spec.cores(), spec.memoryBytes(), spec.nodeSelector(),
+                spec.imageFiles(), replyTo), timeout, system.scheduler()).thenApply(answer -> {
+            if (answer.unknown()) {
+                return new Rejection(Rejection.Code.NotFound, "cannot migrate virtualmachine " + id + ": "
+                        + answer.reason(), "targetNode");
+            }
+            return answer.reason() == null ? null : Rejection.illegal("cannot migrate virtualmachine " + id
+                    + " to node " + request.targetNode() + ": " + answer.reason());
         });
     }
 
     /** Only a Running VM on another node is worth asking about; the entity refuses the rest with its own reason. */
     private static boolean canCheck(VmState state, Request request) {
         return state.exists() && state.phase() == Phase.Running && !request.targetNode().equals(state.node());
-    }
-
-    private CompletionStage<Scheduler.TargetCheck> checkTarget(VmState state, String node) {
-        VirtualMachineSpec spec = state.spec();
-        return AskPattern.ask(scheduler, (ActorRef<Scheduler.TargetCheck> replyTo) -> new Scheduler.CheckMigrationTarget(
-                state.node(), node, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(), replyTo),
-                timeout, system.scheduler());
     }
 }

@@ -134,6 +134,11 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                                          List<String> imageFiles, String requestId) implements Command {
     }
 
+    /** A VM recovered mid-migration says its migration holds this target. */
+    public record ClaimMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation,
+                                       int cores, long memoryBytes) implements Command {
+    }
+
     public record ReleaseMigrationTarget(VmId vm, String migrationId) implements Command {
     }
 
@@ -344,6 +349,14 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                 })
                 .onMessage(ToNode.class, this::toNode)
                 .onMessage(ReserveMigrationTarget.class, this::reserveTarget)
+                .onMessage(ClaimMigrationTarget.class, c -> {
+                    if (placements.claimTarget(c.vm(), c.migrationId(), c.source(), c.node(), c.incarnation(), c.cores(),
+                            c.memoryBytes())) {
+                        context.getLog().info("{} migration {}: target node {} (incarnation {}) claimed again after a"
+                                + " recovery", c.vm(), c.migrationId(), c.node(), c.incarnation());
+                    }
+                    return this;
+                })
                 .onMessage(ReleaseMigrationTarget.class, r -> {
                     if (placements.releaseTarget(r.vm(), r.migrationId())) {
                         retryWaiting();

@@ -531,10 +531,18 @@ final class Moves {
                         vm.incarnation() + 1, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(),
                         meta.requestId()));
             }
-            case TargetChosen -> then(prepareMigration());
+            case TargetChosen -> claimMigrationTarget().then(prepareMigration());
             // answered once the source's migration (if it still runs) is over
-            case Started -> ensureDomain();
+            case Started -> claimMigrationTarget().ensureDomain();
         };
+    }
+
+    /** The target chosen before the recovery stays reserved: the scheduler that restarted with it may not know it. */
+    private Moves claimMigrationTarget() {
+        Migration m = vm.migration();
+        VirtualMachineSpec spec = vm.spec();
+        return then(new VmEffect.ClaimMigrationTarget(vm.id(), m.id(), m.source(), m.target(), m.targetIncarnation(),
+                spec.cores(), spec.memoryBytes()));
     }
 
     private ToNode prepareMigration() {

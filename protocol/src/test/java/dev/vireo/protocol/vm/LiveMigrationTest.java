@@ -274,6 +274,23 @@ class LiveMigrationTest {
     }
 
     /**
+     * A control plane restarted mid-migration has a scheduler that no longer knows the target's reservation: the
+     * recovered VM claims it again, or its capacity would go to others while the guest moves there.
+     */
+    @Test
+    void aVmRecoveredMidMigrationClaimsItsTargetAgain() {
+        VmFixture f = started();
+        List<VmEffect> resumed = f.decider.onRecovery(f.state, "recovery-1");
+        assertTrue(resumed.contains(new VmEffect.ClaimMigrationTarget(ID, MIGRATION, "node-a", "node-b", 2, 1,
+                128L << 20)), resumed::toString);
+        VmFixture chosen = running();
+        run(chosen, migrate(chosen, "node-b"));
+        run(chosen, new VmCommand.MigrationTargetReserved(chosen.rid(), MIGRATION, "node-b", 2));
+        assertTrue(chosen.decider.onRecovery(chosen.state, "recovery-2").contains(new VmEffect.ClaimMigrationTarget(ID,
+                MIGRATION, "node-a", "node-b", 2, 1, 128L << 20)), "a target chosen, not yet started, is claimed too");
+    }
+
+    /**
      * A target lost after the switchover is promoted to nothing (its node's reservations are gone): the VM itself gives
      * the source's placement back, or the scheduler would hold two placements of it (found at 120 steps by
      * GeneratedSequenceTest, sequence 8664088721969038902).
