@@ -52,6 +52,11 @@ final class ApiOptions {
             + " member that did may speak for that node (default: $VIREO_NODE_TOKENS, else no proof needed).")
     Path nodeTokens;
 
+    @Option(names = "--token-review", description = "Also take bearer tokens the Kubernetes API server accepts"
+            + " (TokenReview: service account tokens and the like), on the API of --kubeconfig or, in a pod, its"
+            + " own; the token file is asked first.")
+    boolean tokenReview;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
@@ -70,6 +75,9 @@ final class ApiOptions {
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("--join-token-file " + joinTokenFile + ": " + e.getMessage(), e);
             }
+        }
+        if (tokenReview) {
+            config.put("vireo.auth.token-review", "on");
         }
         if (nodeTokens != null) {
             config.put("vireo.cluster.node-tokens", nodeTokens.toAbsolutePath().toString());

@@ -31,6 +31,7 @@ public final class TokenFile {
 
     private final Path path;
     private volatile Loaded loaded = new Loaded(null, Map.of());
+    private volatile TokenReviews reviews;
 
     /** The tokens as last read, by the SHA-256 of the token (no token is kept, nor compared as a string). */
     private record Loaded(Object version, Map<String, User> byDigest) {
@@ -45,12 +46,34 @@ public final class TokenFile {
         return path;
     }
 
-    /** The user {@code token} belongs to, as the file says now. */
+    /** Tokens the file does not know are checked by Kubernetes TokenReview besides. */
+    public TokenFile withReviews(TokenReviews reviews) {
+        this.reviews = reviews;
+        return this;
+    }
+
+    /**
+     * The user {@code token} belongs to, as the file says now; a token the file does not know, as TokenReview
+     * said last (without waiting for it: for checks that run again and again).
+     */
     public Optional<User> authenticate(String token) {
         if (token == null || token.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.ofNullable(current().byDigest().get(digest(token)));
+        Optional<User> user = Optional.ofNullable(current().byDigest().get(digest(token)));
+        TokenReviews r = reviews;
+        return user.isPresent() || r == null ? user : r.known(token);
+    }
+
+    /** The user {@code token} belongs to: the file's, else (when on) the one Kubernetes TokenReview answers. */
+    public java.util.concurrent.CompletionStage<Optional<User>> authenticateAsync(String token) {
+        if (token == null || token.isEmpty()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(Optional.empty());
+        }
+        Optional<User> user = Optional.ofNullable(current().byDigest().get(digest(token)));
+        TokenReviews r = reviews;
+        return user.isPresent() || r == null ? java.util.concurrent.CompletableFuture.completedFuture(user)
+                : r.review(token);
     }
 
     private Loaded current() {
