@@ -44,13 +44,18 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 public final class MigrationRoutes extends AllDirectives {
 
     private static final Set<String> FIELDS = Set.of("targetNode", "bandwidthMiBps", "maxDowntimeMs",
-            "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy");
+            "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy",
+            "postCopyAfterIterations");
 
     private final VirtualMachines vms;
     private final EventLog eventLog;
     private final ActorRef<Scheduler.Command> scheduler;
     private final ActorSystem<?> system;
     private final Duration timeout;
+    /** The cluster's defaults (vireo.migration: post-copy, post-copy-after-iterations) under each request's fields. */
+    private final MigrationPolicy defaults;
+    /** vireo.migration.post-copy-allowed: every node's QEMU may use userfaultfd (docs/migration.md, "Post-copy"). */
+    private final boolean postCopyAllowed;
 
     MigrationRoutes(VirtualMachines vms, EventLog eventLog, ActorRef<Scheduler.Command> scheduler,
                     ActorSystem<?> system, Duration timeout) {
@@ -59,12 +64,18 @@ public final class MigrationRoutes extends AllDirectives {
         this.scheduler = scheduler;
         this.system = system;
         this.timeout = timeout;
+        com.typesafe.config.Config migration = system.settings().config().getConfig("vireo.migration");
+        MigrationPolicy d = MigrationPolicy.DEFAULT;
+        this.defaults = new MigrationPolicy(d.bandwidthMiBps(), d.maxDowntimeMs(), d.completionTimeoutPerGiBSeconds(),
+                d.progressTimeoutSeconds(), d.autoConverge(), migration.getBoolean("post-copy"),
+                Math.max(1, migration.getLong("post-copy-after-iterations")));
+        this.postCopyAllowed = migration.getBoolean("post-copy-allowed");
     }
 
     Route route(VmId id, String requestId, String principal) {
         return concat(
                 path("migrate", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes ->
-                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId, principal))))),
+                        completeWithFuture(migrate(id, request(bytes.toArray(), defaults), requestId, principal))))),
                 pathPrefix("migrations", () -> concat(
                         pathEndOrSingleSlash(() -> get(() -> completeWithFuture(views(id).thenApply(views ->
                                 ApiResponses.json(StatusCodes.OK, Map.of("kind", "VirtualMachineMigrationList",
@@ -95,10 +106,15 @@ public final class MigrationRoutes extends AllDirectives {
     public record Request(String targetNode, MigrationPolicy policy) {
     }
 
-    /** Parses the body ({} or empty: defaults); 400 naming the field that is wrong. */
+    /** Parses the body over {@link MigrationPolicy#DEFAULT}; 400 naming the field that is wrong. */
     public static Request request(byte[] body) {
+        return request(body, MigrationPolicy.DEFAULT);
+    }
+
+    /** Parses the body ({} or empty: {@code d}, the cluster's defaults); 400 naming the field that is wrong. */
+    public static Request request(byte[] body, MigrationPolicy d) {
         if (body.length == 0 || new String(body).isBlank()) {
-            return new Request(null, MigrationPolicy.DEFAULT);
+            return new Request(null, d);
         }
         JsonNode json;
         try {
@@ -126,17 +142,14 @@ public final class MigrationRoutes extends AllDirectives {
             }
             target = json.get("targetNode").asText();
         }
-        if (json.path("postCopy").asBoolean(false)) {
-            throw new InvalidManifestException("postCopy", "post-copy migration is not supported yet; leave postCopy"
-                    + " out (or false) to migrate pre-copy");
-        }
-        MigrationPolicy d = MigrationPolicy.DEFAULT;
         MigrationPolicy policy = new MigrationPolicy(
                 number(json, "bandwidthMiBps", d.bandwidthMiBps(), 0),
                 number(json, "maxDowntimeMs", d.maxDowntimeMs(), 1),
                 number(json, "completionTimeoutPerGiBSeconds", d.completionTimeoutPerGiBSeconds(), 1),
                 number(json, "progressTimeoutSeconds", d.progressTimeoutSeconds(), 1),
-                flag(json, "autoConverge", d.autoConverge()));
+                flag(json, "autoConverge", d.autoConverge()),
+                flag(json, "postCopy", d.postCopy()),
+                number(json, "postCopyAfterIterations", d.switchToPostCopyAfter(), 1));
         return new Request(target, policy);
     }
 
@@ -168,6 +181,10 @@ public final class MigrationRoutes extends AllDirectives {
      * images?), then asks the entity, which refuses what its state does not allow.
      */
     private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
+        if (request.policy().postCopy() && !postCopyAllowed) {
+            return CompletableFuture.completedFuture(ApiResponses.error(StatusCodes.CONFLICT, "IllegalTransition",
+                    POST_COPY_REFUSED, "postCopy"));
+        }
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
         return vms.get(id).thenCompose(state -> whyNotTarget(scheduler, system, timeout, id, state, request)
                 .thenCompose(refusal -> {
@@ -216,6 +233,11 @@ public final class MigrationRoutes extends AllDirectives {
                     + " to node " + request.targetNode() + ": " + answer.reason());
         });
     }
+
+    static final String POST_COPY_REFUSED = "post-copy is not allowed in this cluster: the target's QEMU must be"
+            + " allowed userfaultfd, which QEMU 7.2 run by libvirt as an unprivileged user is not while the host's"
+            + " sysctl vm.unprivileged_userfaultfd is 0; once every node allows it, set vireo.migration.post-copy-allowed"
+            + " = true (docs/migration.md, \"Post-copy\"); leave postCopy out (or false) to migrate pre-copy";
 
     /** Only a Running VM on another node is worth asking about; the entity refuses the rest with its own reason. */
     private static boolean canCheck(VmState state, Request request) {
