@@ -41,12 +41,23 @@ final class GuestNodes implements AutoCloseable {
      * @param daemons node name -> a daemon name unique on the host
      */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery) throws Exception {
-        return start(what, daemons, sampleEvery, Map.of());
+        return start(what, daemons, sampleEvery, List.of(), Map.of());
     }
 
-    /** As above, each node's {@code vireo node} started with {@code nodeFlags.get(node)} besides. */
+    /** As {@link #start(String, Map, Duration)}, the control plane started with {@code controlPlaneFlags} besides. */
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            List<String> controlPlaneFlags) throws Exception {
+        return start(what, daemons, sampleEvery, controlPlaneFlags, Map.of());
+    }
+
+    /** As {@link #start(String, Map, Duration)}, each node's {@code vireo node} started with {@code nodeFlags.get(node)} besides. */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
                             Map<String, List<String>> nodeFlags) throws Exception {
+        return start(what, daemons, sampleEvery, List.of(), nodeFlags);
+    }
+
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            List<String> controlPlaneFlags, Map<String, List<String>> nodeFlags) throws Exception {
         Path images = RealGuestTest.imagesDir();
         Prerequisite.require(List.of("vmlinuz", "initrd.img", "disk.qcow2").stream()
                         .allMatch(f -> Files.isRegularFile(images.resolve(f))),
@@ -68,7 +79,7 @@ final class GuestNodes implements AutoCloseable {
                 nodes.uris.put(daemon.getKey(), uri.trim());
             }
             nodes.sampler = new DomainSampler(Map.copyOf(nodes.uris), sampleEvery);
-            nodes.cluster = VireoCluster.start(dir, List.of());
+            nodes.cluster = VireoCluster.start(dir, List.of(), controlPlaneFlags);
             nodes.api = nodes.cluster.api();
             for (String node : daemons.keySet()) {
                 List<String> flags = new java.util.ArrayList<>(List.of("--images", images.toString()));

@@ -1,6 +1,5 @@
 package dev.vireo.persistence;
 
-import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,9 +35,7 @@ class PowerCutDurabilityTest {
 
     @Test
     void everyAcknowledgedOrStreamedEventSurvivesAPowerCut() throws Exception {
-        PowerCutFilePath.register();
-        var overrides = ConfigFactory.parseString("vireo.persistence.journal-url = \"jdbc:h2:"
-                + PowerCutFilePath.SCHEME + ":\"${vireo.data-dir}\"/journal\"${vireo.persistence.h2-url-options}");
+        var overrides = PowerCutFilePath.journalOnIt();
         Map<String, Set<Long>> acked = new ConcurrentHashMap<>();
         Map<String, Set<Long>> streamed = new ConcurrentHashMap<>();
         AtomicInteger ackCount = new AtomicInteger();

@@ -39,6 +39,13 @@ public final class PowerCutFilePath extends FilePathWrapper {
     static void register() {
     }
 
+    /** Journal settings that put the journal on this file system (registered first). */
+    static com.typesafe.config.Config journalOnIt() {
+        register();
+        return com.typesafe.config.ConfigFactory.parseString("vireo.persistence.journal-url = \"jdbc:h2:" + SCHEME
+                + ":\"${vireo.data-dir}\"/journal\"${vireo.persistence.h2-url-options}");
+    }
+
     @Override
     public String getScheme() {
         return SCHEME;
