@@ -223,6 +223,7 @@ class LiveMigrationTest {
         VireoCluster.Member crashed = cluster.member(source);
         crashed.kill();
         VireoCluster.Member again = cluster.restart(crashed);
+        again.awaitReconciled(Duration.ofSeconds(120));
         cluster.awaitNode(source, "Ready", again);
         JsonNode ended = awaitMigration(id, MIGRATION);
         Api.Response vm = api.awaitPhase(NAME, "Running");
@@ -329,6 +330,9 @@ class LiveMigrationTest {
         Eventually.until("the sampler to see the guest on " + where + " only", Duration.ofSeconds(10),
                 () -> sampler.runningOn(uid).equals(List.of(where)));
         noDoubles();
+        for (String n : DAEMONS.keySet()) {
+            cluster.awaitNode(n, "Ready", cluster.member(n));
+        }
         System.out.printf("CONTROL-PLANE-KILLED (moved while it was down: %s) migration %s %s: %s; the guest runs on"
                 + " %s (source %s)%n", movedWhileDown, id, ended.path("phase").asText(), ended.path("reason").asText(""),
                 where, source);
@@ -354,6 +358,7 @@ class LiveMigrationTest {
         VireoCluster.Member crashed = cluster.member(target);
         crashed.kill();
         VireoCluster.Member again = cluster.restart(crashed);
+        again.awaitReconciled(Duration.ofSeconds(120));
         cluster.awaitNode(target, "Ready", again);
         JsonNode ended = awaitMigration(id, Duration.ofSeconds(120));
         Api.Response vm = api.awaitPhase(NAME, "Running");

@@ -69,6 +69,19 @@ final class VireoCluster implements AutoCloseable {
             }
         }
 
+        /**
+         * Waits until this (restarted) node runtime has reconciled its domains with the control plane: until then the
+         * control plane may still list the node Ready under its dead predecessor, and a command sent there is lost.
+         */
+        void awaitReconciled(Duration within) {
+            Eventually.until("node runtime " + name + " (pid " + pid() + ") to reconcile", within, () -> {
+                if (!process.isAlive()) {
+                    fail("node runtime " + name + " exited:\n" + tail());
+                }
+                return logText().contains("node " + name + ": reconciled:");
+            });
+        }
+
         /** The pid of the watchdog this node runtime started, if one runs. */
         Optional<Long> watchdog() {
             return VireoCluster.watchdog(dataDir);
