@@ -136,8 +136,8 @@ final class OperationReconciler {
         Rejection refusal = null;
         if (!state.exists() || state.deleting()) {
             refusal = Rejection.notFound(vm);
-        } else if (command instanceof VmCommand.Migrate m && m.targetNode() != null) {
-            refusal = vms.whyNotTarget(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
+        } else if (command instanceof VmCommand.Migrate m) {
+            refusal = vms.whyNotMigrate(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
         }
         if (refusal == null && vms.execute(vm, command) instanceof VirtualMachineEntity.Refused refused) {
             refusal = refused.rejection();
@@ -206,8 +206,8 @@ final class OperationReconciler {
         copy.setAdditionalProperty("status", status);
         crs(kind).inNamespace(copy.getMetadata().getNamespace()).resource(copy).updateStatus();
         if (!status.get("phase").equals(OperationResource.phase(status(cr)))) {
-            log.info("{}: {} {} is {}", OperationResource.vm(cr), kind.kind(), cr.getMetadata().getName(),
-                    status.get("phase"));
+            log.info("{}: {} {} is {} (request {})", OperationResource.vm(cr), kind.kind(), cr.getMetadata().getName(),
+                    status.get("phase"), OperationResource.requestId(cr));
         }
     }
 

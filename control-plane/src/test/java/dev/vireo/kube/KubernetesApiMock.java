@@ -27,7 +27,7 @@ import java.util.HashMap;
  * the CRDs stored in the mock, whatever the query; a status write keeps its {@code /status} path when a
  * query follows it; {@code /openapi/v2} is an empty protobuf document.
  */
-final class KubernetesApiMock implements AutoCloseable {
+public final class KubernetesApiMock implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,7 +37,7 @@ final class KubernetesApiMock implements AutoCloseable {
     private final java.util.Map<String, ObjectNode> tokens = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger reviews = new java.util.concurrent.atomic.AtomicInteger();
 
-    KubernetesApiMock() {
+    public KubernetesApiMock() {
         var responses = new HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
                 new Discovery(new KubernetesMixedDispatcher(responses), tokens, reviews), false);
@@ -51,6 +51,11 @@ final class KubernetesApiMock implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + server.getPort();
+    }
+
+    /** {@code deploy/crds}, for {@code kubectl apply -f}. */
+    public static Path crds() {
+        return DeployManifestsTest.DEPLOY.resolve("crds").toAbsolutePath().normalize();
     }
 
     /** Stores the CRDs of {@code deploy/crds}, so that the status subresource works. */
@@ -84,7 +89,7 @@ final class KubernetesApiMock implements AutoCloseable {
     }
 
     /** A kubeconfig for this server, as {@code bin/vireo up --kubeconfig} and kubectl read it. */
-    Path writeKubeconfig(Path dir) throws IOException {
+    public Path writeKubeconfig(Path dir) throws IOException {
         Path file = dir.resolve("kubeconfig");
         Files.writeString(file, """
                 apiVersion: v1
