@@ -92,6 +92,14 @@ final class NodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String problem = problem();
+        Map<String, Object> secrets = null;
+        if (problem == null) {
+            try {
+                secrets = secrets();
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problem = e.getMessage();
+            }
+        }
         if (problem != null) {
             System.err.println("error: " + problem);
             return 64;
@@ -106,7 +114,7 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                secrets());
+                secrets);
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
@@ -114,15 +122,23 @@ final class NodeCommand implements Callable<Integer> {
     private Map<String, Object> secrets() throws java.io.IOException {
         Map<String, Object> config = new java.util.HashMap<>();
         if (joinTokenFile != null) {
-            config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+            config.put(dev.vireo.cluster.JoinToken.TOKEN, read("--join-token-file", joinTokenFile));
         }
         if (clusterTls != null) {
             config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (nodeTokenFile != null) {
-            config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
+            config.put("vireo.cluster.node-token", read("--node-token-file", nodeTokenFile));
         }
         return config;
+    }
+
+    private static String read(String flag, Path file) throws java.io.IOException {
+        try {
+            return java.nio.file.Files.readString(file).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException(flag + " " + file + ": cannot be read (" + e.getMessage() + ")", e);
+        }
     }
 
     /** What is wrong with the flags, in a sentence; null when nothing is. */
