@@ -62,11 +62,25 @@ public final class MigrationRoutes extends AllDirectives {
         this.scheduler = scheduler;
         this.system = system;
         this.timeout = timeout;
-        com.typesafe.config.Config migration = system.settings().config().getConfig("vireo.migration");
+        this.defaults = defaults(system.settings().config());
+    }
+
+    /** The cluster's defaults (vireo.migration: post-copy, post-copy-after-iterations) under each request's fields. */
+    public static MigrationPolicy defaults(com.typesafe.config.Config config) {
+        com.typesafe.config.Config migration = config.getConfig("vireo.migration");
         MigrationPolicy d = MigrationPolicy.DEFAULT;
-        this.defaults = new MigrationPolicy(d.bandwidthMiBps(), d.maxDowntimeMs(), d.completionTimeoutPerGiBSeconds(),
+        return new MigrationPolicy(d.bandwidthMiBps(), d.maxDowntimeMs(), d.completionTimeoutPerGiBSeconds(),
                 d.progressTimeoutSeconds(), d.autoConverge(), migration.getBoolean("post-copy"),
                 Math.max(1, migration.getLong("post-copy-after-iterations")));
+    }
+
+    /**
+     * A post-copy request where vireo.migration.post-copy-allowed is off (every node's QEMU must be allowed userfaultfd,
+     * docs/migration.md, "Post-copy"): refused, naming postCopy; else null.
+     */
+    public static Rejection whyNotPolicy(com.typesafe.config.Config config, Request request) {
+        return request.policy().postCopy() && !config.getBoolean("vireo.migration.post-copy-allowed")
+                ? new Rejection(Rejection.Code.IllegalTransition, POST_COPY_REFUSED, "postCopy") : null;
     }
 
     Route route(VmId id, String requestId, String principal) {
@@ -178,6 +192,10 @@ public final class MigrationRoutes extends AllDirectives {
      * images?), then asks the entity, which refuses what its state does not allow.
      */
     private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
+        Rejection policy = whyNotPolicy(system.settings().config(), request);
+        if (policy != null) {
+            return CompletableFuture.completedFuture(ApiResponses.rejected(policy));
+        }
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
         return vms.get(id).thenCompose(state -> whyNotTarget(scheduler, system, timeout, id, state, request)
                 .thenCompose(refusal -> {
@@ -205,17 +223,12 @@ public final class MigrationRoutes extends AllDirectives {
     }
 
     /**
-     * Why the migration cannot be: post-copy asked where the cluster does not allow it (IllegalTransition naming
-     * postCopy); or the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
+     * Why the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
      * cordoned, full, other images: IllegalTransition), or null when it can or there is nothing to ask (no target
      * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask.
      */
     public static CompletionStage<Rejection> whyNotTarget(ActorRef<Scheduler.Command> scheduler, ActorSystem<?> system,
                                                           Duration timeout, VmId id, VmState state, Request request) {
-        if (request.policy().postCopy() && !system.settings().config().getBoolean("vireo.migration.post-copy-allowed")) {
-            return CompletableFuture.completedFuture(new Rejection(Rejection.Code.IllegalTransition, POST_COPY_REFUSED,
-                    "postCopy"));
-        }
         if (request.targetNode() == null || !canCheck(state, request)) {
             return CompletableFuture.completedFuture(null);
         }

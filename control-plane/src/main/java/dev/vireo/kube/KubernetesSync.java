@@ -123,7 +123,8 @@ public final class KubernetesSync implements AutoCloseable {
             VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client, vms, images, Clock.systemUTC());
             // the migration, snapshot and restore resources, indexed by their VM; started once the queue is there
             Map<OperationResource, SharedIndexInformer<GenericKubernetesResource>> byKind = new LinkedHashMap<>();
-            for (OperationResource kind : List.of(new MigrationResource(), new SnapshotResource(), new RestoreResource())) {
+            for (OperationResource kind : List.of(new MigrationResource(
+                    dev.vireo.api.MigrationRoutes.defaults(system.settings().config())), new SnapshotResource(), new RestoreResource())) {
                 SharedIndexInformer<GenericKubernetesResource> i = client.genericKubernetesResources(kind.context)
                         .inAnyNamespace().runnableInformer(resync);
                 i.addIndexers(Map.of(OperationReconciler.BY_VM, OperationReconciler::vmKeys));

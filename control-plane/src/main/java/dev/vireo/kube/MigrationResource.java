@@ -5,6 +5,7 @@ import dev.vireo.api.MigrationRoutes;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.api.Json;
 import dev.vireo.protocol.api.MigrationView;
+import dev.vireo.protocol.vm.MigrationPolicy;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmEvent;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -23,8 +24,12 @@ final class MigrationResource extends OperationResource {
 
     static final String FINALIZER = "vireo.dev/migration";
 
-    MigrationResource() {
+    /** The cluster's defaults under the resource's fields, as for {@code POST …/migrate}. */
+    private final MigrationPolicy defaults;
+
+    MigrationResource(MigrationPolicy defaults) {
         super("VirtualMachineMigration", "virtualmachinemigrations", FINALIZER);
+        this.defaults = defaults;
     }
 
     /** {@code .spec}: the VM and, as in the HTTP request, an optional target and policy overrides. */
@@ -54,7 +59,7 @@ final class MigrationResource extends OperationResource {
         request.remove("vmName");
         MigrationRoutes.Request parsed;
         try {
-            parsed = MigrationRoutes.request(Json.mapper().writeValueAsBytes(request));
+            parsed = MigrationRoutes.request(Json.mapper().writeValueAsBytes(request), defaults);
         } catch (InvalidManifestException e) {
             String field = "spec." + e.field();
             String message = e.getMessage().startsWith(e.field()) ? field + e.getMessage().substring(e.field().length())

@@ -137,7 +137,7 @@ final class OperationReconciler {
         if (!state.exists() || state.deleting()) {
             refusal = Rejection.notFound(vm);
         } else if (command instanceof VmCommand.Migrate m) {
-            refusal = vms.whyNotTarget(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
+            refusal = vms.whyNotMigrate(vm, state, new MigrationRoutes.Request(m.targetNode(), m.policy()));
         }
         if (refusal == null && vms.execute(vm, command) instanceof VirtualMachineEntity.Refused refused) {
             refusal = refused.rejection();

@@ -29,8 +29,11 @@ interface VirtualMachineGateway {
     /** The VM's history, oldest first: kept after the VM is deleted. */
     List<VmEvent> history(VmId id);
 
-    /** Why the scheduler refuses the migration's target, as {@code POST …/migrate} asks it; null when it does not. */
-    Rejection whyNotTarget(VmId id, VmState state, MigrationRoutes.Request request);
+    /**
+     * Why a migration request is refused before the entity is asked, as {@code POST …/migrate} refuses it (post-copy
+     * where the cluster does not allow it; a target the scheduler refuses); null when it is not.
+     */
+    Rejection whyNotMigrate(VmId id, VmState state, MigrationRoutes.Request request);
 
     static VirtualMachineGateway of(ActorSystem<?> system, ClusterSharding sharding, ActorRef<Scheduler.Command> scheduler,
                                     Duration timeout) {
@@ -42,8 +45,10 @@ interface VirtualMachineGateway {
             }
 
             @Override
-            public Rejection whyNotTarget(VmId id, VmState state, MigrationRoutes.Request request) {
-                return await(MigrationRoutes.whyNotTarget(scheduler, system, timeout, id, state, request));
+            public Rejection whyNotMigrate(VmId id, VmState state, MigrationRoutes.Request request) {
+                Rejection policy = MigrationRoutes.whyNotPolicy(system.settings().config(), request);
+                return policy != null ? policy
+                        : await(MigrationRoutes.whyNotTarget(scheduler, system, timeout, id, state, request));
             }
 
             @Override

@@ -185,7 +185,9 @@ class KubectlOperationsTest {
         migrate("of-nobody", "nobody", "");
         assertTrue(awaitMessage("vmim", "of-nobody").contains("not found"));
         migrate("post-copy", "mover", "postCopy: true");
-        assertTrue(awaitMessage("vmim", "post-copy").startsWith("post-copy is not allowed in this cluster"));
+        assertTrue(awaitMessage("vmim", "post-copy").contains("post-copy is not allowed in this cluster"));
+        migrate("bad-bandwidth", "mover", "bandwidthMiBps: -1");
+        assertTrue(awaitMessage("vmim", "bad-bandwidth").startsWith("InvalidSpec: spec.bandwidthMiBps"));
         // accepted, then failed: one node, the scheduler finds no other; the status mirrors the history
         migrate("no-room", "mover", "");
         String reason = awaitMessage("vmim", "no-room");

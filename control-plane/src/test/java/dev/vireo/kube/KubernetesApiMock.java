@@ -27,14 +27,14 @@ import java.util.HashMap;
  * the CRDs stored in the mock, whatever the query; a status write keeps its {@code /status} path when a
  * query follows it; {@code /openapi/v2} is an empty protobuf document.
  */
-final class KubernetesApiMock implements AutoCloseable {
+public final class KubernetesApiMock implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesMockServer server;
     private final KubernetesClient client;
 
-    KubernetesApiMock() {
+    public KubernetesApiMock() {
         var responses = new HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
                 new Discovery(new KubernetesMixedDispatcher(responses)), false);
@@ -50,6 +50,11 @@ final class KubernetesApiMock implements AutoCloseable {
         return "http://127.0.0.1:" + server.getPort();
     }
 
+    /** {@code deploy/crds}, for {@code kubectl apply -f}. */
+    public static Path crds() {
+        return DeployManifestsTest.DEPLOY.resolve("crds").toAbsolutePath().normalize();
+    }
+
     /** Stores the CRDs of {@code deploy/crds}, so that the status subresource works. */
     KubernetesApiMock withVireoCrds() throws IOException {
         for (String file : new String[]{"virtualmachine.yaml", "virtualmachinemigration.yaml",
@@ -62,7 +67,7 @@ final class KubernetesApiMock implements AutoCloseable {
     }
 
     /** A kubeconfig for this server, as {@code bin/vireo up --kubeconfig} and kubectl read it. */
-    Path writeKubeconfig(Path dir) throws IOException {
+    public Path writeKubeconfig(Path dir) throws IOException {
         Path file = dir.resolve("kubeconfig");
         Files.writeString(file, """
                 apiVersion: v1

@@ -164,6 +164,32 @@ public final class DomainXml {
         return Optional.empty();
     }
 
+    /** A disk of a domain backed by a file: its target ({@code vda}) and the file it reads and writes now. */
+    record FileDisk(String target, String source) {
+    }
+
+    /** The file-backed disks ({@code device='disk'}) of a domain, in the order its XML lists them. */
+    static List<FileDisk> fileDisks(String domainXml) {
+        List<FileDisk> disks = new java.util.ArrayList<>();
+        NodeList all = parse(domainXml).getElementsByTagName("disk");
+        for (int i = 0; i < all.getLength(); i++) {
+            Element disk = (Element) all.item(i);
+            if (!"disk".equals(disk.getAttribute("device")) || !"file".equals(disk.getAttribute("type"))) {
+                continue;
+            }
+            NodeList sources = disk.getElementsByTagName("source");
+            NodeList targets = disk.getElementsByTagName("target");
+            if (sources.getLength() > 0 && targets.getLength() > 0) {
+                String file = ((Element) sources.item(0)).getAttribute("file");
+                String target = ((Element) targets.item(0)).getAttribute("dev");
+                if (!file.isEmpty() && !target.isEmpty()) {
+                    disks.add(new FileDisk(target, file));
+                }
+            }
+        }
+        return disks;
+    }
+
     private static Optional<VireoMetadata> read(Element vm) {
         String namespace = vm.getAttribute("namespace");
         String name = vm.getAttribute("name");

@@ -76,7 +76,9 @@ final class SnapshotOperations {
             if (!c.online() && runs) {
                 return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; stop it, or snapshot it online");
             }
-            if (runs) {
+            if (runs && hv.virtualization() != Virtualization.TEST) {
+                pauseMs = live(d, vm, part, c);
+            } else if (runs) { // the test driver has no external snapshots: saved, copied, restored
                 pauseMs = saveCopyRestore(hv, d, snap, part, c.memory());
             } else {
                 copyOverlays(snap.overlays(), part);
@@ -90,6 +92,40 @@ final class SnapshotOperations {
                 c.snapshot(), c.vm(), c.requestId(), node, snap.size(), pauseMs, durationMs);
         return Done.of(new NodeReport.SnapshotTaken(c.vm(), node, c.incarnation(), c.snapshot(), snap.size(), pauseMs,
                 durationMs));
+    }
+
+    /**
+     * An external snapshot that switches the guest to fresh overlays, a copy of its own while it runs, a commit back
+     * ({@link LiveSnapshots}); returns how long the guest was paused by it (0 for a guest that was paused already).
+     */
+    private long live(VireoDomain d, VmFiles vm, Path part, NodeAgentCommand.TakeSnapshot c)
+            throws LibvirtException, IOException {
+        if (LiveSnapshots.commitBack(d.domain(), vm.directory()) > 0) { // left by a node runtime that died mid-snapshot
+            log.warn("{}: disks left on their snapshot-time files were committed back first", c.vm());
+        }
+        String xml = d.domain().getXMLDesc(XML_MIGRATABLE);
+        boolean running = d.state() == dev.vireo.protocol.node.DomainState.Running;
+        if (c.memory() && running) { // the guest is paused for the last pass and resumed: not the user's pause
+            owned.expect(d.uuid(), DomainEventType.SUSPENDED);
+            owned.expect(d.uuid(), DomainEventType.RESUMED);
+        }
+        LiveSnapshots.Taken taken;
+        try {
+            taken = LiveSnapshots.take(d.domain(), vm.directory(), part, c.memory());
+        } catch (LibvirtException | IOException | RuntimeException e) {
+            if (c.memory() && running) {
+                owned.unexpect(d.uuid(), DomainEventType.SUSPENDED);
+                owned.unexpect(d.uuid(), DomainEventType.RESUMED);
+            }
+            throw e;
+        }
+        if (c.memory()) {
+            Files.writeString(SnapshotFiles.domainXml(part), xml, StandardCharsets.UTF_8);
+        }
+        log.info("snapshot {} of {} (request {}): external {} snapshot in {} ms, guest seen paused {} ms, overlays"
+                        + " copied and committed back", c.snapshot(), c.vm(), c.requestId(),
+                c.memory() ? "live memory and disk" : "disk-only", taken.switchMs(), running ? taken.pauseMs() : 0);
+        return running ? taken.pauseMs() : 0;
     }
 
     /** Saves the guest into {@code part}, copies its overlays there, and restores it; returns how long it was paused. */

@@ -274,6 +274,24 @@ class LiveMigrationTest {
     }
 
     /**
+     * A node that reconciles (after a restart of the control plane, or of itself) asks which of its domains are still
+     * its own: the migration's target keeps the domain libvirt is moving the guest into, or has moved it into. Found
+     * with real guests (LiveMigrationTest, e2e): the restarted control plane said no, the target destroyed the domain,
+     * and a guest whose migration had completed while the control plane was down was gone.
+     */
+    @Test
+    void theTargetsDomainIsTheVmsOwnWhileItMigrates() {
+        VmFixture f = started();
+        assertTrue(f.state.ownsDomain("node-b", 2), "the target's domain");
+        assertTrue(f.state.ownsDomain("node-a", 1), "the source's domain");
+        assertEquals(false, f.state.ownsDomain("node-b", 1));
+        assertEquals(false, f.state.ownsDomain("node-c", 2));
+        run(f, f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, MIGRATION, 10, 500, 1)));
+        assertEquals(false, f.state.ownsDomain("node-a", 1), "once it completed, the source's is no longer");
+        assertTrue(f.state.ownsDomain("node-b", 2));
+    }
+
+    /**
      * A control plane restarted mid-migration has a scheduler that no longer knows the target's reservation: the
      * recovered VM claims it again, or its capacity would go to others while the guest moves there.
      */
