@@ -225,7 +225,8 @@ public final class MigrationRoutes extends AllDirectives {
     /**
      * Why the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
      * cordoned, full, other images: IllegalTransition), or null when it can or there is nothing to ask (no target
-     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask.
+     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask,
+     * after {@link #whyNotPolicy}.
      */
     public static CompletionStage<Rejection> whyNotTarget(ActorRef<Scheduler.Command> scheduler, ActorSystem<?> system,
                                                           Duration timeout, VmId id, VmState state, Request request) {

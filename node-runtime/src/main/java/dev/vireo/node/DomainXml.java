@@ -164,6 +164,18 @@ public final class DomainXml {
         return Optional.empty();
     }
 
+    private static final java.util.regex.Pattern INCARNATION =
+            java.util.regex.Pattern.compile("(<(?:\\w+:)?vm\\b[^>]*\\bincarnation=)(['\"])\\d+\\2");
+
+    /** The domain XML with Vireo's metadata naming {@code incarnation} (libvirt writes it with either quote). */
+    static String withIncarnation(String domainXml, long incarnation) {
+        java.util.regex.Matcher m = INCARNATION.matcher(domainXml);
+        if (!m.find()) {
+            throw new IllegalArgumentException("the domain's XML carries no Vireo incarnation");
+        }
+        return m.replaceFirst("$1$2" + incarnation + "$2");
+    }
+
     /** A disk of a domain backed by a file: its target ({@code vda}) and the file it reads and writes now. */
     record FileDisk(String target, String source) {
     }

@@ -179,7 +179,7 @@ final class LiveMigrations {
             long took = (System.nanoTime() - started) / 1_000_000;
             owned.remove(d.name());
             try {
-                if (!files.deleteIfOwnedBy(d.meta().uid())) {
+                if (!files.leaveOnlySnapshotsIfOwnedBy(d.meta().uid())) {
                     log.info("{}: files {} belong to another VM; kept", c.vm(), files);
                 }
             } catch (IOException e) {

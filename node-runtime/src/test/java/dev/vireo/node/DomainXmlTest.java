@@ -214,4 +214,13 @@ class DomainXmlTest {
                 new DomainXml.FileDisk("vda", "/data/vms/ns_a/disk-root.qcow2.snapshotting"),
                 new DomainXml.FileDisk("vdb", "/data/vms/ns_a/disk-data.qcow2")), DomainXml.fileDisks(xml));
     }
+
+    @Test
+    void theIncarnationIsRenewedWhicheverQuoteLibvirtWroteItWith() {
+        String doubled = "<domain><metadata><vireo:vm xmlns:vireo=\"" + DomainXml.NAMESPACE + "\""
+                + " namespace=\"default\" name=\"a\" uid=\"u\" incarnation=\"1\"/></metadata></domain>";
+        assertEquals(2, DomainXml.metadata(DomainXml.withIncarnation(doubled, 2)).orElseThrow().incarnation());
+        String single = doubled.replace('"', '\'');
+        assertEquals(7, DomainXml.metadata(DomainXml.withIncarnation(single, 7)).orElseThrow().incarnation());
+    }
 }
