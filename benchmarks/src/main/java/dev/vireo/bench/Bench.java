@@ -18,7 +18,8 @@ import java.util.Set;
  * HTTP API, prints a table with the goals and writes JSON. {@code failover} starts a cluster of processes of its own
  * (a control plane and three nodes); {@code bin/bench failover} runs it alone.
  *
- * <p>{@code bin/bench migration|snapshot [--repeat N] [--sizes 128,512] [--modes idle,dirty] [--policy JSON]}: real
+ * <p>{@code bin/bench migration|snapshot [--repeat N] [--sizes 128,512] [--modes idle,dirty] [--policy JSON]
+ * [--no-disk]}: real
  * guests (QEMU) on libvirt daemons of their own ({@code deploy/libvirt-node.sh}), run alone; see
  * {@link MigrationScenario} and {@link SnapshotScenario}.
  */
@@ -58,6 +59,7 @@ public final class Bench {
         List<Integer> sizes = List.of(128, 512);
         Set<String> modes = Set.of("idle", "dirty");
         String policy = "{}";
+        boolean disk = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "failover" -> only = Set.of("failover");
@@ -66,6 +68,7 @@ public final class Bench {
                 case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
                 case "--modes" -> modes = Set.copyOf(Arrays.asList(args[++i].split(",")));
                 case "--policy" -> policy = args[++i];
+                case "--no-disk" -> disk = false;
                 case "--quick" -> quick = true;
                 case "--out" -> out = Path.of(args[++i]);
                 case "--hypervisor" -> hypervisor = args[++i];
@@ -76,7 +79,7 @@ public final class Bench {
                     System.err.println("usage: bin/bench [failover] [--quick] [--out FILE.json] [--hypervisor URI]"
                             + " [--only " + String.join(",", SCENARIOS) + "] [--jfr DIR] [--server-jvm OPTION]...\n"
                             + "       bin/bench migration|snapshot [--repeat N] [--sizes 128,512] [--modes idle,dirty]"
-                            + " [--policy JSON] [--out FILE.json]");
+                            + " [--policy JSON] [--no-disk] [--out FILE.json]");
                     System.exit(64);
                 }
             }
@@ -87,7 +90,7 @@ public final class Bench {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("machine", machine());
         if (guests != null) {
-            realGuests(guests, results, repeat, sizes, modes, policy);
+            realGuests(guests, results, repeat, sizes, modes, policy, disk);
             printTable(results);
             Files.createDirectories(out.toAbsolutePath().getParent());
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
@@ -260,7 +263,7 @@ public final class Bench {
      * libvirt daemons of their own started for the run and stopped after it.
      */
     private static void realGuests(String which, Map<String, Object> results, int repeat, List<Integer> sizes,
-                                   Set<String> modes, String policy) throws Exception {
+                                   Set<String> modes, String policy, boolean disk) throws Exception {
         Path repository = Path.of("").toAbsolutePath();
         long began = System.nanoTime();
         boolean migration = which.equals("migration");
@@ -275,7 +278,7 @@ public final class Bench {
                     cluster.virtualization(), GuestCluster.load());
             if (migration) {
                 for (MigrationScenario.Case c : MigrationScenario.run(cluster, sizes, modes.contains("idle"),
-                        modes.contains("dirty"), rounds, policy)) {
+                        modes.contains("dirty"), disk, rounds, policy)) {
                     Map<String, Object> figures = c.figures();
                     figures.put("policy", policy);
                     results.put(c.key(), figures);

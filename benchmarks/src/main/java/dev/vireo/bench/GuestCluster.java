@@ -100,24 +100,25 @@ final class GuestCluster implements AutoCloseable {
     }
 
     /**
-     * A manifest of a running guest with a data disk (its overlay is copied by a migration), {@code memoryMiB} of
-     * RAM, and with {@code dirtyMiB > 0} a buffer of that size the guest rewrites without pause
-     * ({@code dirtymem=} of deploy/guest-image.sh).
+     * A manifest of a running guest with {@code memoryMiB} of RAM, a data disk unless {@code disk} is false (its
+     * overlay is copied by a migration), and with {@code dirtyMiB > 0} a buffer of that size the guest rewrites
+     * without pause ({@code dirtymem=} of deploy/guest-image.sh).
      */
-    static String guest(String name, int memoryMiB, int dirtyMiB) {
+    static String guest(String name, int memoryMiB, int dirtyMiB, boolean disk) {
         String cmdline = "console=ttyS0 hostname=" + name + (dirtyMiB > 0 ? " dirtymem=" + dirtyMiB : "");
         return """
                 {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
                  "spec": {"runStrategy": "Always", "memory": "%dMi", "terminationGracePeriodSeconds": 5,
                   "evictionStrategy": "LiveMigrate",
-                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "%s"},
-                  "disks": [{"name": "data", "image": "disk.qcow2"}]}}""".formatted(name, memoryMiB, cmdline);
+                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "%s"}%s}}""".formatted(name,
+                memoryMiB, cmdline, disk ? ",\n  \"disks\": [{\"name\": \"data\", \"image\": \"disk.qcow2\"}]" : "");
     }
 
     /** Creates the guest in {@code namespace} and waits until its console shows heartbeats (and its writer, if any). */
-    void boot(String namespace, String name, int memoryMiB, int dirtyMiB, Duration within) throws Exception {
+    void boot(String namespace, String name, int memoryMiB, int dirtyMiB, boolean disk, Duration within)
+            throws Exception {
         HttpResponse<String> created = api.post("/api/v1/namespaces/" + namespace + "/virtualmachines",
-                guest(name, memoryMiB, dirtyMiB));
+                guest(name, memoryMiB, dirtyMiB, disk));
         if (created.statusCode() != 201) {
             throw new IllegalStateException("create " + name + ": " + created.statusCode() + " " + created.body());
         }

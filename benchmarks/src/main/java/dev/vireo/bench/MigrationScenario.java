@@ -26,13 +26,13 @@ final class MigrationScenario {
 
     /** One migration as measured. */
     record Sample(String phase, long downtimeMs, long jobMs, double wallMs, double overheadMs, long iterations,
-                  long dirtyRate, double load, String reason) {
+                  long dirtyRate, boolean postCopy, double load, String reason, boolean heartbeatWentOn) {
     }
 
     /** The migrations of one guest size and mode. */
-    record Case(int memoryMiB, int dirtyMiB, List<Sample> samples) {
+    record Case(int memoryMiB, int dirtyMiB, boolean disk, List<Sample> samples) {
         String key() {
-            return "migration_" + memoryMiB + (dirtyMiB > 0 ? "_dirty" : "_idle");
+            return "migration_" + memoryMiB + (dirtyMiB > 0 ? "_dirty" : "_idle") + (disk ? "" : "_nodisk");
         }
 
         List<Sample> succeeded() {
@@ -41,7 +41,9 @@ final class MigrationScenario {
 
         Map<String, Object> figures() {
             List<Sample> ok = succeeded();
-            Latencies downtime = Latencies.of(ok.stream().map(s -> (double) s.downtimeMs()).toList());
+            // a post-copy job's statistics may lack the downtime (-1): not a sample
+            Latencies downtime = Latencies.of(ok.stream().filter(s -> s.downtimeMs() >= 0)
+                    .map(s -> (double) s.downtimeMs()).toList());
             Latencies job = Latencies.of(ok.stream().map(s -> (double) s.jobMs()).toList());
             Latencies wall = Latencies.of(ok.stream().map(Sample::wallMs).toList());
             Latencies overhead = Latencies.of(samples.stream().filter(s -> s.overheadMs() >= 0)
@@ -49,8 +51,12 @@ final class MigrationScenario {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("memory_mib", memoryMiB);
             m.put("dirtying_mib", dirtyMiB);
+            m.put("data_disk", disk);
             m.put("migrations", samples.size());
             m.put("succeeded", ok.size());
+            m.put("switched_to_post_copy", samples.stream().filter(Sample::postCopy).count());
+            m.put("heartbeat_went_on", samples.stream().filter(Sample::heartbeatWentOn).count());
+            m.put("downtime_samples", downtime.count());
             m.put("downtime_p50_ms", downtime.p50());
             m.put("downtime_p95_ms", downtime.p95());
             m.put("downtime_max_ms", downtime.max());
@@ -76,26 +82,31 @@ final class MigrationScenario {
     /**
      * @param policy the migrate request's body ({@code {}}: the cluster's defaults)
      */
-    static List<Case> run(GuestCluster cluster, List<Integer> sizesMiB, boolean idle, boolean dirty, int repeat,
-                          String policy) throws Exception {
+    static List<Case> run(GuestCluster cluster, List<Integer> sizesMiB, boolean idle, boolean dirty, boolean disk,
+                          int repeat, String policy) throws Exception {
         List<Case> cases = new ArrayList<>();
         for (int size : sizesMiB) {
             for (int dirtyMiB : dirtyModes(size, idle, dirty)) {
-                String name = "mig-" + size + (dirtyMiB > 0 ? "-dirty" : "-idle");
-                System.out.printf("  %s: booting a %d MiB guest%s (load %.1f)%n", name, size,
+                String name = "mig-" + size + (dirtyMiB > 0 ? "-dirty" : "-idle") + (disk ? "" : "-nodisk");
+                System.out.printf("  %s: booting a %d MiB guest%s%s (load %.1f)%n", name, size,
+                        disk ? " with a data disk" : " without a disk",
                         dirtyMiB > 0 ? " that rewrites " + dirtyMiB + " MiB without pause" : "", GuestCluster.load());
-                cluster.boot(NAMESPACE, name, size, dirtyMiB, BOOT);
+                cluster.boot(NAMESPACE, name, size, dirtyMiB, disk, BOOT);
                 List<Sample> samples = new ArrayList<>();
                 for (int i = 1; i <= repeat; i++) {
+                    int before = GuestCluster.lastHeartbeat(cluster.console(NAMESPACE, name));
                     Sample s = migrateOnce(cluster, name, policy);
+                    awaitRunning(cluster, name, Duration.ofMinutes(2));
+                    s = withHeartbeat(s, heartbeatGoesOn(cluster, name, before, Duration.ofSeconds(30)));
                     samples.add(s);
                     System.out.printf("    %d/%d %s: downtime %d ms, job %d ms, wall %.0f ms, overhead %.0f ms,"
-                                    + " iterations %d, dirty rate %d pages/s, load %.1f%s%n", i, repeat, s.phase(),
-                            s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(), s.dirtyRate(),
-                            s.load(), s.reason() == null ? "" : " (" + s.reason() + ")");
-                    awaitRunning(cluster, name, Duration.ofMinutes(2));
+                                    + " iterations %d, dirty rate %d pages/s%s, heartbeat %s, load %.1f%s%n", i, repeat,
+                            s.phase(), s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(),
+                            s.dirtyRate(), s.postCopy() ? ", switched to post-copy" : "",
+                            s.heartbeatWentOn() ? "went on" : "DID NOT GO ON", s.load(),
+                            s.reason() == null ? "" : " (" + s.reason() + ")");
                 }
-                Case c = new Case(size, dirtyMiB, samples);
+                Case c = new Case(size, dirtyMiB, disk, samples);
                 cases.add(c);
                 cluster.delete(NAMESPACE, name, Duration.ofMinutes(2));
             }
@@ -140,16 +151,38 @@ final class MigrationScenario {
         // the highest iteration and dirty rate any progress report of this migration carried
         long iterations = 0;
         long dirtyRate = 0;
+        boolean postCopy = false;
         for (JsonNode e : cluster.history(NAMESPACE, name)) {
             JsonNode data = e.path("data");
             if (e.path("type").asText().equals("MigrationProgressed") && id.equals(data.path("migrationId").asText())) {
                 iterations = Math.max(iterations, data.path("progress").path("iteration").asLong(0));
                 dirtyRate = Math.max(dirtyRate, data.path("progress").path("dirtyRate").asLong(0));
+                postCopy |= data.path("progress").path("postCopy").asBoolean(false);
             }
         }
         return new Sample(m.path("phase").asText(), m.path("downtimeMs").asLong(-1), m.path("durationMs").asLong(-1),
-                wall, overhead, iterations, dirtyRate, GuestCluster.load(),
-                m.hasNonNull("reason") ? m.path("reason").asText() : null);
+                wall, overhead, iterations, dirtyRate, postCopy, GuestCluster.load(),
+                m.hasNonNull("reason") ? m.path("reason").asText() : null, false);
+    }
+
+    private static Sample withHeartbeat(Sample s, boolean wentOn) {
+        return new Sample(s.phase(), s.downtimeMs(), s.jobMs(), s.wallMs(), s.overheadMs(), s.iterations(),
+                s.dirtyRate(), s.postCopy(), s.load(), s.reason(), wentOn);
+    }
+
+    /** The guest's heartbeat counts on past {@code before} without a new boot (wherever it runs now). */
+    private static boolean heartbeatGoesOn(GuestCluster cluster, String name, int before, Duration within)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            String console = cluster.console(NAMESPACE, name);
+            if (GuestCluster.lastHeartbeat(console) > before) {
+                // the console is the target's log since the migration: a boot line there is a reboot
+                return !console.contains("VIREO-GUEST-BOOTED");
+            }
+            Thread.sleep(250);
+        }
+        return false;
     }
 
     private static double millisBetween(Instant from, String to) {

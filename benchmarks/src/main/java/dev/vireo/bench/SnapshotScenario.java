@@ -64,7 +64,7 @@ final class SnapshotScenario {
         for (int size : sizesMiB) {
             String name = "snap-" + size;
             System.out.printf("  %s: booting a %d MiB guest (load %.1f)%n", name, size, GuestCluster.load());
-            cluster.boot(NAMESPACE, name, size, 0, BOOT);
+            cluster.boot(NAMESPACE, name, size, 0, true, BOOT);
             List<Sample> samples = new ArrayList<>();
             for (int i = 1; i <= repeat; i++) {
                 samples.add(print(i, repeat, snapshot(cluster, name, "disks-" + i, false)));

@@ -73,19 +73,9 @@ public final class KubernetesSync implements AutoCloseable {
             throws IOException {
         Config kube = vireo.getConfig("kubernetes");
         String kubeconfig = kube.getString("kubeconfig");
-        boolean inCluster = kube.getBoolean("in-cluster");
-        if (kubeconfig.isBlank() && !inCluster) {
+        io.fabric8.kubernetes.client.Config config = clientConfig(kube);
+        if (config == null) {
             return;
-        }
-        io.fabric8.kubernetes.client.Config config;
-        if (!kubeconfig.isBlank()) {
-            Path file = Path.of(kubeconfig);
-            if (!Files.isReadable(file)) {
-                throw new IOException("kubeconfig " + file + " cannot be read: give the path of a kubeconfig file");
-            }
-            config = io.fabric8.kubernetes.client.Config.fromKubeconfig(null, Files.readString(file), file.toString());
-        } else {
-            config = io.fabric8.kubernetes.client.Config.autoConfigure(null);
         }
         String source = kubeconfig.isBlank() ? "in-cluster config" : "kubeconfig " + kubeconfig;
         Behavior<Void> singleton = Behaviors.<Void>supervise(Behaviors.setup(context -> {
@@ -107,6 +97,22 @@ public final class KubernetesSync implements AutoCloseable {
                 kube.getDuration("retry-max"), 0.2));
         ClusterSingleton.get(system).init(SingletonActor.of(singleton, "kubernetes-sync")
                 .withProps(DispatcherSelector.blocking()));
+    }
+
+    /**
+     * How to reach the Kubernetes API: {@code kubeconfig}, else the pod's own service account when
+     * {@code in-cluster} is on; null when neither is. A kubeconfig that cannot be read fails here.
+     */
+    public static io.fabric8.kubernetes.client.Config clientConfig(Config kube) throws IOException {
+        String kubeconfig = kube.getString("kubeconfig");
+        if (!kubeconfig.isBlank()) {
+            Path file = Path.of(kubeconfig);
+            if (!Files.isReadable(file)) {
+                throw new IOException("kubeconfig " + file + " cannot be read: give the path of a kubeconfig file");
+            }
+            return io.fabric8.kubernetes.client.Config.fromKubeconfig(null, Files.readString(file), file.toString());
+        }
+        return kube.getBoolean("in-cluster") ? io.fabric8.kubernetes.client.Config.autoConfigure(null) : null;
     }
 
     private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding,

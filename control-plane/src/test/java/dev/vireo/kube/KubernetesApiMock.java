@@ -33,11 +33,14 @@ public final class KubernetesApiMock implements AutoCloseable {
 
     private final KubernetesMockServer server;
     private final KubernetesClient client;
+    /** TokenReview: the tokens the API server accepts, with the user each is (a UserInfo). */
+    private final java.util.Map<String, ObjectNode> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger reviews = new java.util.concurrent.atomic.AtomicInteger();
 
     public KubernetesApiMock() {
         var responses = new HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
-                new Discovery(new KubernetesMixedDispatcher(responses)), false);
+                new Discovery(new KubernetesMixedDispatcher(responses), tokens, reviews), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
     }
@@ -64,6 +67,25 @@ public final class KubernetesApiMock implements AutoCloseable {
             }
         }
         return this;
+    }
+
+    /** TokenReview answers {@code token} as this user, until {@link #revokeToken}. */
+    void acceptToken(String token, String user, String uid, String... groups) {
+        ObjectNode info = JSON.createObjectNode().put("username", user).put("uid", uid);
+        ArrayNode g = info.putArray("groups");
+        for (String group : groups) {
+            g.add(group);
+        }
+        tokens.put(token, info);
+    }
+
+    void revokeToken(String token) {
+        tokens.remove(token);
+    }
+
+    /** How many TokenReviews were asked. */
+    int reviews() {
+        return reviews.get();
     }
 
     /** A kubeconfig for this server, as {@code bin/vireo up --kubeconfig} and kubectl read it. */
@@ -99,9 +121,29 @@ public final class KubernetesApiMock implements AutoCloseable {
 
     private static final class Discovery extends Dispatcher {
         private final KubernetesMixedDispatcher crud;
+        private final java.util.Map<String, ObjectNode> tokens;
+        private final java.util.concurrent.atomic.AtomicInteger reviews;
 
-        Discovery(KubernetesMixedDispatcher crud) {
+        Discovery(KubernetesMixedDispatcher crud, java.util.Map<String, ObjectNode> tokens,
+                  java.util.concurrent.atomic.AtomicInteger reviews) {
             this.crud = crud;
+            this.tokens = tokens;
+            this.reviews = reviews;
+        }
+
+        /** TokenReview as the API server answers it: the review, with its status filled in. */
+        private MockResponse review(RecordedRequest request) throws IOException {
+            reviews.incrementAndGet();
+            ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().readUtf8());
+            ObjectNode user = tokens.get(review.at("/spec/token").asText());
+            ObjectNode status = review.putObject("status").put("authenticated", user != null);
+            if (user != null) {
+                status.set("user", user);
+            } else {
+                status.put("error", "invalid bearer token");
+            }
+            return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+                    .setBody(review.toString());
         }
 
         @Override
@@ -110,6 +152,9 @@ public final class KubernetesApiMock implements AutoCloseable {
             int q = full.indexOf('?');
             String path = q < 0 ? full : full.substring(0, q);
             try {
+                if (request.method() == HttpMethod.POST && path.equals("/apis/authentication.k8s.io/v1/tokenreviews")) {
+                    return review(request);
+                }
                 if (request.method() == HttpMethod.GET) {
                     switch (path) {
                         case "/version":
