@@ -5,7 +5,8 @@
 #               "VIREO-GUEST-BOOTED hostname=..." on the serial console, then a heartbeat line every
 #               second, and powers off on the ACPI power button (button.ko, evdev.ko, busybox acpid); with a
 #               virtio disk attached (the virtio modules are in it) it counts its boots in the disk's first
-#               bytes and prints "VIREO-GUEST-BOOTCOUNT n=..." before the BOOTED line
+#               bytes and prints "VIREO-GUEST-BOOTCOUNT n=..." before the BOOTED line; with dirtymem=N on the
+#               cmdline it rewrites an N MiB buffer in its RAM without pause ("VIREO-GUEST-DIRTYING mib=N")
 #   disk.qcow2  a tiny empty qcow2 data disk, to attach as spec.disks[].image
 # Boot it with spec.boot {kernel: <dir>/vmlinuz, initrd: <dir>/initrd.img, cmdline: "console=ttyS0"}
 # (add "hostname=NAME" to the cmdline to name the guest).
@@ -156,6 +157,25 @@ if [ -b /dev/vda ]; then
   echo "VIREO-GUEST-BOOTCOUNT n=$boots"
 fi
 echo "VIREO-GUEST-BOOTED hostname=$(hostname) kernel=$(uname -r)"
+# dirtymem=N on the cmdline (migration benchmarks): a background loop rewrites an N MiB buffer in the guest's
+# RAM (a file in the initramfs' own RAM filesystem) without pause, one MiB of random bytes at a time, so that a
+# live migration has pages dirtied faster than it copies them
+case "${dirtymem:-}" in
+  ''|*[!0-9]*) ;;
+  *)
+    dd if=/dev/urandom of=/tmp/dirty-pattern bs=1M count=1 2>/dev/null
+    (
+      while true; do
+        i=0
+        while [ $i -lt "$dirtymem" ]; do
+          dd if=/tmp/dirty-pattern of=/tmp/dirty-buffer bs=1M seek=$i count=1 conv=notrunc 2>/dev/null
+          i=$((i + 1))
+        done
+      done
+    ) &
+    echo "VIREO-GUEST-DIRTYING mib=$dirtymem"
+    ;;
+esac
 n=0
 while true; do
   n=$((n + 1))

@@ -47,6 +47,16 @@ final class ApiOptions {
             + " secret): members without it cannot join (default: $VIREO_JOIN_TOKEN, else none needed).")
     Path joinTokenFile;
 
+    @Option(names = "--node-tokens", paramLabel = "FILE", description = "Node credentials, name,token a line:"
+            + " every node must then prove its name with its token (vireo node --node-token-file), and only the"
+            + " member that did may speak for that node (default: $VIREO_NODE_TOKENS, else no proof needed).")
+    Path nodeTokens;
+
+    @Option(names = "--token-review", description = "Also take bearer tokens the Kubernetes API server accepts"
+            + " (TokenReview: service account tokens and the like), on the API of --kubeconfig or, in a pod, its"
+            + " own; the token file is asked first.")
+    boolean tokenReview;
+
     /** The configuration these options set. */
     Map<String, Object> config() {
         Map<String, Object> config = new HashMap<>();
@@ -65,6 +75,12 @@ final class ApiOptions {
             } catch (java.io.IOException e) {
                 throw new IllegalArgumentException("--join-token-file " + joinTokenFile + ": " + e.getMessage(), e);
             }
+        }
+        if (tokenReview) {
+            config.put("vireo.auth.token-review", "on");
+        }
+        if (nodeTokens != null) {
+            config.put("vireo.cluster.node-tokens", nodeTokens.toAbsolutePath().toString());
         }
         if (insecureHttp) {
             config.put("vireo.http.insecure-http", "on");

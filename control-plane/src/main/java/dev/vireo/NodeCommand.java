@@ -79,6 +79,11 @@ final class NodeCommand implements Callable<Integer> {
             + " secret, the control plane's): without the right one a node cannot join (default: $VIREO_JOIN_TOKEN).")
     Path joinTokenFile;
 
+    @Option(names = "--node-token-file", paramLabel = "FILE", description = "This node's own token, the one its"
+            + " --name has in the control plane's --node-tokens file: it proves which node this is"
+            + " (default: $VIREO_NODE_TOKEN).")
+    Path nodeTokenFile;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
@@ -96,9 +101,20 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                joinTokenFile == null ? Map.of() : Map.of(dev.vireo.cluster.JoinToken.TOKEN,
-                        java.nio.file.Files.readString(joinTokenFile).strip()));
+                secrets());
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
+    }
+
+    /** The join token and the node's own token, as configuration. */
+    private Map<String, Object> secrets() throws java.io.IOException {
+        Map<String, Object> config = new java.util.HashMap<>();
+        if (joinTokenFile != null) {
+            config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+        }
+        if (nodeTokenFile != null) {
+            config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
+        }
+        return config;
     }
 
     /** What is wrong with the flags, in a sentence; null when nothing is. */

@@ -139,8 +139,8 @@ public final class Vireo implements AutoCloseable {
                     RoleBindingsEntity.init(system, ClusterBoot.CONTROL_PLANE), vireo.getDuration("http.ask-timeout"),
                     vireo.getDuration("auth.bindings-refresh"));
             ApiServer api = ApiServer.start(system, sharding, scheduler, listFreshness, metrics,
-                    new TokenFile(tokenFile(vireo, dataDir)), authorizer, vireo);
-            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, api.images(), vireo);
+                    tokenReviews(system, new TokenFile(tokenFile(vireo, dataDir)), vireo), authorizer, vireo);
+            dev.vireo.kube.KubernetesSync.startIfConfigured(system, sharding, scheduler, api.images(), vireo);
             if (choice != null) {
                 log.info("Vireo is up: http://{}:{}/api/v1 (data {}, node {}, hypervisor {}, cluster {}:{})",
                         settings.address(), api.port(), dataDir, settings.nodeName(), choice.uri(),
@@ -156,6 +156,30 @@ public final class Vireo implements AutoCloseable {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** With {@code vireo.auth.token-review} on, tokens the file does not know go to Kubernetes' TokenReview. */
+    private static TokenFile tokenReviews(ActorSystem<Void> system, TokenFile tokens, Config vireo)
+            throws java.io.IOException {
+        if (!vireo.getBoolean("auth.token-review")) {
+            return tokens;
+        }
+        io.fabric8.kubernetes.client.Config kube = dev.vireo.kube.KubernetesSync.clientConfig(
+                vireo.getConfig("kubernetes"));
+        if (kube == null) {
+            throw new IllegalArgumentException("--token-review needs a Kubernetes API: give --kubeconfig, or run in a"
+                    + " pod (vireo.kubernetes.in-cluster = on)");
+        }
+        dev.vireo.auth.TokenReviews reviews = new dev.vireo.auth.TokenReviews(
+                new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(kube).build(),
+                vireo.getDuration("auth.token-review-ttl"), vireo.getStringList("auth.token-review-audiences"));
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "token-reviews", () -> {
+            reviews.close();
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        log.info("bearer tokens: {}, and those Kubernetes' TokenReview accepts on {} (answers kept {})",
+                tokens.path(), kube.getMasterUrl(), vireo.getDuration("auth.token-review-ttl"));
+        return tokens.withReviews(reviews);
     }
 
     /** {@code --tokens}, else {@code <data>/tokens.csv} (made on the first start). */

@@ -80,6 +80,17 @@ final class ApiClient {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> post(String path, String json) throws Exception {
+        return http.send(request(URI.create(base + path)).timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> delete(String path) throws Exception {
+        return http.send(request(URI.create(base + path)).timeout(Duration.ofMinutes(2)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     /**
      * Sends {@code count} requests made by {@code request}, at most {@code inFlight} at a time, and fails
      * unless every one answers {@code expectedStatus}.

@@ -17,6 +17,11 @@ import java.util.Set;
  * [--server-jvm OPT]}: starts Vireo as its own process on a fresh embedded journal, runs the scenarios against its
  * HTTP API, prints a table with the goals and writes JSON. {@code failover} starts a cluster of processes of its own
  * (a control plane and three nodes); {@code bin/bench failover} runs it alone.
+ *
+ * <p>{@code bin/bench migration|snapshot [--repeat N] [--sizes 128,512] [--modes idle,dirty] [--policy JSON]
+ * [--no-disk]}: real
+ * guests (QEMU) on libvirt daemons of their own ({@code deploy/libvirt-node.sh}), run alone; see
+ * {@link MigrationScenario} and {@link SnapshotScenario}.
  */
 public final class Bench {
 
@@ -31,6 +36,8 @@ public final class Bench {
             "list.first_page_p99_ms", "< 20 (500 VMs)",
             "list.recoveries_by_warm_lists", "<= 0",
             "throughput.transitions_per_s", ">= 10000 (durable journal)");
+    /** The goal of every real-guest migration case (QEMU's default maximum downtime; KubeVirt allows 900 ms). */
+    static final String DOWNTIME_GOAL = "< 300 (ms, p95; QEMU's default maximum)";
     static final List<String> SCENARIOS = List.of("burst", "throughput", "sse", "time_travel", "footprint", "recovery",
             "list", "failover");
 
@@ -47,9 +54,21 @@ public final class Bench {
         Set<String> only = Set.copyOf(SCENARIOS);
         Path jfr = null;
         List<String> serverJvm = new ArrayList<>();
+        String guests = null;
+        int repeat = 0;
+        List<Integer> sizes = List.of(128, 512);
+        Set<String> modes = Set.of("idle", "dirty");
+        String policy = "{}";
+        boolean disk = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "failover" -> only = Set.of("failover");
+                case "migration", "snapshot" -> guests = args[i];
+                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
+                case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
+                case "--modes" -> modes = Set.copyOf(Arrays.asList(args[++i].split(",")));
+                case "--policy" -> policy = args[++i];
+                case "--no-disk" -> disk = false;
                 case "--quick" -> quick = true;
                 case "--out" -> out = Path.of(args[++i]);
                 case "--hypervisor" -> hypervisor = args[++i];
@@ -58,7 +77,9 @@ public final class Bench {
                 case "--server-jvm" -> serverJvm.add(args[++i]);
                 default -> {
                     System.err.println("usage: bin/bench [failover] [--quick] [--out FILE.json] [--hypervisor URI]"
-                            + " [--only " + String.join(",", SCENARIOS) + "] [--jfr DIR] [--server-jvm OPTION]...");
+                            + " [--only " + String.join(",", SCENARIOS) + "] [--jfr DIR] [--server-jvm OPTION]...\n"
+                            + "       bin/bench migration|snapshot [--repeat N] [--sizes 128,512] [--modes idle,dirty]"
+                            + " [--policy JSON] [--no-disk] [--out FILE.json]");
                     System.exit(64);
                 }
             }
@@ -68,6 +89,14 @@ public final class Bench {
         int footprintVms = quick ? 10_000 : 100_000;
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("machine", machine());
+        if (guests != null) {
+            realGuests(guests, results, repeat, sizes, modes, policy, disk);
+            printTable(results);
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
+            System.out.println("results written to " + out);
+            return;
+        }
 
         if (only.contains("failover")) {
             Path clusterDir = Files.createTempDirectory("vireo-bench-failover-");
@@ -229,6 +258,41 @@ public final class Bench {
         System.out.println("results written to " + out);
     }
 
+    /**
+     * {@code migration} (two nodes) or {@code snapshot} (one node) with real guests, on a cluster of processes and
+     * libvirt daemons of their own started for the run and stopped after it.
+     */
+    private static void realGuests(String which, Map<String, Object> results, int repeat, List<Integer> sizes,
+                                   Set<String> modes, String policy, boolean disk) throws Exception {
+        Path repository = Path.of("").toAbsolutePath();
+        long began = System.nanoTime();
+        boolean migration = which.equals("migration");
+        int rounds = repeat > 0 ? repeat : migration ? 5 : 2;
+        System.out.printf("%s: real guests of %s MiB, %d round(s) each; load %.1f%n", which, sizes, rounds,
+                GuestCluster.load());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> machine = (Map<String, Object>) results.get("machine");
+        try (GuestCluster cluster = GuestCluster.start(repository, migration ? List.of("ga", "gb") : List.of("ga"))) {
+            machine.put("guests_run_under", cluster.virtualization());
+            System.out.printf("  cluster ready in %s, guests run under %s (load %.1f)%n", cluster.dir,
+                    cluster.virtualization(), GuestCluster.load());
+            if (migration) {
+                for (MigrationScenario.Case c : MigrationScenario.run(cluster, sizes, modes.contains("idle"),
+                        modes.contains("dirty"), disk, rounds, policy)) {
+                    Map<String, Object> figures = c.figures();
+                    figures.put("policy", policy);
+                    results.put(c.key(), figures);
+                }
+            } else {
+                for (SnapshotScenario.Case c : SnapshotScenario.run(cluster, sizes, rounds)) {
+                    results.put(c.key(), c.figures());
+                }
+            }
+        }
+        machine.put("load_average_at_end", GuestCluster.load());
+        machine.put("seconds", (System.nanoTime() - began) / 1e9);
+    }
+
     /** The VMs that exist in every namespace the scenarios write to (the footprint's and the others'). */
     private static int countVms(ApiClient api, int footprintVms) throws Exception {
         Set<String> namespaces = new java.util.TreeSet<>(List.of("warmup", "burst", "burst-again", "sse", "timetravel",
@@ -271,20 +335,23 @@ public final class Bench {
     @SuppressWarnings("unchecked")
     private static void printTable(Map<String, Object> results) {
         System.out.println();
-        System.out.printf("%-12s %-22s %16s   %s%n", "scenario", "figure", "value", "goal");
+        System.out.printf("%-19s %-30s %16s   %s%n", "scenario", "figure", "value", "goal");
         results.forEach((scenario, figures) -> ((Map<String, Object>) figures).forEach((k, v) ->
-                System.out.printf("%-12s %-22s %16s   %s%n", scenario, k,
+                System.out.printf("%-19s %-30s %16s   %s%n", scenario, k,
                         v instanceof Double d ? String.format("%.2f", d) : String.valueOf(v),
                         verdict(scenario + "." + k, v))));
         System.out.println();
     }
 
     private static String verdict(String key, Object value) {
-        String goal = GOALS.get(key);
+        String goal = key.startsWith("migration_") && key.endsWith(".downtime_p95_ms") ? DOWNTIME_GOAL : GOALS.get(key);
         if (goal == null || !(value instanceof Number n)) {
             return "";
         }
         String[] parts = goal.split(" ");
+        if (Double.isNaN(n.doubleValue())) {
+            return goal + "  (no sample)";
+        }
         double limit = Double.parseDouble(parts[1]);
         boolean met = switch (parts[0]) {
             case "<" -> n.doubleValue() < limit;

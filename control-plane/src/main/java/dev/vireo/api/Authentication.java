@@ -44,18 +44,25 @@ final class Authentication extends AllDirectives {
                         : "no credentials: send Authorization: Bearer TOKEN (the token file's admin token is in"
                         + " <data>/tokens.csv on a Vireo started without --tokens)"));
             }
-            Optional<User> user = authenticate(token.get());
-            if (user.isEmpty()) {
-                return complete(unauthorized("the bearer token is not valid (unknown, or revoked): ask for a"
-                        + " token of the token file"));
-            }
-            Optional<Duration> wait = limits.request(user.get());
-            if (wait.isPresent()) {
-                return complete(tooManyRequests(wait.get(), "user " + user.get().name() + " sent more than "
-                        + limits.requestsPerSecond() + " requests a second"));
-            }
-            return inner.apply(user.get());
+            java.util.concurrent.CompletableFuture<Optional<User>> user =
+                    tokens.authenticateAsync(token.get()).toCompletableFuture();
+            // the token file answers at once; only a token Kubernetes must review waits
+            return user.isDone() ? as(user.getNow(Optional.empty()), inner)
+                    : onSuccess(user, u -> as(u, inner));
         });
+    }
+
+    private Route as(Optional<User> user, Function<User, Route> inner) {
+        if (user.isEmpty()) {
+            return complete(unauthorized("the bearer token is not valid (unknown, or revoked): ask for a"
+                    + " token of the token file"));
+        }
+        Optional<Duration> wait = limits.request(user.get());
+        if (wait.isPresent()) {
+            return complete(tooManyRequests(wait.get(), "user " + user.get().name() + " sent more than "
+                    + limits.requestsPerSecond() + " requests a second"));
+        }
+        return inner.apply(user.get());
     }
 
     /** 429 with {@code Retry-After} (whole seconds, at least 1) and the error body. */

@@ -41,16 +41,19 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * 202 with the migration's id; {@code GET …/{name}/migrations[/{id}]} shows them from the VM's history;
  * {@code DELETE …/{name}/migrations/{id}} cancels one in flight.
  */
-final class MigrationRoutes extends AllDirectives {
+public final class MigrationRoutes extends AllDirectives {
 
     private static final Set<String> FIELDS = Set.of("targetNode", "bandwidthMiBps", "maxDowntimeMs",
-            "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy");
+            "completionTimeoutPerGiBSeconds", "progressTimeoutSeconds", "autoConverge", "postCopy",
+            "postCopyAfterIterations");
 
     private final VirtualMachines vms;
     private final EventLog eventLog;
     private final ActorRef<Scheduler.Command> scheduler;
     private final ActorSystem<?> system;
     private final Duration timeout;
+    /** The cluster's defaults (vireo.migration: post-copy, post-copy-after-iterations) under each request's fields. */
+    private final MigrationPolicy defaults;
 
     MigrationRoutes(VirtualMachines vms, EventLog eventLog, ActorRef<Scheduler.Command> scheduler,
                     ActorSystem<?> system, Duration timeout) {
@@ -59,12 +62,31 @@ final class MigrationRoutes extends AllDirectives {
         this.scheduler = scheduler;
         this.system = system;
         this.timeout = timeout;
+        this.defaults = defaults(system.settings().config());
+    }
+
+    /** The cluster's defaults (vireo.migration: post-copy, post-copy-after-iterations) under each request's fields. */
+    public static MigrationPolicy defaults(com.typesafe.config.Config config) {
+        com.typesafe.config.Config migration = config.getConfig("vireo.migration");
+        MigrationPolicy d = MigrationPolicy.DEFAULT;
+        return new MigrationPolicy(d.bandwidthMiBps(), d.maxDowntimeMs(), d.completionTimeoutPerGiBSeconds(),
+                d.progressTimeoutSeconds(), d.autoConverge(), migration.getBoolean("post-copy"),
+                Math.max(1, migration.getLong("post-copy-after-iterations")));
+    }
+
+    /**
+     * A post-copy request where vireo.migration.post-copy-allowed is off (every node's QEMU must be allowed userfaultfd,
+     * docs/migration.md, "Post-copy"): refused, naming postCopy; else null.
+     */
+    public static Rejection whyNotPolicy(com.typesafe.config.Config config, Request request) {
+        return request.policy().postCopy() && !config.getBoolean("vireo.migration.post-copy-allowed")
+                ? new Rejection(Rejection.Code.IllegalTransition, POST_COPY_REFUSED, "postCopy") : null;
     }
 
     Route route(VmId id, String requestId, String principal) {
         return concat(
                 path("migrate", () -> post(() -> entity(Unmarshaller.entityToByteString(), bytes ->
-                        completeWithFuture(migrate(id, request(bytes.toArray()), requestId, principal))))),
+                        completeWithFuture(migrate(id, request(bytes.toArray(), defaults), requestId, principal))))),
                 pathPrefix("migrations", () -> concat(
                         pathEndOrSingleSlash(() -> get(() -> completeWithFuture(views(id).thenApply(views ->
                                 ApiResponses.json(StatusCodes.OK, Map.of("kind", "VirtualMachineMigrationList",
@@ -92,13 +114,18 @@ final class MigrationRoutes extends AllDirectives {
     }
 
     /** What a migrate request asks: the target (null: the scheduler's choice) and the policy over the defaults. */
-    record Request(String targetNode, MigrationPolicy policy) {
+    public record Request(String targetNode, MigrationPolicy policy) {
     }
 
-    /** Parses the body ({} or empty: defaults); 400 naming the field that is wrong. */
-    static Request request(byte[] body) {
+    /** Parses the body over {@link MigrationPolicy#DEFAULT}; 400 naming the field that is wrong. */
+    public static Request request(byte[] body) {
+        return request(body, MigrationPolicy.DEFAULT);
+    }
+
+    /** Parses the body ({} or empty: {@code d}, the cluster's defaults); 400 naming the field that is wrong. */
+    public static Request request(byte[] body, MigrationPolicy d) {
         if (body.length == 0 || new String(body).isBlank()) {
-            return new Request(null, MigrationPolicy.DEFAULT);
+            return new Request(null, d);
         }
         JsonNode json;
         try {
@@ -126,17 +153,14 @@ final class MigrationRoutes extends AllDirectives {
             }
             target = json.get("targetNode").asText();
         }
-        if (json.path("postCopy").asBoolean(false)) {
-            throw new InvalidManifestException("postCopy", "post-copy migration is not supported yet; leave postCopy"
-                    + " out (or false) to migrate pre-copy");
-        }
-        MigrationPolicy d = MigrationPolicy.DEFAULT;
         MigrationPolicy policy = new MigrationPolicy(
                 number(json, "bandwidthMiBps", d.bandwidthMiBps(), 0),
                 number(json, "maxDowntimeMs", d.maxDowntimeMs(), 1),
                 number(json, "completionTimeoutPerGiBSeconds", d.completionTimeoutPerGiBSeconds(), 1),
                 number(json, "progressTimeoutSeconds", d.progressTimeoutSeconds(), 1),
-                flag(json, "autoConverge", d.autoConverge()));
+                flag(json, "autoConverge", d.autoConverge()),
+                flag(json, "postCopy", d.postCopy()),
+                number(json, "postCopyAfterIterations", d.switchToPostCopyAfter(), 1));
         return new Request(target, policy);
     }
 
@@ -168,51 +192,71 @@ final class MigrationRoutes extends AllDirectives {
      * images?), then asks the entity, which refuses what its state does not allow.
      */
     private CompletionStage<HttpResponse> migrate(VmId id, Request request, String requestId, String principal) {
+        Rejection policy = whyNotPolicy(system.settings().config(), request);
+        if (policy != null) {
+            return CompletableFuture.completedFuture(ApiResponses.rejected(policy));
+        }
         String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
-        return vms.get(id).thenCompose(state -> {
-            CompletionStage<Scheduler.TargetCheck> check = request.targetNode() == null || !canCheck(state, request)
-                    ? CompletableFuture.completedFuture(new Scheduler.TargetCheck(null, false))
-                    : checkTarget(state, request.targetNode());
-            return check.thenCompose(answer -> {
-                if (answer.unknown()) {
-                    return CompletableFuture.completedFuture(ApiResponses.error(StatusCodes.NOT_FOUND, "NotFound",
-                            "cannot migrate virtualmachine " + id + ": " + answer.reason(), "targetNode"));
-                }
-                if (answer.reason() != null) {
-                    return CompletableFuture.completedFuture(ApiResponses.rejected(Rejection.illegal(
-                            "cannot migrate virtualmachine " + id + " to node " + request.targetNode() + ": "
-                                    + answer.reason())));
-                }
-                return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
-                        request.targetNode(), request.policy())).thenApply(reply -> {
-                    if (reply instanceof VirtualMachineEntity.Refused refused) {
-                        return ApiResponses.rejected(refused.rejection());
+        return vms.get(id).thenCompose(state -> whyNotTarget(scheduler, system, timeout, id, state, request)
+                .thenCompose(refusal -> {
+                    if (refusal != null) {
+                        return CompletableFuture.completedFuture(ApiResponses.rejected(refusal));
                     }
-                    Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("kind", "VirtualMachineMigration");
-                    body.put("migrationId", migrationId);
-                    body.put("vm", id.entityId());
-                    body.put("source", state.node());
-                    if (request.targetNode() != null) {
-                        body.put("targetNode", request.targetNode());
-                    }
-                    body.put("status", "/api/v1/namespaces/" + id.namespace() + "/virtualmachines/" + id.name()
-                            + "/migrations/" + migrationId);
-                    return ApiResponses.json(StatusCodes.ACCEPTED, body);
-                });
-            });
+                    return vms.execute(id, new VmCommand.Migrate(requestId, principal, migrationId,
+                            request.targetNode(), request.policy())).thenApply(reply -> {
+                        if (reply instanceof VirtualMachineEntity.Refused refused) {
+                            return ApiResponses.rejected(refused.rejection());
+                        }
+                        Map<String, Object> body = new LinkedHashMap<>();
+                        body.put("kind", "VirtualMachineMigration");
+                        body.put("migrationId", migrationId);
+                        body.put("vm", id.entityId());
+                        body.put("source", state.node());
+                        if (request.targetNode() != null) {
+                            body.put("targetNode", request.targetNode());
+                        }
+                        body.put("status", "/api/v1/namespaces/" + id.namespace() + "/virtualmachines/" + id.name()
+                                + "/migrations/" + migrationId);
+                        return ApiResponses.json(StatusCodes.ACCEPTED, body);
+                    });
+                }));
+    }
+
+    /**
+     * Why the migration cannot be: post-copy asked where the cluster does not allow it (IllegalTransition naming
+     * postCopy); or the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
+     * cordoned, full, other images: IllegalTransition), or null when it can or there is nothing to ask (no target
+     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask.
+     */
+    public static CompletionStage<Rejection> whyNotTarget(ActorRef<Scheduler.Command> scheduler, ActorSystem<?> system,
+                                                          Duration timeout, VmId id, VmState state, Request request) {
+        if (request.policy().postCopy() && !system.settings().config().getBoolean("vireo.migration.post-copy-allowed")) {
+            return CompletableFuture.completedFuture(new Rejection(Rejection.Code.IllegalTransition, POST_COPY_REFUSED,
+                    "postCopy"));
+        }
+        if (request.targetNode() == null || !canCheck(state, request)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        VirtualMachineSpec spec = state.spec();
+        return AskPattern.ask(scheduler, (ActorRef<Scheduler.TargetCheck> replyTo) -> new Scheduler.CheckMigrationTarget(
+                state.node(), request.targetNode(), spec.cores(), spec.memoryBytes(), spec.nodeSelector(),
+                spec.imageFiles(), replyTo), timeout, system.scheduler()).thenApply(answer -> {
+            if (answer.unknown()) {
+                return new Rejection(Rejection.Code.NotFound, "cannot migrate virtualmachine " + id + ": "
+                        + answer.reason(), "targetNode");
+            }
+            return answer.reason() == null ? null : Rejection.illegal("cannot migrate virtualmachine " + id
+                    + " to node " + request.targetNode() + ": " + answer.reason());
         });
     }
+
+    static final String POST_COPY_REFUSED = "post-copy is not allowed in this cluster: the target's QEMU must be"
+            + " allowed userfaultfd, which QEMU 7.2 run by libvirt as an unprivileged user is not while the host's"
+            + " sysctl vm.unprivileged_userfaultfd is 0; once every node allows it, set vireo.migration.post-copy-allowed"
+            + " = true (docs/migration.md, \"Post-copy\"); leave postCopy out (or false) to migrate pre-copy";
 
     /** Only a Running VM on another node is worth asking about; the entity refuses the rest with its own reason. */
     private static boolean canCheck(VmState state, Request request) {
         return state.exists() && state.phase() == Phase.Running && !request.targetNode().equals(state.node());
-    }
-
-    private CompletionStage<Scheduler.TargetCheck> checkTarget(VmState state, String node) {
-        VirtualMachineSpec spec = state.spec();
-        return AskPattern.ask(scheduler, (ActorRef<Scheduler.TargetCheck> replyTo) -> new Scheduler.CheckMigrationTarget(
-                state.node(), node, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(), replyTo),
-                timeout, system.scheduler());
     }
 }

@@ -109,7 +109,7 @@ final class RoleBindingRoutes extends AllDirectives {
         ManifestValidator.checkName("metadata.name", name);
         JsonNode json;
         try {
-            json = Json.mapper().readTree(body);
+            json = Json.input(false).readTree(body);
         } catch (IOException e) {
             throw new InvalidManifestException("", "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

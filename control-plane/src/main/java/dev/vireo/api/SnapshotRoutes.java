@@ -3,6 +3,7 @@ package dev.vireo.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.protocol.api.InvalidManifestException;
 import dev.vireo.protocol.api.Json;
+import dev.vireo.protocol.api.Limits;
 import dev.vireo.protocol.api.ManifestValidator;
 import dev.vireo.protocol.api.SnapshotView;
 import dev.vireo.protocol.vm.Rejection;
@@ -101,9 +102,9 @@ final class SnapshotRoutes extends AllDirectives {
     static JsonNode body(byte[] bytes, Set<String> known) {
         JsonNode json;
         try {
-            json = bytes.length == 0 ? null : Json.mapper().readTree(bytes);
+            json = bytes.length == 0 ? null : Json.input(false).readTree(bytes);
         } catch (IOException e) {
-            throw new InvalidManifestException("body", "the body is not JSON: " + e.getMessage());
+            throw new InvalidManifestException("body", "the body is not JSON: " + Limits.shown(e.getMessage()));
         }
         if (json == null || !json.isObject()) {
             throw new InvalidManifestException("body", "give an object, e.g. {\"" + known.iterator().next()
@@ -112,7 +113,8 @@ final class SnapshotRoutes extends AllDirectives {
         for (Iterator<String> names = json.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!known.contains(name)) {
-                throw new InvalidManifestException(name, "unknown field " + name + "; this request knows "
+                String shown = name.length() <= 64 ? name : name.substring(0, 64) + "…";
+                throw new InvalidManifestException(shown, "unknown field " + shown + "; this request knows "
                         + String.join(", ", known.stream().sorted().toList()));
             }
         }
@@ -123,7 +125,8 @@ final class SnapshotRoutes extends AllDirectives {
     static String field(JsonNode json, String field) {
         JsonNode value = json.get(field);
         if (value != null && !value.isNull() && !value.isTextual()) {
-            throw new InvalidManifestException(field, field + " must be a snapshot's name (text), was " + value);
+            throw new InvalidManifestException(field, field + " must be a snapshot's name (text), was "
+                    + Limits.shown(value.toString()));
         }
         String name = value == null || value.isNull() ? null : value.asText();
         ManifestValidator.checkName(field, name);
@@ -136,7 +139,7 @@ final class SnapshotRoutes extends AllDirectives {
             return false;
         }
         if (!value.isBoolean()) {
-            throw new InvalidManifestException("memory", "memory must be true or false, was " + value);
+            throw new InvalidManifestException("memory", "memory must be true or false, was " + Limits.shown(value.toString()));
         }
         return value.asBoolean();
     }

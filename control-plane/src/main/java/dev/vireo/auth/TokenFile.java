@@ -31,6 +31,7 @@ public final class TokenFile {
 
     private final Path path;
     private volatile Loaded loaded = new Loaded(null, Map.of());
+    private volatile TokenReviews reviews;
 
     /** The tokens as last read, by the SHA-256 of the token (no token is kept, nor compared as a string). */
     private record Loaded(Object version, Map<String, User> byDigest) {
@@ -45,12 +46,34 @@ public final class TokenFile {
         return path;
     }
 
-    /** The user {@code token} belongs to, as the file says now. */
+    /** Tokens the file does not know are checked by Kubernetes TokenReview besides. */
+    public TokenFile withReviews(TokenReviews reviews) {
+        this.reviews = reviews;
+        return this;
+    }
+
+    /**
+     * The user {@code token} belongs to, as the file says now; a token the file does not know, as TokenReview
+     * said last (without waiting for it: for checks that run again and again).
+     */
     public Optional<User> authenticate(String token) {
         if (token == null || token.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.ofNullable(current().byDigest().get(digest(token)));
+        Optional<User> user = Optional.ofNullable(current().byDigest().get(digest(token)));
+        TokenReviews r = reviews;
+        return user.isPresent() || r == null ? user : r.known(token);
+    }
+
+    /** The user {@code token} belongs to: the file's, else (when on) the one Kubernetes TokenReview answers. */
+    public java.util.concurrent.CompletionStage<Optional<User>> authenticateAsync(String token) {
+        if (token == null || token.isEmpty()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(Optional.empty());
+        }
+        Optional<User> user = Optional.ofNullable(current().byDigest().get(digest(token)));
+        TokenReviews r = reviews;
+        return user.isPresent() || r == null ? java.util.concurrent.CompletableFuture.completedFuture(user)
+                : r.review(token);
     }
 
     private Loaded current() {
@@ -79,8 +102,12 @@ public final class TokenFile {
         }
     }
 
-    /** What tells a changed file apart: its inode, size and modification time (null when it is gone). */
     private Object version() {
+        return versionOf(path);
+    }
+
+    /** What tells a changed file apart: its inode, size and modification time ("missing" when it is gone). */
+    static Object versionOf(Path path) {
         try {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
             return List.of(String.valueOf(a.fileKey()), a.size(), a.lastModifiedTime().toMillis(),
@@ -93,14 +120,9 @@ public final class TokenFile {
     /** token -> user, from the lines of a static token file; blank lines and {@code #} comments are skipped. */
     static Map<String, User> parse(List<String> lines) {
         Map<String, User> users = new HashMap<>();
-        int number = 0;
-        for (String line : lines) {
-            number++;
-            String trimmed = line.strip();
-            if (trimmed.isEmpty() || trimmed.startsWith("#")) {
-                continue;
-            }
-            List<String> fields = csv(trimmed);
+        for (Map.Entry<Integer, String> line : contentLines(lines).entrySet()) {
+            int number = line.getKey();
+            List<String> fields = csv(line.getValue());
             if (fields.size() < 3 || fields.get(0).isEmpty() || fields.get(1).isEmpty()) {
                 throw new IllegalArgumentException("line " + number + ": expected token,user,uid[,\"group1,group2\"]");
             }
@@ -115,6 +137,18 @@ public final class TokenFile {
             users.put(fields.get(0), new User(fields.get(1), fields.get(2), groups));
         }
         return users;
+    }
+
+    /** The lines that say something (neither blank nor a {@code #} comment), stripped, by line number from 1. */
+    static Map<Integer, String> contentLines(List<String> lines) {
+        Map<Integer, String> content = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String trimmed = lines.get(i).strip();
+            if (!trimmed.isEmpty() && !trimmed.startsWith("#")) {
+                content.put(i + 1, trimmed);
+            }
+        }
+        return content;
     }
 
     /** The fields of one CSV line: commas separate, double quotes enclose a field with commas. */

@@ -1,6 +1,7 @@
 package dev.vireo.cluster;
 
 import com.typesafe.config.Config;
+import dev.vireo.auth.NodeCredentials;
 import dev.vireo.node.ConsoleReader;
 import dev.vireo.node.Lease;
 import dev.vireo.node.LeaseKeeper;
@@ -44,13 +45,37 @@ public final class NodeRuntimeActors {
         EXTERNAL
     }
 
+    /**
+     * The credential the node proves its name with: {@code vireo.cluster.node-token} ({@code --node-token-file}),
+     * else, for a node in a control plane's JVM, its line of the control plane's own node credentials file.
+     */
+    static String nodeToken(Config cluster, String name) {
+        String token = cluster.getString("node-token").strip();
+        if (!token.isEmpty()) {
+            return token;
+        }
+        String file = cluster.getString("node-tokens");
+        if (file.isBlank()) {
+            return null;
+        }
+        NodeCredentials credentials = new NodeCredentials(java.nio.file.Path.of(file));
+        String own = credentials.token(name).orElse(null);
+        if (own == null) {
+            org.slf4j.LoggerFactory.getLogger(NodeRuntimeActors.class).error("node {} has no line in {}: the control"
+                    + " plane will refuse it until one is added", name, credentials.path());
+        }
+        return own;
+    }
+
     public static Started start(ActorSystem<?> system, ActorRef<Scheduler.Command> scheduler,
                                 NodeAgentSettings agentSettings, Watchdog watchdog) {
         Config lease = system.settings().config().getConfig("vireo.node.lease");
         String name = agentSettings.nodeName();
         String session = UUID.randomUUID().toString();
-        ActorRef<FromNode> link = system.systemActorOf(NodeLink.create(scheduler, name), "node-link-" + name,
-                Props.empty());
+        ActorRef<FromNode> link = system.systemActorOf(NodeLink.create(scheduler, name,
+                        nodeToken(system.settings().config().getConfig("vireo.cluster"), name),
+                        () -> org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address().toString()),
+                "node-link-" + name, Props.empty());
         ActorRef<NodeConsole.Read> console = system.systemActorOf(
                 ConsoleReader.create(name, agentSettings.dataDirectory()), "node-console-" + name, Props.empty());
         Lease held = Lease.required();

@@ -1,18 +1,26 @@
 package dev.vireo.cluster;
 
 import com.typesafe.config.Config;
+import dev.vireo.auth.NodeCredentials;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
 import dev.vireo.protocol.vm.VmState;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.VirtualMachineEntity;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
@@ -48,7 +56,31 @@ public final class SchedulerSingleton {
                 lease.getDuration("check-interval"));
         Scheduler.MigrationLimits limits = new Scheduler.MigrationLimits(vireo.getInt("migration.max-in-flight"),
                 vireo.getInt("migration.max-in-flight-per-node"));
+        String credentials = vireo.getString("cluster.node-tokens");
+        Scheduler.Identity identity = sharding == null || credentials.isBlank() ? null : identity(system,
+                new NodeCredentials(Path.of(credentials)));
         return ClusterSingleton.get(system).init(SingletonActor.of(Scheduler.create(toVm, vmState,
-                vireo.getInt("scheduler.cpu-allocation-ratio"), nodes, limits), "scheduler"));
+                vireo.getInt("scheduler.cpu-allocation-ratio"), nodes, limits, identity), "scheduler"));
+    }
+
+    /** Nodes prove their names with {@code credentials}; a name stays with its member while it is Up and reachable. */
+    private static Scheduler.Identity identity(ActorSystem<?> system, NodeCredentials credentials) {
+        Cluster cluster = Cluster.get(Adapter.toClassic(system));
+        return new Scheduler.Identity(credentials, address -> alive(cluster, address), ref -> {
+            Address address = ref.path().address();
+            return (address.hasGlobalScope() ? address : cluster.selfAddress()).toString();
+        });
+    }
+
+    private static boolean alive(Cluster cluster, String address) {
+        CurrentClusterState state = cluster.state();
+        for (Member member : state.getMembers()) {
+            if (member.address().toString().equals(address)) {
+                MemberStatus status = member.status();
+                return (status == MemberStatus.up() || status == MemberStatus.weaklyUp()
+                        || status == MemberStatus.joining()) && !state.getUnreachable().contains(member);
+            }
+        }
+        return false;
     }
 }

@@ -10,10 +10,19 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.vireo.protocol.api.InvalidManifestException;
+import dev.vireo.protocol.api.ManifestValidator;
+import dev.vireo.protocol.vm.VmId;
+import dev.vireo.scheduler.Scheduler;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -39,14 +48,18 @@ public final class KubernetesSync implements AutoCloseable {
     private final KubernetesClient client;
     private final ReconcileQueue queue;
     private final SharedIndexInformer<GenericKubernetesResource> informer;
+    private final List<SharedIndexInformer<GenericKubernetesResource>> operationInformers;
     private final StatusProjection projection;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private KubernetesSync(KubernetesClient client, ReconcileQueue queue,
-                           SharedIndexInformer<GenericKubernetesResource> informer, StatusProjection projection) {
+                           SharedIndexInformer<GenericKubernetesResource> informer,
+                           List<SharedIndexInformer<GenericKubernetesResource>> operationInformers,
+                           StatusProjection projection) {
         this.client = client;
         this.queue = queue;
         this.informer = informer;
+        this.operationInformers = operationInformers;
         this.projection = projection;
     }
 
@@ -55,27 +68,18 @@ public final class KubernetesSync implements AutoCloseable {
      * control-plane members there are, one of them writes the CRs. A kubeconfig that cannot be read fails
      * here, at start; an API server that cannot be reached is tried again with back-off.
      */
-    public static void startIfConfigured(ActorSystem<?> system, ClusterSharding sharding, ImagePaths images,
-                                         Config vireo) throws IOException {
+    public static void startIfConfigured(ActorSystem<?> system, ClusterSharding sharding,
+                                         ActorRef<Scheduler.Command> scheduler, ImagePaths images, Config vireo)
+            throws IOException {
         Config kube = vireo.getConfig("kubernetes");
         String kubeconfig = kube.getString("kubeconfig");
-        boolean inCluster = kube.getBoolean("in-cluster");
-        if (kubeconfig.isBlank() && !inCluster) {
+        io.fabric8.kubernetes.client.Config config = clientConfig(kube);
+        if (config == null) {
             return;
-        }
-        io.fabric8.kubernetes.client.Config config;
-        if (!kubeconfig.isBlank()) {
-            Path file = Path.of(kubeconfig);
-            if (!Files.isReadable(file)) {
-                throw new IOException("kubeconfig " + file + " cannot be read: give the path of a kubeconfig file");
-            }
-            config = io.fabric8.kubernetes.client.Config.fromKubeconfig(null, Files.readString(file), file.toString());
-        } else {
-            config = io.fabric8.kubernetes.client.Config.autoConfigure(null);
         }
         String source = kubeconfig.isBlank() ? "in-cluster config" : "kubeconfig " + kubeconfig;
         Behavior<Void> singleton = Behaviors.<Void>supervise(Behaviors.setup(context -> {
-            KubernetesSync sync = start(system, sharding, images, vireo, config);
+            KubernetesSync sync = start(system, sharding, scheduler, images, vireo, config);
             log.info("Kubernetes sync on {} ({})", sync.client.getMasterUrl(), source);
             // stop before the shard regions do, or the last reconciles ask entities that are gone
             var early = CoordinatedShutdown.get(system.classicSystem()).addCancellableTask(
@@ -95,28 +99,98 @@ public final class KubernetesSync implements AutoCloseable {
                 .withProps(DispatcherSelector.blocking()));
     }
 
-    private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding, ImagePaths images,
-                                        Config vireo, io.fabric8.kubernetes.client.Config config) {
+    /**
+     * How to reach the Kubernetes API: {@code kubeconfig}, else the pod's own service account when
+     * {@code in-cluster} is on; null when neither is. A kubeconfig that cannot be read fails here.
+     */
+    public static io.fabric8.kubernetes.client.Config clientConfig(Config kube) throws IOException {
+        String kubeconfig = kube.getString("kubeconfig");
+        if (!kubeconfig.isBlank()) {
+            Path file = Path.of(kubeconfig);
+            if (!Files.isReadable(file)) {
+                throw new IOException("kubeconfig " + file + " cannot be read: give the path of a kubeconfig file");
+            }
+            return io.fabric8.kubernetes.client.Config.fromKubeconfig(null, Files.readString(file), file.toString());
+        }
+        return kube.getBoolean("in-cluster") ? io.fabric8.kubernetes.client.Config.autoConfigure(null) : null;
+    }
+
+    private static KubernetesSync start(ActorSystem<?> system, ClusterSharding sharding,
+                                        ActorRef<Scheduler.Command> scheduler, ImagePaths images, Config vireo,
+                                        io.fabric8.kubernetes.client.Config config) {
         Config kube = vireo.getConfig("kubernetes");
+        long resync = kube.getDuration("resync").toMillis();
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         ReconcileQueue queue = null;
+        List<SharedIndexInformer<GenericKubernetesResource>> operationInformers = new ArrayList<>();
         try {
-            VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client,
-                    VirtualMachineGateway.of(sharding, vireo.getDuration("http.ask-timeout")),
-                    images, Clock.systemUTC());
-            queue = new ReconcileQueue(reconciler::reconcile, kube.getDuration("retry-base"),
+            VirtualMachineGateway vms = VirtualMachineGateway.of(system, sharding, scheduler,
+                    vireo.getDuration("http.ask-timeout"));
+            VirtualMachineReconciler reconciler = new VirtualMachineReconciler(client, vms, images, Clock.systemUTC());
+            // the migration, snapshot and restore resources, indexed by their VM; started once the queue is there
+            Map<OperationResource, SharedIndexInformer<GenericKubernetesResource>> byKind = new LinkedHashMap<>();
+            for (OperationResource kind : List.of(new MigrationResource(
+                    dev.vireo.api.MigrationRoutes.defaults(system.settings().config())), new SnapshotResource(), new RestoreResource())) {
+                SharedIndexInformer<GenericKubernetesResource> i = client.genericKubernetesResources(kind.context)
+                        .inAnyNamespace().runnableInformer(resync);
+                i.addIndexers(Map.of(OperationReconciler.BY_VM, OperationReconciler::vmKeys));
+                byKind.put(kind, i);
+                operationInformers.add(i);
+            }
+            OperationReconciler operations = new OperationReconciler(client, byKind, vms, Clock.systemUTC());
+            queue = new ReconcileQueue(id -> reconcile(id, reconciler, operations), kube.getDuration("retry-base"),
                     kube.getDuration("retry-max"));
             SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
                             VirtualMachineResource.CONTEXT).inAnyNamespace()
-                    .inform(new Handler(queue), kube.getDuration("resync").toMillis());
+                    .inform(new Handler(queue), resync);
+            for (Map.Entry<OperationResource, SharedIndexInformer<GenericKubernetesResource>> e : byKind.entrySet()) {
+                e.getValue().addEventHandler(new OperationHandler(e.getKey(), queue));
+                // not waited for: a cluster without these CRDs still syncs its VMs (the informer logs and retries)
+                e.getValue().start();
+            }
             StatusProjection projection = StatusProjection.start(system, queue);
-            return new KubernetesSync(client, queue, informer, projection);
+            return new KubernetesSync(client, queue, informer, operationInformers, projection);
         } catch (RuntimeException e) {
+            operationInformers.forEach(SharedIndexInformer::close);
             if (queue != null) {
                 queue.close();
             }
             client.close();
             throw e;
+        }
+    }
+
+    /** A VM and then its operations: a failure of one does not keep the other back (both are tried again). */
+    private static void reconcile(VmId id, VirtualMachineReconciler vm, OperationReconciler operations) {
+        RuntimeException failure = null;
+        if (isVmName(id)) {
+            try {
+                vm.reconcile(id);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        try {
+            operations.reconcile(id);
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** A resource may name a VM that cannot be one ({@code spec.vmName: Web_1}): only its Failed status is written. */
+    private static boolean isVmName(VmId id) {
+        try {
+            ManifestValidator.checkName("name", id.name());
+            return true;
+        } catch (InvalidManifestException e) {
+            return false;
         }
     }
 
@@ -126,9 +200,30 @@ public final class KubernetesSync implements AutoCloseable {
             return;
         }
         projection.close();
+        operationInformers.forEach(SharedIndexInformer::close);
         informer.close();
         queue.close();
         client.close();
+    }
+
+    /** A migration, snapshot or restore resource is queued under its VM, when there is something to do. */
+    private record OperationHandler(OperationResource kind, ReconcileQueue queue)
+            implements ResourceEventHandler<GenericKubernetesResource> {
+        @Override
+        public void onAdd(GenericKubernetesResource cr) {
+            if (OperationReconciler.needsAttention(kind, cr)) {
+                queue.submitRetrying(OperationResource.vm(cr));
+            }
+        }
+
+        @Override
+        public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource cr) {
+            onAdd(cr);
+        }
+
+        @Override
+        public void onDelete(GenericKubernetesResource cr, boolean finalStateUnknown) {
+        }
     }
 
     /**

@@ -216,7 +216,7 @@ final class Nodes {
             }
             asked.put(held, vmState.apply(held.vm()).toCompletableFuture()
                     .orTimeout(OWNERSHIP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(state -> state.placedOn(r.node(), held.incarnation()))
+                    .thenApply(state -> state.ownsDomain(r.node(), held.incarnation()))
                     .exceptionally(failure -> null));
         }
         CompletableFuture<Map<NodeLease.Held, Boolean>> all = CompletableFuture

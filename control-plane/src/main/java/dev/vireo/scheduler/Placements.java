@@ -251,6 +251,27 @@ final class Placements {
         return null;
     }
 
+    /**
+     * A VM recovered mid-migration holds target {@code node} for migration {@code migrationId}: its capacity is
+     * reserved again (even past the limits: the migration is already in flight), replacing whatever the VM held or
+     * queued for another migration. Returns true if it was not held yet.
+     */
+    boolean claimTarget(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                        long memoryBytes) {
+        Target held = targets.get(vm);
+        if (held != null && held.migrationId().equals(migrationId)) {
+            return false;
+        }
+        if (held != null) {
+            releaseTarget(vm, held.migrationId());
+        }
+        migrationQueue.remove(vm);
+        Reservation reservation = new Reservation(node, incarnation, cores, memoryBytes);
+        targets.put(vm, new Target(migrationId, source, reservation));
+        count(reservation, 1);
+        return true;
+    }
+
     /** Gives back the target of migration {@code migrationId} (or its place in the queue); true if capacity freed. */
     boolean releaseTarget(VmId vm, String migrationId) {
         TargetRequest queued = migrationQueue.get(vm);

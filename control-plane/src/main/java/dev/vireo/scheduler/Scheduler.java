@@ -2,7 +2,9 @@ package dev.vireo.scheduler;
 
 import dev.vireo.protocol.CborSerializable;
 import dev.vireo.protocol.node.NodeAgentCommand;
+import dev.vireo.auth.NodeCredentials;
 import dev.vireo.protocol.node.NodeConsole;
+import dev.vireo.protocol.node.NodeIdentity;
 import dev.vireo.protocol.node.NodeLease;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.node.NodeReport;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -36,17 +39,81 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public sealed interface Command extends CborSerializable {
     }
 
-    public record RegisterNode(NodeRegistration registration) implements Command {
+    /**
+     * A message of a node runtime. {@code link()} is the node runtime's link, where the control plane asks it to
+     * prove its name and answers the proof; when nodes must prove their names, a message without one is refused.
+     */
+    public sealed interface FromNodeLink extends Command {
+
+        ActorRef<NodeIdentity.ToLink> link();
+
+        /** The node the message speaks for. */
+        String node();
+    }
+
+    public record RegisterNode(NodeRegistration registration, ActorRef<NodeIdentity.ToLink> link)
+            implements FromNodeLink {
+
+        public RegisterNode(NodeRegistration registration) {
+            this(registration, null);
+        }
+
+        @Override
+        public String node() {
+            return registration.info().name();
+        }
     }
 
     /** A node's report about a domain, for the VM's entity. */
-    public record Report(NodeReport report, String requestId) implements Command {
+    public record Report(NodeReport report, String requestId, ActorRef<NodeIdentity.ToLink> link)
+            implements FromNodeLink {
+
+        public Report(NodeReport report, String requestId) {
+            this(report, requestId, null);
+        }
+
+        @Override
+        public String node() {
+            return report.node();
+        }
     }
 
-    public record RenewLease(NodeLease.Renew renew) implements Command {
+    public record RenewLease(NodeLease.Renew renew, ActorRef<NodeIdentity.ToLink> link) implements FromNodeLink {
+
+        public RenewLease(NodeLease.Renew renew) {
+            this(renew, null);
+        }
+
+        @Override
+        public String node() {
+            return renew.node();
+        }
     }
 
-    public record ReconcileNode(NodeLease.Reconcile reconcile) implements Command {
+    public record ReconcileNode(NodeLease.Reconcile reconcile, ActorRef<NodeIdentity.ToLink> link)
+            implements FromNodeLink {
+
+        public ReconcileNode(NodeLease.Reconcile reconcile) {
+            this(reconcile, null);
+        }
+
+        @Override
+        public String node() {
+            return reconcile.node();
+        }
+    }
+
+    /** A node runtime's answer to the control plane's challenge ({@link NodeIdentity}). */
+    public record Prove(NodeIdentity.Proof proof) implements Command {
+    }
+
+    /**
+     * Nodes must prove their names: with the {@code credentials} of each node; {@code memberAlive}: whether the
+     * member at an address is in the cluster and reachable; {@code addressOf}: a link's member address as the
+     * cluster knows it (a link in this JVM has a local address).
+     */
+    public record Identity(NodeCredentials credentials, Predicate<String> memberAlive,
+                           Function<ActorRef<?>, String> addressOf) {
     }
 
     /**
@@ -69,6 +136,11 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public record ReserveMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation,
                                          int cores, long memoryBytes, Map<String, String> nodeSelector,
                                          List<String> imageFiles, String requestId) implements Command {
+    }
+
+    /** A VM recovered mid-migration says its migration holds this target. */
+    public record ClaimMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation,
+                                       int cores, long memoryBytes) implements Command {
     }
 
     public record ReleaseMigrationTarget(VmId vm, String migrationId) implements Command {
@@ -149,6 +221,8 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     private final Placements placements = new Placements();
     private final NodeMailboxes mailboxes;
     private final Nodes nodes;
+    private final Identity identity;
+    private final NodeIdentities identities;
 
     /** @param toVm delivers a system command to a VM entity (through sharding) */
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm) {
@@ -171,8 +245,16 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
                                            Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
                                            NodeSettings settings, MigrationLimits limits) {
+        return create(toVm, vmState, cpuAllocationRatio, settings, limits, null);
+    }
+
+    /** @param identity how nodes prove their names; null: any member may speak for any node */
+    public static Behavior<Command> create(BiConsumer<VmId, VmCommand> toVm,
+                                           Function<VmId, CompletionStage<VmState>> vmState, int cpuAllocationRatio,
+                                           NodeSettings settings, MigrationLimits limits, Identity identity) {
         return Behaviors.setup(context -> Behaviors.withStash(10_000, stash -> Behaviors.withTimers(timers -> {
-            Scheduler scheduler = new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings);
+            Scheduler scheduler = new Scheduler(context, stash, timers, toVm, vmState, cpuAllocationRatio, settings,
+                    identity);
             scheduler.placements.limitMigrations(limits);
             return scheduler.recovering();
         })));
@@ -180,8 +262,10 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
 
     private Scheduler(ActorContext<Command> context, StashBuffer<Command> stash, TimerScheduler<Command> timers,
                       BiConsumer<VmId, VmCommand> toVm, Function<VmId, CompletionStage<VmState>> vmState,
-                      int cpuAllocationRatio, NodeSettings settings) {
+                      int cpuAllocationRatio, NodeSettings settings, Identity identity) {
         super(context);
+        this.identity = identity;
+        this.identities = identity == null ? null : new NodeIdentities(identity.credentials(), identity.memberAlive());
         this.context = context;
         this.stash = stash;
         this.toVm = toVm;
@@ -234,28 +318,24 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(RegisterNode.class, r -> {
-                    nodes.register(r.registration());
+                .onMessage(FromNodeLink.class, m -> {
+                    if (admitted(m)) {
+                        carryOut(m);
+                    }
                     return this;
                 })
-                .onMessage(RenewLease.class, r -> {
-                    nodes.renew(r.renew());
-                    return this;
-                })
-                .onMessage(ReconcileNode.class, r -> {
-                    nodes.reconcile(r.reconcile());
-                    return this;
-                })
+                .onMessage(Prove.class, this::prove)
                 .onMessage(OwnershipDecided.class, d -> {
                     nodes.ownershipDecided(d);
                     return this;
                 })
-                .onMessage(Report.class, r -> {
-                    toVm.accept(r.report().vm(), new VmCommand.ReportFromNode(r.requestId(), r.report()));
-                    return this;
-                })
                 .onMessageEquals(Tick.CHECK_LEASES, () -> {
                     nodes.checkLeases();
+                    if (identities != null) {
+                        identities.refresh(System.nanoTime()).forEach((node, member) -> context.getLog().warn(
+                                "node {}: its credential changed or was removed: the member at {} must prove its name"
+                                        + " again", node, member));
+                    }
                     return this;
                 })
                 .onMessage(LogRecovered.class, r -> this)
@@ -273,6 +353,14 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                 })
                 .onMessage(ToNode.class, this::toNode)
                 .onMessage(ReserveMigrationTarget.class, this::reserveTarget)
+                .onMessage(ClaimMigrationTarget.class, c -> {
+                    if (placements.claimTarget(c.vm(), c.migrationId(), c.source(), c.node(), c.incarnation(), c.cores(),
+                            c.memoryBytes())) {
+                        context.getLog().info("{} migration {}: target node {} (incarnation {}) claimed again after a"
+                                + " recovery", c.vm(), c.migrationId(), c.node(), c.incarnation());
+                    }
+                    return this;
+                })
                 .onMessage(ReleaseMigrationTarget.class, r -> {
                     if (placements.releaseTarget(r.vm(), r.migrationId())) {
                         retryWaiting();
@@ -307,6 +395,98 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                     return this;
                 })
                 .build();
+    }
+
+    private void carryOut(FromNodeLink message) {
+        if (message instanceof RegisterNode r) {
+            nodes.register(r.registration());
+        } else if (message instanceof RenewLease r) {
+            nodes.renew(r.renew());
+        } else if (message instanceof ReconcileNode r) {
+            nodes.reconcile(r.reconcile());
+        } else if (message instanceof Report r) {
+            toVm.accept(r.report().vm(), new VmCommand.ReportFromNode(r.requestId(), r.report()));
+        }
+    }
+
+    /** Whether the message comes from the member that proved to be its node (always, when nobody must prove). */
+    private boolean admitted(FromNodeLink message) {
+        if (identities == null) {
+            return true;
+        }
+        if (message.link() == null) {
+            context.getLog().warn("a message for node {} without a link to answer is refused: nodes must prove their"
+                    + " names ({})", message.node(), what(message));
+            return false;
+        }
+        String address = identity.addressOf().apply(message.link());
+        NodeIdentities.Admission admission = identities.admit(address, message.node(), message, System.nanoTime());
+        if (admission instanceof NodeIdentities.Admit) {
+            return true;
+        }
+        if (admission instanceof NodeIdentities.Held held) {
+            if (held.nonce() != null && !held.again()) {
+                context.getLog().info("node {}: the member at {} is asked to prove that it is node {}", message.node(),
+                        address, message.node());
+            }
+            if (held.nonce() != null) {
+                message.link().tell(new NodeIdentity.Challenge(address, held.nonce()));
+            }
+            return false;
+        }
+        NodeIdentities.Refuse refused = (NodeIdentities.Refuse) admission;
+        if (refused.log()) {
+            context.getLog().warn("node {}: refused {} from the member at {}: {} ({} node message(s) refused so far)",
+                    message.node(), what(message), address, refused.reason(), refused.count());
+            message.link().tell(new NodeIdentity.Refused(message.node(), refused.reason()));
+        }
+        return false;
+    }
+
+    private static String what(FromNodeLink message) {
+        if (message instanceof Report r) {
+            return "the report " + r.report().describe() + " about " + r.report().vm() + " [request " + r.requestId() + "]";
+        }
+        return message instanceof RegisterNode ? "the registration" : message instanceof RenewLease
+                ? "the lease renewal" : "the question which domains it owns";
+    }
+
+    private Behavior<Command> prove(Prove p) {
+        NodeIdentity.Proof proof = p.proof();
+        if (proof.link() == null) {
+            return this;
+        }
+        String address = identity == null ? null : identity.addressOf().apply(proof.link());
+        if (identities == null) {
+            proof.link().tell(new NodeIdentity.Accepted(proof.node(), address));
+            return this;
+        }
+        NodeIdentities.Verdict verdict = identities.prove(address, proof.node(), proof.nonce(), proof.mac(),
+                System.nanoTime());
+        if (verdict instanceof NodeIdentities.Bound bound) {
+            context.getLog().info("node {}: the member at {} proved its name{}; {} message(s) it sent meanwhile are"
+                            + " taken", proof.node(), address,
+                    bound.replaced() == null ? "" : " (it was the member at " + bound.replaced() + ", now gone)",
+                    bound.held().size());
+            proof.link().tell(new NodeIdentity.Accepted(proof.node(), address));
+            for (Command held : bound.held()) {
+                FromNodeLink message = (FromNodeLink) held;
+                if (admitted(message)) {
+                    carryOut(message);
+                }
+            }
+        } else if (verdict instanceof NodeIdentities.NotBound refused && refused.news()) {
+            context.getLog().warn("node {}: refused the member at {}: {}; the {} message(s) it sent are dropped"
+                    + " ({} node message(s) refused so far)", proof.node(), address, refused.reason(),
+                    refused.dropped(), identities.refusals());
+            proof.link().tell(new NodeIdentity.Refused(proof.node(), refused.reason()));
+        } else if (verdict instanceof NodeIdentities.NotBound refused) {
+            proof.link().tell(new NodeIdentity.Refused(proof.node(), refused.reason()));
+        } else if (verdict instanceof NodeIdentities.Ignored ignored) {
+            context.getLog().info("node {}: a proof from the member at {} is ignored: {}", proof.node(), address,
+                    ignored.reason());
+        }
+        return this;
     }
 
     private Behavior<Command> place(Place p) {

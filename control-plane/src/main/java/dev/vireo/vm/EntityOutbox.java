@@ -50,6 +50,9 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
         } else if (effect instanceof VmEffect.ReserveMigrationTarget e) {
             scheduler.tell(new Scheduler.ReserveMigrationTarget(e.vm(), e.migrationId(), e.source(), e.node(),
                     e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(), e.imageFiles(), e.requestId()));
+        } else if (effect instanceof VmEffect.ClaimMigrationTarget e) {
+            scheduler.tell(new Scheduler.ClaimMigrationTarget(e.vm(), e.migrationId(), e.source(), e.node(),
+                    e.incarnation(), e.cores(), e.memoryBytes()));
         } else if (effect instanceof VmEffect.ReleaseMigrationTarget e) {
             scheduler.tell(new Scheduler.ReleaseMigrationTarget(e.vm(), e.migrationId()));
         } else if (effect instanceof VmEffect.PromoteMigrationTarget e) {

@@ -41,6 +41,12 @@ final class GuestNodes implements AutoCloseable {
      * @param daemons node name -> a daemon name unique on the host
      */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery) throws Exception {
+        return start(what, daemons, sampleEvery, List.of());
+    }
+
+    /** As {@link #start(String, Map, Duration)}, the control plane started with {@code controlPlaneFlags} besides. */
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            List<String> controlPlaneFlags) throws Exception {
         Path images = RealGuestTest.imagesDir();
         Prerequisite.require(List.of("vmlinuz", "initrd.img", "disk.qcow2").stream()
                         .allMatch(f -> Files.isRegularFile(images.resolve(f))),
@@ -62,7 +68,7 @@ final class GuestNodes implements AutoCloseable {
                 nodes.uris.put(daemon.getKey(), uri.trim());
             }
             nodes.sampler = new DomainSampler(Map.copyOf(nodes.uris), sampleEvery);
-            nodes.cluster = VireoCluster.start(dir, List.of());
+            nodes.cluster = VireoCluster.start(dir, List.of(), controlPlaneFlags);
             nodes.api = nodes.cluster.api();
             for (String node : daemons.keySet()) {
                 nodes.cluster.startNode(node, nodes.uris.get(node), "--images", images.toString());

@@ -83,6 +83,9 @@ class SnapshotRealGuestTest {
         Response disk = awaitSnapshot("boot-1");
         System.out.printf("snapshot (disks) of a running 128 MiB guest: %d ms in all, guest paused %s ms, %s bytes%n",
                 (System.nanoTime() - began) / 1_000_000, disk.at("/status/pauseMs"), disk.at("/status/sizeBytes"));
+        // an external disk-only snapshot switches the overlays without stopping the guest (the copy runs beside it)
+        assertTrue(disk.at("/status/pauseMs").asLong() < 1000, disk::toString);
+        assertOwnFilesOnlyAndNoLibvirtSnapshots();
         for (int boot = 2; boot <= 3; boot++) {
             assertEquals(202, api.action(NAME, "restart").status());
             awaitBootCount(boot);
@@ -105,6 +108,9 @@ class SnapshotRealGuestTest {
         System.out.printf("snapshot (disks and memory) of a running 128 MiB guest: %d ms in all, guest paused %s ms,"
                 + " %s bytes%n", (System.nanoTime() - began) / 1_000_000, warm.at("/status/pauseMs"),
                 warm.at("/status/sizeBytes"));
+        // a live memory snapshot pauses the guest for its last pass only, not for a save, a copy and a restore
+        assertTrue(warm.at("/status/pauseMs").asLong() < 2000, warm::toString);
+        assertOwnFilesOnlyAndNoLibvirtSnapshots();
         int afterSnapshot = lastHeartbeat(console());
         QemuGuests.awaitConsole(api, NAME, "VIREO-GUEST-HEARTBEAT n=" + (afterSnapshot + 6) + " ", BOOT);
         int beforeRestore = lastHeartbeat(console());
@@ -126,6 +132,20 @@ class SnapshotRealGuestTest {
         assertTrue(types.containsAll(List.of("SnapshotRequested", "SnapshotCompleted", "RestoreRequested",
                 "RestoreCompleted")), types::toString);
         assertFalse(types.contains("DomainCrashed"), types::toString);
+        assertFalse(types.contains("Paused"), "a snapshot's own brief pause is not the user's: " + types);
+    }
+
+    /** The guest writes its own overlays again (no file of the snapshot's switch left) and libvirt keeps no snapshot. */
+    private static void assertOwnFilesOnlyAndNoLibvirtSnapshots() throws IOException {
+        String domain = "default_" + NAME;
+        String disks = QemuGuests.run("virsh", "-c", HYPERVISOR, "domblklist", domain);
+        assertTrue(disks != null && disks.contains("disk-data.qcow2") && !disks.contains(".snapshotting"), disks);
+        String snapshots = QemuGuests.run("virsh", "-c", HYPERVISOR, "snapshot-list", domain, "--name");
+        assertEquals("", snapshots == null ? "" : snapshots.strip(), "no libvirt snapshot metadata (it blocks migration)");
+        try (var files = Files.list(dataDir.resolve("vms").resolve(domain))) {
+            List<String> left = files.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".snapshotting")).toList();
+            assertEquals(List.of(), left);
+        }
     }
 
     private static void awaitBootCount(int n) {

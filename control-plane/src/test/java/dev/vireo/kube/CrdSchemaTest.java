@@ -65,6 +65,33 @@ class CrdSchemaTest {
                 "spec.terminationGracePeriodSeconds: schema type string, Java java.lang.Integer"), Set.copyOf(problems));
     }
 
+    static CustomResourceDefinitionVersion v1(String file) throws Exception {
+        CustomResourceDefinition crd = (CustomResourceDefinition) StrictKubernetesModel.load(
+                DeployManifestsTest.DEPLOY.resolve("crds").resolve(file)).get(0);
+        return crd.getSpec().getVersions().get(0);
+    }
+
+    /** The migration, snapshot and restore resources: spec and status as the sync reads and writes them. */
+    @Test
+    void operationSchemasAreTheJavaSpecsAndStatuses() throws Exception {
+        List<String> problems = new ArrayList<>();
+        Map<String, Class<?>[]> kinds = Map.of(
+                "virtualmachinemigration.yaml", new Class<?>[]{MigrationResource.Spec.class, MigrationResource.Status.class},
+                "virtualmachinesnapshot.yaml", new Class<?>[]{SnapshotResource.Spec.class, SnapshotResource.Status.class},
+                "virtualmachinerestore.yaml", new Class<?>[]{RestoreResource.Spec.class, RestoreResource.Status.class});
+        for (Map.Entry<String, Class<?>[]> kind : kinds.entrySet()) {
+            CustomResourceDefinitionVersion version = v1(kind.getKey());
+            JSONSchemaProps schema = version.getSchema().getOpenAPIV3Schema();
+            compare(kind.getKey() + ":spec", schema.getProperties().get("spec"), kind.getValue()[0], problems);
+            compare(kind.getKey() + ":status", schema.getProperties().get("status"), kind.getValue()[1], problems);
+            assertTrue(version.getSubresources().getStatus() != null, kind.getKey());
+        }
+        assertEquals(List.of(), problems);
+        // the sync reads the spec's fields by these names
+        assertEquals(List.of("vmName"), v1("virtualmachinemigration.yaml").getSchema().getOpenAPIV3Schema()
+                .getProperties().get("spec").getRequired());
+    }
+
     @Test
     void printerColumnsShowStatusNodeReadyAndAge() throws Exception {
         var columns = v1().getAdditionalPrinterColumns();

@@ -108,7 +108,7 @@ class DeployManifestsTest {
                 .findFirst().orElseThrow();
         List<String> resources = role.getRules().stream().flatMap(r -> r.getResources().stream()).toList();
         assertTrue(resources.containsAll(List.of("virtualmachines", "virtualmachines/status",
-                "virtualmachines/finalizers")), resources.toString());
+                "virtualmachines/finalizers", "tokenreviews")), resources.toString());
         Role membership = objects.stream().filter(Role.class::isInstance).map(Role.class::cast).findFirst().orElseThrow();
         assertTrue(membership.getRules().stream().flatMap(r -> r.getResources().stream()).toList()
                 .containsAll(List.of("pods", "leases")));

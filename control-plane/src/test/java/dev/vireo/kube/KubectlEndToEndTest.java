@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vireo.testkit.Prerequisite;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,44 +20,18 @@ import org.junit.jupiter.api.Test;
  */
 class KubectlEndToEndTest {
 
-    static final Path KUBECTL = Path.of("/usr/bin/kubectl");
+    static final Path KUBECTL = Kubectl.BINARY;
     static final Duration PATIENCE = Duration.ofSeconds(30);
 
-    record Run(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + ": " + out.strip() + (err.isBlank() ? "" : " / " + err.strip());
-        }
-    }
-
     private Path kubeconfig;
-    private Path cacheDir;
+    private Kubectl kubectl;
 
-    Run kubectl(String... args) {
-        List<String> command = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", kubeconfig.toString(),
-                "--cache-dir", cacheDir.toString(), "--request-timeout", "10s"));
-        command.addAll(List.of(args));
-        try {
-            Path out = Files.createTempFile(cacheDir, "out", ".txt");
-            Path err = Files.createTempFile(cacheDir, "err", ".txt");
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("kubectl " + String.join(" ", args) + " did not finish in 30 s");
-            }
-            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    Kubectl.Run kubectl(String... args) {
+        return kubectl.run(args);
     }
 
-    Run ok(String... args) {
-        Run r = kubectl(args);
-        assertEquals(0, r.exit(), "kubectl " + String.join(" ", args) + ": " + r);
-        return r;
+    Kubectl.Run ok(String... args) {
+        return kubectl.ok(args);
     }
 
     String printableStatus(String name) {
@@ -70,10 +42,11 @@ class KubectlEndToEndTest {
     void kubectlDrivesAVmThroughItsLifeAcrossARestartOfVireo() throws Exception {
         Prerequisite.require(Files.isExecutable(KUBECTL), "no kubectl at " + KUBECTL);
         Path dir = Files.createTempDirectory("vireo-kubectl-");
-        cacheDir = Files.createDirectories(dir.resolve("kube-cache"));
+        Path cacheDir = Files.createDirectories(dir.resolve("kube-cache"));
         try (KubernetesApiMock kube = new KubernetesApiMock()) {
             kubeconfig = kube.writeKubeconfig(dir);
-            Run crds = ok("apply", "-f", DeployManifestsTest.DEPLOY.resolve("crds").toString());
+            kubectl = new Kubectl(kubeconfig, cacheDir);
+            Kubectl.Run crds = ok("apply", "-f", DeployManifestsTest.DEPLOY.resolve("crds").toString());
             assertTrue(crds.out().contains("virtualmachines.vireo.dev created"), crds.toString());
             Path manifest = dir.resolve("vm.yaml");
             Files.writeString(manifest, """

@@ -27,17 +27,20 @@ import java.util.HashMap;
  * the CRDs stored in the mock, whatever the query; a status write keeps its {@code /status} path when a
  * query follows it; {@code /openapi/v2} is an empty protobuf document.
  */
-final class KubernetesApiMock implements AutoCloseable {
+public final class KubernetesApiMock implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesMockServer server;
     private final KubernetesClient client;
+    /** TokenReview: the tokens the API server accepts, with the user each is (a UserInfo). */
+    private final java.util.Map<String, ObjectNode> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger reviews = new java.util.concurrent.atomic.AtomicInteger();
 
-    KubernetesApiMock() {
+    public KubernetesApiMock() {
         var responses = new HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>();
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
-                new Discovery(new KubernetesMixedDispatcher(responses)), false);
+                new Discovery(new KubernetesMixedDispatcher(responses), tokens, reviews), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
     }
@@ -48,6 +51,11 @@ final class KubernetesApiMock implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + server.getPort();
+    }
+
+    /** {@code deploy/crds}, for {@code kubectl apply -f}. */
+    public static Path crds() {
+        return DeployManifestsTest.DEPLOY.resolve("crds").toAbsolutePath().normalize();
     }
 
     /** Stores the CRDs of {@code deploy/crds}, so that the status subresource works. */
@@ -61,8 +69,27 @@ final class KubernetesApiMock implements AutoCloseable {
         return this;
     }
 
+    /** TokenReview answers {@code token} as this user, until {@link #revokeToken}. */
+    void acceptToken(String token, String user, String uid, String... groups) {
+        ObjectNode info = JSON.createObjectNode().put("username", user).put("uid", uid);
+        ArrayNode g = info.putArray("groups");
+        for (String group : groups) {
+            g.add(group);
+        }
+        tokens.put(token, info);
+    }
+
+    void revokeToken(String token) {
+        tokens.remove(token);
+    }
+
+    /** How many TokenReviews were asked. */
+    int reviews() {
+        return reviews.get();
+    }
+
     /** A kubeconfig for this server, as {@code bin/vireo up --kubeconfig} and kubectl read it. */
-    Path writeKubeconfig(Path dir) throws IOException {
+    public Path writeKubeconfig(Path dir) throws IOException {
         Path file = dir.resolve("kubeconfig");
         Files.writeString(file, """
                 apiVersion: v1
@@ -94,9 +121,29 @@ final class KubernetesApiMock implements AutoCloseable {
 
     private static final class Discovery extends Dispatcher {
         private final KubernetesMixedDispatcher crud;
+        private final java.util.Map<String, ObjectNode> tokens;
+        private final java.util.concurrent.atomic.AtomicInteger reviews;
 
-        Discovery(KubernetesMixedDispatcher crud) {
+        Discovery(KubernetesMixedDispatcher crud, java.util.Map<String, ObjectNode> tokens,
+                  java.util.concurrent.atomic.AtomicInteger reviews) {
             this.crud = crud;
+            this.tokens = tokens;
+            this.reviews = reviews;
+        }
+
+        /** TokenReview as the API server answers it: the review, with its status filled in. */
+        private MockResponse review(RecordedRequest request) throws IOException {
+            reviews.incrementAndGet();
+            ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().readUtf8());
+            ObjectNode user = tokens.get(review.at("/spec/token").asText());
+            ObjectNode status = review.putObject("status").put("authenticated", user != null);
+            if (user != null) {
+                status.set("user", user);
+            } else {
+                status.put("error", "invalid bearer token");
+            }
+            return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+                    .setBody(review.toString());
         }
 
         @Override
@@ -105,6 +152,9 @@ final class KubernetesApiMock implements AutoCloseable {
             int q = full.indexOf('?');
             String path = q < 0 ? full : full.substring(0, q);
             try {
+                if (request.method() == HttpMethod.POST && path.equals("/apis/authentication.k8s.io/v1/tokenreviews")) {
+                    return review(request);
+                }
                 if (request.method() == HttpMethod.GET) {
                     switch (path) {
                         case "/version":

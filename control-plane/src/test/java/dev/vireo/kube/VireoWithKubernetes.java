@@ -33,13 +33,19 @@ final class VireoWithKubernetes implements AutoCloseable {
     }
 
     static VireoWithKubernetes start(Path dataDir, Path kubeconfig) throws Exception {
-        Map<String, Object> config = Map.of(
+        return start(dataDir, kubeconfig, Map.of());
+    }
+
+    /** As {@link #start(Path, Path)}, with more configuration. */
+    static VireoWithKubernetes start(Path dataDir, Path kubeconfig, Map<String, Object> more) throws Exception {
+        Map<String, Object> config = new java.util.HashMap<>(more);
+        config.putAll(Map.of(
                 "vireo.vm.backoff-base", "1s",
                 "vireo.vm.backoff-max", "2s",
                 "vireo.kubernetes.kubeconfig", kubeconfig.toString(),
                 // resyncs every second: they must never replay a change
                 "vireo.kubernetes.resync", "1s",
-                "vireo.kubernetes.retry-base", "200ms");
+                "vireo.kubernetes.retry-base", "200ms"));
         VireoWithKubernetes v = new VireoWithKubernetes(Vireo.start(new VireoSettings("127.0.0.1", 0, dataDir,
                 "test:///default", null, 0, "local", config)));
         eventually("Vireo to be ready", Duration.ofSeconds(60), () -> v.send("GET", "/readyz", null), r -> r.status == 200);
@@ -50,11 +56,15 @@ final class VireoWithKubernetes implements AutoCloseable {
     }
 
     Response send(String method, String path, String json) {
+        // the admin token every Vireo of the tests writes into <data>/tokens.csv (surefire sets it)
+        return send(method, path, json, System.getenv("VIREO_BOOTSTRAP_TOKEN"));
+    }
+
+    /** As {@link #send(String, String, String)}, with {@code token} (none if null). */
+    Response send(String method, String path, String json, String token) {
         HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + vireo.port() + path))
                 .timeout(Duration.ofSeconds(30));
-        String token = System.getenv("VIREO_BOOTSTRAP_TOKEN");
         if (token != null) {
-            // the admin token every Vireo of the tests writes into <data>/tokens.csv (surefire sets it)
             r.header("Authorization", "Bearer " + token);
         }
         r.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));

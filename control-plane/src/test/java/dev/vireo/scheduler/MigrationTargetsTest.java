@@ -64,6 +64,30 @@ class MigrationTargetsTest {
         assertEquals(false, placements.releaseTarget(VM, "mig-1"));
     }
 
+    /**
+     * A scheduler restarted mid-migration (the control plane's) knows the VM's placement from its claim, not the
+     * target: the recovered VM claims it, and its capacity is not given to anything else while the guest moves there.
+     */
+    @Test
+    void aTargetClaimedAfterARestartHoldsItsCapacityUntilTheMigrationEnds() {
+        placements.upsertNode(node("a", "sha-1"));
+        placements.upsertNode(node("b", "sha-1"));
+        placements.claim(VM, "a", 1, 1, GIB);
+        assertTrue(placements.claimTarget(VM, "mig-1", "a", "b", 2, 1, GIB));
+        assertEquals(false, placements.claimTarget(VM, "mig-1", "a", "b", 2, 1, GIB), "claimed twice, counted once");
+        assertEquals(GIB, placements.allocated("b").memoryBytes());
+        for (int i = 2; i <= 3; i++) {
+            assertInstanceOf(Placements.Placed.class, placements.place(new VmId("default", "web-" + i), 1, 1, GIB,
+                    Map.of(), List.of(), "r" + i));
+        }
+        assertInstanceOf(Placements.Waiting.class, placements.place(new VmId("default", "web-4"), 1, 1, GIB, Map.of(),
+                List.of(), "r4"), "of b's two GiB one is the migration's, of a's one is web-1's");
+        assertEquals(new Placements.Placed("b"), reserve(null), "asked again for the same migration: the same target");
+        placements.promoteTarget(VM, "mig-1", "b", 2, 1, GIB);
+        assertEquals(2 * GIB, placements.allocated("b").memoryBytes());
+        assertEquals(GIB, placements.allocated("a").memoryBytes(), "web-1's source placement given back");
+    }
+
     @Test
     void aTargetIsRefusedWithTheReason() {
         twoNodesWithTheVmOnA();

@@ -41,6 +41,12 @@ final class DomainOperations {
 
     DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
                      LiveMigrations migrations) {
+        this(node, owned, dataDirectory, lease, images, migrations, SnapshotFetch.NONE);
+    }
+
+    /** @param fetch how a snapshot taken on another node (before a migration) is brought here for a restore */
+    DomainOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, Lease lease, ImageFiles images,
+                     LiveMigrations migrations, SnapshotFetch fetch) {
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
@@ -48,13 +54,23 @@ final class DomainOperations {
         this.images = images;
         this.migrations = migrations;
         this.snapshots = new SnapshotOperations(node, owned, dataDirectory, this::start,
-                this::destroyAndUndefine);
+                this::destroyAndUndefine, fetch);
     }
 
     /** Starting or resuming a guest needs the lease, checked right before libvirt is asked to. */
     private String withoutLease() {
         return "node " + node + " holds no valid lease right now (it cannot reach the control plane, or was"
                 + " declared lost): it runs nothing until the lease is renewed";
+    }
+
+    /** The snapshots a previous node runtime on this data directory left under way. */
+    List<SnapshotOperations.Interrupted> interruptedSnapshots() {
+        return SnapshotOperations.Interrupted.in(dataDirectory);
+    }
+
+    /** Settles a snapshot left under way: the guest brought back, the snapshot reported taken or failed. */
+    DomainStep recoverSnapshot(SnapshotOperations.Interrupted interrupted) {
+        return hv -> snapshots.recover(hv, interrupted);
     }
 
     DomainStep stepFor(NodeAgentCommand command) {

@@ -164,6 +164,44 @@ public final class DomainXml {
         return Optional.empty();
     }
 
+    private static final java.util.regex.Pattern INCARNATION =
+            java.util.regex.Pattern.compile("(<(?:\\w+:)?vm\\b[^>]*\\bincarnation=)(['\"])\\d+\\2");
+
+    /** The domain XML with Vireo's metadata naming {@code incarnation} (libvirt writes it with either quote). */
+    static String withIncarnation(String domainXml, long incarnation) {
+        java.util.regex.Matcher m = INCARNATION.matcher(domainXml);
+        if (!m.find()) {
+            throw new IllegalArgumentException("the domain's XML carries no Vireo incarnation");
+        }
+        return m.replaceFirst("$1$2" + incarnation + "$2");
+    }
+
+    /** A disk of a domain backed by a file: its target ({@code vda}) and the file it reads and writes now. */
+    record FileDisk(String target, String source) {
+    }
+
+    /** The file-backed disks ({@code device='disk'}) of a domain, in the order its XML lists them. */
+    static List<FileDisk> fileDisks(String domainXml) {
+        List<FileDisk> disks = new java.util.ArrayList<>();
+        NodeList all = parse(domainXml).getElementsByTagName("disk");
+        for (int i = 0; i < all.getLength(); i++) {
+            Element disk = (Element) all.item(i);
+            if (!"disk".equals(disk.getAttribute("device")) || !"file".equals(disk.getAttribute("type"))) {
+                continue;
+            }
+            NodeList sources = disk.getElementsByTagName("source");
+            NodeList targets = disk.getElementsByTagName("target");
+            if (sources.getLength() > 0 && targets.getLength() > 0) {
+                String file = ((Element) sources.item(0)).getAttribute("file");
+                String target = ((Element) targets.item(0)).getAttribute("dev");
+                if (!file.isEmpty() && !target.isEmpty()) {
+                    disks.add(new FileDisk(target, file));
+                }
+            }
+        }
+        return disks;
+    }
+
     private static Optional<VireoMetadata> read(Element vm) {
         String namespace = vm.getAttribute("namespace");
         String name = vm.getAttribute("name");

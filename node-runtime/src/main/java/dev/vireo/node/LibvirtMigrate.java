@@ -14,9 +14,10 @@ import org.libvirt.Connect;
 import org.libvirt.Domain;
 
 /**
- * The two libvirt calls live migration needs that libvirt-java 0.5.2 lacks, straight through JNA:
- * {@code virDomainMigrate3} (typed parameters: the listen address and the disks port of a copy of storage) and
- * {@code virDomainGetJobStats} (downtime, dirty rate, iteration). Blocking, like every libvirt call.
+ * The libvirt calls live migration needs that libvirt-java 0.5.2 lacks, straight through JNA:
+ * {@code virDomainMigrate3} (typed parameters: the listen address and the disks port of a copy of storage),
+ * {@code virDomainGetJobStats} (downtime, dirty rate, iteration) and {@code virDomainMigrateStartPostCopy}. Blocking,
+ * like every libvirt call.
  */
 final class LibvirtMigrate {
 
@@ -26,6 +27,8 @@ final class LibvirtMigrate {
     static final int UNDEFINE_SOURCE = 16;
     static final int NON_SHARED_INC = 128;
     static final int AUTO_CONVERGE = 8192;
+    /** VIR_MIGRATE_POSTCOPY: the job may be switched to post-copy ({@link #startPostCopy}). */
+    static final int POSTCOPY = 32768;
 
     /** virDomainGetJobStats: the statistics of the job that completed last. */
     static final int JOB_STATS_COMPLETED = 1;
@@ -55,6 +58,8 @@ final class LibvirtMigrate {
                                  IntByReference nparams, int flags);
 
         int virDomainFree(Pointer domain);
+
+        int virDomainMigrateStartPostCopy(PointerType domain, int flags);
 
         String virGetLastErrorMessage();
     }
@@ -117,6 +122,16 @@ final class LibvirtMigrate {
             if (list.getValue() != null) {
                 Virt.LIB.virTypedParamsFree(list.getValue(), count.getValue());
             }
+        }
+    }
+
+    /**
+     * Switches the domain's running migration (started with {@link #POSTCOPY}) to post-copy: the guest resumes on the
+     * destination, which fetches the pages it still lacks from the source.
+     */
+    static void startPostCopy(Domain domain) throws Failed {
+        if (Virt.LIB.virDomainMigrateStartPostCopy(pointer(domain, "vdp"), 0) < 0) {
+            throw new Failed(Virt.LIB.virGetLastErrorMessage());
         }
     }
 

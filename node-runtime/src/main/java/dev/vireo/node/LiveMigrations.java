@@ -54,6 +54,10 @@ final class LiveMigrations {
         final Domain domain;
         volatile String abortedBecause;
         volatile boolean cancelled;
+        /** switched to post-copy: the guest runs on the target, the job can no longer be aborted */
+        volatile boolean postCopy;
+        /** the switch to post-copy was tried (once: if libvirt refused, pre-copy and the policy's timeouts go on) */
+        volatile boolean postCopyTried;
 
         Running(Domain domain) {
             this.domain = domain;
@@ -150,7 +154,8 @@ final class LiveMigrations {
         MigrationPolicy policy = c.policy();
         boolean disks = !confined.withDefaults().disks().isEmpty();
         int flags = LibvirtMigrate.LIVE | LibvirtMigrate.PERSIST_DEST | LibvirtMigrate.UNDEFINE_SOURCE
-                | (disks ? LibvirtMigrate.NON_SHARED_INC : 0) | (policy.autoConverge() ? LibvirtMigrate.AUTO_CONVERGE : 0);
+                | (disks ? LibvirtMigrate.NON_SHARED_INC : 0) | (policy.autoConverge() ? LibvirtMigrate.AUTO_CONVERGE : 0)
+                | (policy.postCopy() ? LibvirtMigrate.POSTCOPY : 0);
         LibvirtMigrate.Params params = new LibvirtMigrate.Params()
                 .put("migrate_uri", "tcp://" + target.address() + ":" + target.port())
                 .put("destination_xml", xml)
@@ -162,9 +167,10 @@ final class LiveMigrations {
         long started = System.nanoTime();
         Thread watcher = new Thread(() -> watch(c, job, started), "migration-" + c.migrationId());
         watcher.setDaemon(true);
-        log.info("{} migration {} (request {}): node {} incarnation {} -> node {} incarnation {} at {}", c.vm(),
+        log.info("{} migration {} (request {}): node {} incarnation {} -> node {} incarnation {} at {}{}", c.vm(),
                 c.migrationId(), c.requestId(), node, c.incarnation(), c.target(), c.targetIncarnation(),
-                target.libvirtUri());
+                target.libvirtUri(), policy.postCopy() ? ", post-copy after " + policy.switchToPostCopyAfter()
+                        + " pass(es) over memory" : "");
         Connect destination = null;
         try {
             destination = new Connect(target.libvirtUri());
@@ -173,7 +179,7 @@ final class LiveMigrations {
             long took = (System.nanoTime() - started) / 1_000_000;
             owned.remove(d.name());
             try {
-                if (!files.deleteIfOwnedBy(d.meta().uid())) {
+                if (!files.leaveOnlySnapshotsIfOwnedBy(d.meta().uid())) {
                     log.info("{}: files {} belong to another VM; kept", c.vm(), files);
                 }
             } catch (IOException e) {
@@ -209,6 +215,11 @@ final class LiveMigrations {
     }
 
     private void abort(Running job, String because, boolean cancelled) {
+        if (job.postCopy) {
+            // the guest runs on the target already; aborting now would leave it nowhere: the job runs to its end
+            log.info("not aborting a migration on node {} in post-copy ({}): it completes", node, because);
+            return;
+        }
         job.abortedBecause = because;
         job.cancelled = cancelled;
         try {
@@ -240,14 +251,23 @@ final class LiveMigrations {
                 }
                 Map<String, Long> stats = LibvirtMigrate.runningJob(job.domain);
                 long remaining = info.getDataRemaining();
-                progress.accept(new NodeReport.MigrationProgressed(c.vm(), node, c.incarnation(), c.migrationId(),
-                        new MigrationProgress(info.getTimeElapsed(), info.getDataTotal(), info.getDataProcessed(),
-                                remaining, stats.getOrDefault("memory_dirty_rate", 0L),
-                                stats.getOrDefault("memory_iteration", 0L))));
+                long iteration = stats.getOrDefault("memory_iteration", 0L);
                 long now = System.nanoTime();
                 if (remaining < lastRemaining) {
                     lastRemaining = remaining;
                     lastShrank = now;
+                }
+                boolean timedOut = (now - started) / 1_000_000 > completionMs
+                        || (now - lastShrank) / 1_000_000_000 > policy.progressTimeoutSeconds();
+                String switchBecause = job.postCopyTried ? null : postCopyDue(policy, iteration, timedOut);
+                if (switchBecause != null) {
+                    switchToPostCopy(c, job, switchBecause);
+                }
+                progress.accept(new NodeReport.MigrationProgressed(c.vm(), node, c.incarnation(), c.migrationId(),
+                        new MigrationProgress(info.getTimeElapsed(), info.getDataTotal(), info.getDataProcessed(),
+                                remaining, stats.getOrDefault("memory_dirty_rate", 0L), iteration, job.postCopy)));
+                if (job.postCopy) {
+                    continue; // the guest runs on the target: the job is no longer given up on a timeout
                 }
                 if ((now - started) / 1_000_000 > completionMs) {
                     abort(job, "it took longer than " + completionMs / 1000 + " s (completionTimeoutPerGiBSeconds "
@@ -264,6 +284,37 @@ final class LiveMigrations {
             Thread.currentThread().interrupt();
         } catch (LibvirtException | RuntimeException e) {
             log.debug("{} migration {}: progress no longer readable: {}", c.vm(), c.migrationId(), e.toString());
+        }
+    }
+
+    /**
+     * Why a migration under {@code policy} should switch to post-copy now, at pass {@code iteration} over memory
+     * ({@code timedOut}: a timeout of the policy would abort it otherwise); null: not (yet), or not allowed.
+     */
+    static String postCopyDue(MigrationPolicy policy, long iteration, boolean timedOut) {
+        if (!policy.postCopy()) {
+            return null;
+        }
+        if (timedOut) {
+            return "a timeout of the policy was reached at pass " + iteration + " over memory";
+        }
+        if (iteration > policy.switchToPostCopyAfter()) {
+            return "pre-copy did not converge in " + policy.switchToPostCopyAfter() + " pass(es) over memory";
+        }
+        return null;
+    }
+
+    private void switchToPostCopy(NodeAgentCommand.MigrateDomain c, Running job, String because) {
+        job.postCopyTried = true;
+        try {
+            LibvirtMigrate.startPostCopy(job.domain);
+            job.postCopy = true;
+            log.info("{} migration {} (request {}): switched to post-copy on node {}: {}", c.vm(), c.migrationId(),
+                    c.requestId(), node, because);
+        } catch (LibvirtMigrate.Failed e) {
+            // the job may just have completed; otherwise it goes on pre-copy and the policy's timeouts apply
+            log.info("{} migration {} (request {}): no switch to post-copy on node {} ({}): {}", c.vm(),
+                    c.migrationId(), c.requestId(), node, because, e.getMessage());
         }
     }
 

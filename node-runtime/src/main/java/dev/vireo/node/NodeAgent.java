@@ -131,6 +131,8 @@ public final class NodeAgent {
     private Instant lastRefusalLogged;
     /** Steps that came due while the connection was down: they run once it is back. */
     private final List<StepDue> deferredSteps = new java.util.ArrayList<>();
+    /** Whether this run settled the snapshots an earlier run left under way (once, when first reconciled). */
+    private boolean snapshotsRecovered;
 
     /** An agent without a lease (it shares its JVM with the control plane, or is tested on its own). */
     public static Behavior<Message> create(NodeAgentSettings settings, ActorRef<NodeReport> reports,
@@ -161,7 +163,8 @@ public final class NodeAgent {
         this.migrations = new LiveMigrations(settings.nodeName(), settings.dataDirectory(), images, changes,
                 MIGRATION_ADDRESS, settings.advertisedUri(), report -> self.tell(new MigrationReported(report)));
         this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease, images,
-                migrations);
+                migrations, SnapshotFetch.over(context.getSystem()));
+        context.spawn(SnapshotFileServer.create(settings.nodeName(), settings.dataDirectory()), "snapshot-files");
         this.lifecycle = new LifecycleReports(settings.nodeName(), context.getLog());
         this.pool = new LibvirtPool(settings.nodeName());
         this.link = new HypervisorLink(settings, uplink, context.messageAdapter(NodeDelivery.class, Delivered::new),
@@ -228,10 +231,28 @@ public final class NodeAgent {
             }
         });
         if (!holding) {
+            recoverInterruptedSnapshots();
             return stash.unstashAll(running());
         }
         hold.connected();
         return holding();
+    }
+
+    /**
+     * Once per run, when the node is reconciled and registered (its reports count): the snapshots a previous run
+     * of this node runtime left under way are settled in their domains' lanes, before any new command on them.
+     */
+    private void recoverInterruptedSnapshots() {
+        if (snapshotsRecovered) {
+            return;
+        }
+        snapshotsRecovered = true;
+        for (SnapshotOperations.Interrupted i : operations.interruptedSnapshots()) {
+            context.getLog().warn("node {}: snapshot {} of {} (request {}) was under way when this node runtime last"
+                    + " stopped; settling it", settings.nodeName(), i.snapshot(), i.vm(), i.requestId());
+            enqueue(new Job(i.vm().domainName(), NodeAction.TakeSnapshot, i.vm(), i.incarnation(), i.requestId(),
+                    operations.recoverSnapshot(i)));
+        }
     }
 
     private void reportFound(Hypervisor.VireoDomain d) {
@@ -290,9 +311,14 @@ public final class NodeAgent {
                     hold.onOwnership(answered);
                     return Behaviors.same();
                 })
-                .onMessage(LeaseHold.ReconcileDone.class, done -> hold.onReconcileDone(done,
-                        report -> publish(report, "reconcile after lease", null), this::reportFound)
-                        ? stash.unstashAll(running()) : Behaviors.same())
+                .onMessage(LeaseHold.ReconcileDone.class, done -> {
+                    if (!hold.onReconcileDone(done, report -> publish(report, "reconcile after lease", null),
+                            this::reportFound)) {
+                        return Behaviors.same();
+                    }
+                    recoverInterruptedSnapshots();
+                    return stash.unstashAll(running());
+                })
                 .onMessage(LeaseHold.FenceUndone.class, undone -> {
                     hold.onFenceUndone(undone);
                     return Behaviors.same();

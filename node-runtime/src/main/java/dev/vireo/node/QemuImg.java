@@ -35,6 +35,21 @@ final class QemuImg {
         run("qemu-img", "create", "-q", "-f", "qcow2", "-F", baseFormat, "-b", base.toString(), overlay.toString());
     }
 
+    /**
+     * Points {@code copy} (a qcow2 overlay made on another node) at the backing file {@code like} has here, when the
+     * two differ: the header only ({@code rebase -u}), the data is the same base image's.
+     */
+    static void backLike(Path copy, Path like) throws IOException {
+        JsonNode here = JSON.readTree(run("qemu-img", "info", "-U", "--output=json", like.toString()));
+        JsonNode there = JSON.readTree(run("qemu-img", "info", "-U", "--output=json", copy.toString()));
+        String backing = here.path("backing-filename").asText(null);
+        if (backing == null || backing.equals(there.path("backing-filename").asText(null))) {
+            return;
+        }
+        run("qemu-img", "rebase", "-u", "-F", here.path("backing-filename-format").asText("qcow2"), "-b", backing,
+                copy.toString());
+    }
+
     private static String run(String... command) throws IOException {
         Process process = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
         byte[] output;

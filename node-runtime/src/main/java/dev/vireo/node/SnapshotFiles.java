@@ -37,6 +37,13 @@ final class SnapshotFiles {
         return directory;
     }
 
+    /** Beside a snapshot being taken: which one, for whom ({@link SnapshotOperations.Interrupted}). */
+    static final String MARKER = ".taking";
+
+    Path marker() {
+        return directory.resolveSibling(directory.getFileName() + MARKER);
+    }
+
     Path partial() {
         return directory.resolveSibling(directory.getFileName() + ".part");
     }

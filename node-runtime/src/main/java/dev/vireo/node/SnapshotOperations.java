@@ -5,7 +5,9 @@ import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.vm.RestorePolicy;
+import dev.vireo.protocol.vm.VmId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,8 +49,12 @@ final class SnapshotOperations {
         void destroyAndUndefine(VireoDomain d) throws LibvirtException;
     }
 
+    /** Brings a snapshot taken on another node here (the VM migrated since). */
+    private final SnapshotFetch fetch;
+
     SnapshotOperations(String node, OwnedDomains.Changes owned, Path dataDirectory, StartDomainStep start,
-                       Removal remove) {
+                       Removal remove, SnapshotFetch fetch) {
+        this.fetch = fetch;
         this.node = node;
         this.owned = owned;
         this.dataDirectory = dataDirectory;
@@ -66,6 +72,17 @@ final class SnapshotOperations {
         Path part = snap.partial();
         SnapshotFiles.deleteTree(part); // a half-taken snapshot of a crash is not one
         Files.createDirectories(part);
+        // says, should this node runtime die before it reports, which snapshot was under way (see recover)
+        Interrupted.mark(snap, c);
+        try {
+            return taking(hv, c, vm, snap, part, began);
+        } finally {
+            Files.deleteIfExists(snap.marker());
+        }
+    }
+
+    private Done taking(Hypervisor hv, NodeAgentCommand.TakeSnapshot c, VmFiles vm, SnapshotFiles snap, Path part,
+                        long began) throws LibvirtException, IOException {
         VireoDomain d = hv.lookupVireo(c.vm().domainName()).vireo();
         boolean runs = d != null && d.meta().vm().equals(c.vm()) && d.state().active();
         long pauseMs = 0;
@@ -76,7 +93,9 @@ final class SnapshotOperations {
             if (!c.online() && runs) {
                 return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; stop it, or snapshot it online");
             }
-            if (runs) {
+            if (runs && hv.virtualization() != Virtualization.TEST) {
+                pauseMs = live(d, vm, part, c);
+            } else if (runs) { // the test driver has no external snapshots: saved, copied, restored
                 pauseMs = saveCopyRestore(hv, d, snap, part, c.memory());
             } else {
                 copyOverlays(snap.overlays(), part);
@@ -90,6 +109,40 @@ final class SnapshotOperations {
                 c.snapshot(), c.vm(), c.requestId(), node, snap.size(), pauseMs, durationMs);
         return Done.of(new NodeReport.SnapshotTaken(c.vm(), node, c.incarnation(), c.snapshot(), snap.size(), pauseMs,
                 durationMs));
+    }
+
+    /**
+     * An external snapshot that switches the guest to fresh overlays, a copy of its own while it runs, a commit back
+     * ({@link LiveSnapshots}); returns how long the guest was paused by it (0 for a guest that was paused already).
+     */
+    private long live(VireoDomain d, VmFiles vm, Path part, NodeAgentCommand.TakeSnapshot c)
+            throws LibvirtException, IOException {
+        if (LiveSnapshots.commitBack(d.domain(), vm.directory()) > 0) { // left by a node runtime that died mid-snapshot
+            log.warn("{}: disks left on their snapshot-time files were committed back first", c.vm());
+        }
+        String xml = d.domain().getXMLDesc(XML_MIGRATABLE);
+        boolean running = d.state() == dev.vireo.protocol.node.DomainState.Running;
+        if (c.memory() && running) { // the guest is paused for the last pass and resumed: not the user's pause
+            owned.expect(d.uuid(), DomainEventType.SUSPENDED);
+            owned.expect(d.uuid(), DomainEventType.RESUMED);
+        }
+        LiveSnapshots.Taken taken;
+        try {
+            taken = LiveSnapshots.take(d.domain(), vm.directory(), part, c.memory());
+        } catch (LibvirtException | IOException | RuntimeException e) {
+            if (c.memory() && running) {
+                owned.unexpect(d.uuid(), DomainEventType.SUSPENDED);
+                owned.unexpect(d.uuid(), DomainEventType.RESUMED);
+            }
+            throw e;
+        }
+        if (c.memory()) {
+            Files.writeString(SnapshotFiles.domainXml(part), xml, StandardCharsets.UTF_8);
+        }
+        log.info("snapshot {} of {} (request {}): external {} snapshot in {} ms, guest seen paused {} ms, overlays"
+                        + " copied and committed back", c.snapshot(), c.vm(), c.requestId(),
+                c.memory() ? "live memory and disk" : "disk-only", taken.switchMs(), running ? taken.pauseMs() : 0);
+        return running ? taken.pauseMs() : 0;
     }
 
     /** Saves the guest into {@code part}, copies its overlays there, and restores it; returns how long it was paused. */
@@ -128,10 +181,120 @@ final class SnapshotOperations {
         return pauseMs;
     }
 
+    /** A snapshot a node runtime that died (killed, crashed) left under way: which one, and for whom. */
+    record Interrupted(VmId vm, String snapshot, long incarnation, String requestId, boolean memory) {
+
+        static void mark(SnapshotFiles snap, NodeAgentCommand.TakeSnapshot c) throws IOException {
+            Files.writeString(snap.marker(), String.join("\n", c.vm().namespace(), c.vm().name(),
+                    Long.toString(c.incarnation()), String.valueOf(c.requestId()), Boolean.toString(c.memory())) + "\n",
+                    StandardCharsets.UTF_8);
+        }
+
+        /** The snapshots left under way in {@code dataDirectory}, as their markers say. */
+        static List<Interrupted> in(Path dataDirectory) {
+            List<Interrupted> found = new java.util.ArrayList<>();
+            Path vms = dataDirectory.toAbsolutePath().normalize().resolve("vms");
+            if (!Files.isDirectory(vms)) {
+                return found;
+            }
+            try (var dirs = Files.newDirectoryStream(vms)) {
+                for (Path dir : dirs) {
+                    Path snapshots = dir.resolve("snapshots");
+                    if (!Files.isDirectory(snapshots)) {
+                        continue;
+                    }
+                    try (var markers = Files.newDirectoryStream(snapshots, "*" + SnapshotFiles.MARKER)) {
+                        for (Path marker : markers) {
+                            String name = marker.getFileName().toString();
+                            read(marker, name.substring(0, name.length() - SnapshotFiles.MARKER.length()))
+                                    .ifPresent(found::add);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                log.warn("snapshots left under way in {} could not be listed: {}", vms, e.toString());
+            }
+            return found;
+        }
+
+        private static java.util.Optional<Interrupted> read(Path marker, String snapshot) {
+            try {
+                List<String> lines = Files.readAllLines(marker, StandardCharsets.UTF_8);
+                return java.util.Optional.of(new Interrupted(new VmId(lines.get(0), lines.get(1)), snapshot,
+                        Long.parseLong(lines.get(2)), lines.get(3), Boolean.parseBoolean(lines.get(4))));
+            } catch (IOException | RuntimeException e) {
+                log.warn("marker {} of a snapshot under way is unreadable ({}); removed", marker, e.toString());
+                try {
+                    Files.deleteIfExists(marker);
+                } catch (IOException ignored) {
+                    // it is tried again at the next start
+                }
+                return java.util.Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * A snapshot this node's previous runtime left under way, settled when the agent is back: the guest runs on its
+     * own overlays again (a switch committed back, a guest left paused by the snapshot resumed, one left saved
+     * restored), and the snapshot is reported taken if it is whole, failed (its half removed) if not: never half.
+     */
+    Done recover(Hypervisor hv, Interrupted i) throws LibvirtException, IOException {
+        VmFiles vm = VmFiles.of(dataDirectory, i.vm());
+        SnapshotFiles snap = new SnapshotFiles(vm, i.snapshot());
+        List<String> done = new java.util.ArrayList<>();
+        try {
+            VireoDomain d = hv.lookupVireo(i.vm().domainName()).vireo();
+            boolean ours = d != null && d.meta().vm().equals(i.vm());
+            Path saved = SnapshotFiles.memory(snap.partial());
+            if (ours && !d.state().active() && Files.exists(saved) && hv.virtualization() == Virtualization.TEST) {
+                owned.expect(d.uuid(), DomainEventType.STARTED);
+                hv.restoreSaved(saved, null, d.name()); // left saved by the save-copy-restore of the test driver
+                done.add("the saved guest restored");
+            }
+            if (ours && d.state().active() && hv.virtualization() != Virtualization.TEST) {
+                int brought = LiveSnapshots.commitBack(d.domain(), vm.directory());
+                if (brought > 0) {
+                    done.add(brought + " disk(s) committed back from the snapshot's switch");
+                }
+                if (LiveSnapshots.pausedBySnapshot(d.domain())) {
+                    owned.expect(d.uuid(), DomainEventType.RESUMED);
+                    d.domain().resume();
+                    done.add("the guest, left paused by the snapshot, resumed");
+                }
+            }
+            String settled = done.isEmpty() ? "the guest needed nothing" : String.join(", ", done);
+            if (snap.complete()) {
+                log.warn("snapshot {} of {} (request {}) was whole when the node runtime stopped before reporting it;"
+                        + " reported taken now ({})", i.snapshot(), i.vm(), i.requestId(), settled);
+                return Done.of(new NodeReport.SnapshotTaken(i.vm(), node, i.incarnation(), i.snapshot(), snap.size(),
+                        -1, -1));
+            }
+            log.warn("snapshot {} of {} (request {}) was under way when the node runtime stopped: its half removed, {}",
+                    i.snapshot(), i.vm(), i.requestId(), settled);
+            return Done.of(new NodeReport.ActionFailed(i.vm(), node, i.incarnation(), NodeAction.TakeSnapshot,
+                    "the node runtime of node " + node + " stopped while it took snapshot " + i.snapshot()
+                            + "; the half-taken files were removed (" + settled + "); take it again"));
+        } finally {
+            SnapshotFiles.deleteTree(snap.partial());
+            Files.deleteIfExists(snap.marker());
+        }
+    }
+
     Done restore(Hypervisor hv, NodeAgentCommand.RestoreSnapshot c) throws LibvirtException, IOException {
         long began = System.nanoTime();
         VmFiles vm = VmFiles.of(dataDirectory, c.vm());
         SnapshotFiles snap = new SnapshotFiles(vm, c.snapshot());
+        // taken on another node (the VM migrated since): its files are fetched, now or by an earlier restore
+        boolean fetched = c.from() != null && !c.from().equals(node);
+        if (!snap.complete() && fetched) {
+            try { // before the guest is touched: a snapshot that cannot be fetched leaves it as it is
+                fetch.fetch(c.from(), c.vm(), c.snapshot(), snap);
+            } catch (IOException e) {
+                return failed(c, "snapshot " + c.snapshot() + " of " + c.vm() + " was taken on node " + c.from()
+                        + " (the VM migrated since) and could not be fetched from there: " + e.getMessage());
+            }
+        }
         if (!snap.complete()) {
             return failed(c, "node " + node + " has no files of snapshot " + c.snapshot() + " of " + c.vm());
         }
@@ -141,7 +304,7 @@ final class SnapshotOperations {
             if (ours && d.state().active()) {
                 return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; a stopped VM's disks only are restored");
             }
-            copyDisksBack(snap, vm);
+            copyDisksBack(snap, vm, fetched);
             return restored(c, 0, began);
         }
         long down = System.nanoTime();
@@ -149,9 +312,9 @@ final class SnapshotOperations {
             remove.destroyAndUndefine(d);
         }
         try {
-            copyDisksBack(snap, vm);
+            copyDisksBack(snap, vm, fetched);
             if (c.policy() == RestorePolicy.ResumeFromMemory) {
-                resumeFromMemory(hv, c, snap, vm);
+                resumeFromMemory(hv, c, snap, vm, fetched);
             } else {
                 Done started = start.start(hv, new NodeAgentCommand.StartDomain(node, c.vm(), c.uid(), c.incarnation(),
                         c.spec(), c.requestId()));
@@ -166,14 +329,15 @@ final class SnapshotOperations {
     }
 
     /** The saved guest comes back under the VM's current incarnation, its console log a fresh one. */
-    private void resumeFromMemory(Hypervisor hv, NodeAgentCommand.RestoreSnapshot c, SnapshotFiles snap, VmFiles vm)
-            throws LibvirtException, IOException {
+    private void resumeFromMemory(Hypervisor hv, NodeAgentCommand.RestoreSnapshot c, SnapshotFiles snap, VmFiles vm,
+                                  boolean fetched) throws LibvirtException, IOException {
         Path dir = snap.directory();
         String saved = Files.readString(SnapshotFiles.domainXml(dir), StandardCharsets.UTF_8);
         VireoMetadata was = DomainXml.metadata(saved).orElseThrow(() -> new IOException("snapshot " + c.snapshot()
                 + " holds a domain XML without Vireo's metadata"));
-        String xml = was.incarnation() == c.incarnation() ? null
-                : saved.replaceFirst("incarnation='" + was.incarnation() + "'", "incarnation='" + c.incarnation() + "'");
+        String here = fetched ? onThisNode(saved, vm) : saved; // the files the XML names are this node's
+        String renewed = was.incarnation() == c.incarnation() ? here : DomainXml.withIncarnation(here, c.incarnation());
+        String xml = renewed.equals(saved) ? null : renewed;
         String uuid = uuidOf(saved);
         Files.deleteIfExists(vm.consoleLog());
         owned.put(c.vm().domainName(), new Owned(new VireoMetadata(c.vm(), c.uid(), c.incarnation()), uuid));
@@ -186,6 +350,21 @@ final class SnapshotOperations {
             throw e;
         }
         hv.define(domain.getXMLDesc(XML_MIGRATABLE)); // persistent again, as every Vireo domain is
+    }
+
+    /**
+     * A domain XML written on another node, naming this node's files: the other node's VM directory (overlays, pinned
+     * kernel and initrd, console log) becomes this node's.
+     */
+    static String onThisNode(String xml, VmFiles vm) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[>'\"]([^'\"<>]*/vms/" + java.util.regex.Pattern.quote(
+                vm.directory().getFileName().toString()) + ")/").matcher(xml);
+        if (!m.find() || m.group(1).equals(vm.directory().toString())) {
+            return xml;
+        }
+        String there = m.group(1) + "/";
+        String here = vm.directory() + "/";
+        return xml.replace("'" + there, "'" + here).replace("\"" + there, "\"" + here).replace(">" + there, ">" + here);
     }
 
     private static String uuidOf(String xml) throws IOException {
@@ -210,12 +389,18 @@ final class SnapshotOperations {
         }
     }
 
-    /** Each overlay becomes the snapshot's copy again, whole or not at all (written beside it, then renamed). */
-    private static void copyDisksBack(SnapshotFiles snap, VmFiles vm) throws IOException {
+    /**
+     * Each overlay becomes the snapshot's copy again, whole or not at all (written beside it, then renamed); a copy
+     * {@code fetched} from another node is pointed at this node's base image first.
+     */
+    private static void copyDisksBack(SnapshotFiles snap, VmFiles vm, boolean fetched) throws IOException {
         for (Path copy : SnapshotFiles.disksIn(snap.directory())) {
             Path overlay = vm.directory().resolve(copy.getFileName());
             Path part = overlay.resolveSibling(overlay.getFileName() + ".part");
             Files.copy(copy, part, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+            if (fetched && Files.exists(overlay)) {
+                QemuImg.backLike(part, overlay);
+            }
             Files.move(part, overlay, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
     }

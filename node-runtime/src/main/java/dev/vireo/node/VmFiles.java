@@ -92,6 +92,39 @@ public final class VmFiles {
         return true;
     }
 
+    /**
+     * What a VM that moved to another node leaves here: its snapshots (they stay restorable, fetched from here by the
+     * node it runs on) and the uid they belong to; everything else goes. Without snapshots the directory goes whole.
+     * Files of another VM than {@code uid} are kept.
+     *
+     * @return false when the files are another VM's and were kept
+     */
+    boolean leaveOnlySnapshotsIfOwnedBy(String uid) throws IOException {
+        Optional<String> owner = owner();
+        if (owner.isPresent() && !owner.get().equals(uid)) {
+            return false;
+        }
+        Path snapshots = directory.resolve("snapshots");
+        boolean any;
+        try (var all = Files.list(snapshots)) {
+            any = all.anyMatch(p -> Files.isDirectory(p) && !p.getFileName().toString().endsWith(".part"));
+        } catch (java.nio.file.NoSuchFileException none) {
+            any = false;
+        }
+        if (!any) {
+            delete();
+            return true;
+        }
+        try (var all = Files.list(directory)) {
+            for (Path p : all.toList()) {
+                if (!p.equals(snapshots) && !p.getFileName().toString().equals(UID_FILE)) {
+                    SnapshotFiles.deleteTree(p);
+                }
+            }
+        }
+        return true;
+    }
+
     /** Removes the directory with everything in it; a missing directory is fine. */
     private void delete() throws IOException {
         SnapshotFiles.deleteTree(directory);

@@ -197,4 +197,30 @@ class DomainXmlTest {
             connect.close();
         }
     }
+
+    @Test
+    void fileDisksAreTheDisksWithTheFileTheyUseNowNotTheirBackingChainNorACdrom() {
+        String xml = """
+                <domain type='qemu'><name>d</name><devices>
+                  <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+                    <source file='/data/vms/ns_a/disk-root.qcow2.snapshotting'/>
+                    <backingStore type='file'><format type='qcow2'/><source file='/data/vms/ns_a/disk-root.qcow2'/>
+                    </backingStore><target dev='vda' bus='virtio'/></disk>
+                  <disk type='file' device='cdrom'><source file='/images/x.iso'/><target dev='hdc' bus='ide'/></disk>
+                  <disk type='file' device='disk'><source file='/data/vms/ns_a/disk-data.qcow2'/>
+                    <target dev='vdb' bus='virtio'/></disk>
+                </devices></domain>""";
+        assertEquals(java.util.List.of(
+                new DomainXml.FileDisk("vda", "/data/vms/ns_a/disk-root.qcow2.snapshotting"),
+                new DomainXml.FileDisk("vdb", "/data/vms/ns_a/disk-data.qcow2")), DomainXml.fileDisks(xml));
+    }
+
+    @Test
+    void theIncarnationIsRenewedWhicheverQuoteLibvirtWroteItWith() {
+        String doubled = "<domain><metadata><vireo:vm xmlns:vireo=\"" + DomainXml.NAMESPACE + "\""
+                + " namespace=\"default\" name=\"a\" uid=\"u\" incarnation=\"1\"/></metadata></domain>";
+        assertEquals(2, DomainXml.metadata(DomainXml.withIncarnation(doubled, 2)).orElseThrow().incarnation());
+        String single = doubled.replace('"', '\'');
+        assertEquals(7, DomainXml.metadata(DomainXml.withIncarnation(single, 7)).orElseThrow().incarnation());
+    }
 }

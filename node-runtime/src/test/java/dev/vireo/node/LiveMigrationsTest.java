@@ -2,8 +2,10 @@ package dev.vireo.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vireo.protocol.vm.MigrationPolicy;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
 import dev.vireo.protocol.vm.VmId;
 import java.nio.file.Path;
@@ -73,5 +75,27 @@ class LiveMigrationsTest {
                 boot.initrd() == null ? null : images + "/" + boot.initrd(), boot.cmdline()),
                 spec.disks().stream().map(d -> new VirtualMachineSpec.Disk(d.name(), images + "/" + d.image())).toList(),
                 null, null, null);
+    }
+
+    @Test
+    void aPreCopyPolicyNeverSwitchesToPostCopy() {
+        assertNull(LiveMigrations.postCopyDue(MigrationPolicy.DEFAULT, 50, false));
+        assertNull(LiveMigrations.postCopyDue(MigrationPolicy.DEFAULT, 1, true), "a timeout aborts it instead");
+    }
+
+    @Test
+    void aPostCopyPolicySwitchesAfterItsPassesOverMemoryOrWhenATimeoutWouldAbortIt() {
+        MigrationPolicy postCopy = new MigrationPolicy(0, 300, 150, 150, false, true, 2);
+        assertNull(LiveMigrations.postCopyDue(postCopy, 1, false));
+        assertNull(LiveMigrations.postCopyDue(postCopy, 2, false), "two passes of pre-copy first");
+        assertTrue(LiveMigrations.postCopyDue(postCopy, 3, false).contains("did not converge in 2 pass(es)"));
+        assertTrue(LiveMigrations.postCopyDue(postCopy, 1, true).contains("timeout"));
+    }
+
+    @Test
+    void aPolicyRecordedBeforePostCopyExistedSwitchesAfterTheDefaultPasses() {
+        MigrationPolicy old = new MigrationPolicy(0, 300, 150, 150, false, true, 0); // the field absent: read as 0
+        assertEquals(MigrationPolicy.POST_COPY_AFTER_ITERATIONS, old.switchToPostCopyAfter());
+        assertNull(LiveMigrations.postCopyDue(old, MigrationPolicy.POST_COPY_AFTER_ITERATIONS, false));
     }
 }

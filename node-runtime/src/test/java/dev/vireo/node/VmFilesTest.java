@@ -141,4 +141,26 @@ class VmFilesTest {
             owned.clearExpectations(uuid);
         }
     }
+
+    @Test
+    void aVmThatMovedAwayLeavesItsSnapshotsAndUidOnlyAndNothingWithoutSnapshots() throws Exception {
+        VmFiles files = VmFiles.of(data, vm);
+        Files.createDirectories(files.directory().resolve("snapshots").resolve("s1"));
+        Files.createDirectories(files.directory().resolve("snapshots").resolve("s2.part"));
+        Files.writeString(files.overlay("root"), "overlay");
+        Files.writeString(files.consoleLog(), "log");
+        files.recordOwner("uid-1");
+        assertFalse(files.leaveOnlySnapshotsIfOwnedBy("uid-other"), "another VM's files are kept");
+        assertTrue(Files.exists(files.overlay("root")));
+
+        assertTrue(files.leaveOnlySnapshotsIfOwnedBy("uid-1"));
+        assertTrue(Files.isDirectory(files.directory().resolve("snapshots").resolve("s1")));
+        assertFalse(Files.exists(files.overlay("root")));
+        assertFalse(Files.exists(files.consoleLog()));
+        assertEquals(Optional.of("uid-1"), files.owner());
+
+        SnapshotFiles.deleteTree(files.directory().resolve("snapshots").resolve("s1")); // only a half one left
+        assertTrue(files.leaveOnlySnapshotsIfOwnedBy("uid-1"));
+        assertFalse(Files.exists(files.directory()), "without a snapshot nothing stays");
+    }
 }

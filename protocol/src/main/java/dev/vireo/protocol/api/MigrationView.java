@@ -21,12 +21,18 @@ public record MigrationView(String id, String phase, String source, String targe
                             Boolean cancelRequested, Progress progress, Long downtimeMs, Long durationMs,
                             String reason, MigrationPolicy policy) {
 
-    /** The last progress the source reported. */
+    /**
+     * The last progress the source reported; {@code postCopySince}: when the first report after the switch to
+     * post-copy was recorded (absent while it copies pre-copy).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Progress(int percent, long dataTotal, long dataProcessed, long dataRemaining, long dirtyRate,
-                           long iteration, long elapsedMs) {
-        static Progress of(MigrationProgress p) {
+                           long iteration, long elapsedMs, Boolean postCopy, String postCopySince) {
+        static Progress of(MigrationProgress p, Progress before, String at) {
+            String since = !p.postCopy() ? null : before != null && before.postCopySince != null ? before.postCopySince
+                    : at;
             return new Progress(p.percent(), p.dataTotal(), p.dataProcessed(), p.dataRemaining(), p.dirtyRate(),
-                    p.iteration(), p.elapsedMs());
+                    p.iteration(), p.elapsedMs(), p.postCopy() ? Boolean.TRUE : null, since);
         }
     }
 
@@ -64,7 +70,7 @@ public record MigrationView(String id, String phase, String source, String targe
                     v.requestedAt, at, null, v.cancelRequested, null, null, null, null, v.policy);
         } else if (event instanceof VmEvent.MigrationProgressed e) {
             return new MigrationView(v.id, v.phase, v.source, v.target, v.targetIncarnation, v.requestedBy,
-                    v.requestedAt, v.startedAt, null, v.cancelRequested, Progress.of(e.progress()), null, null, null,
+                    v.requestedAt, v.startedAt, null, v.cancelRequested, Progress.of(e.progress(), v.progress, at), null, null, null,
                     v.policy);
         } else if (event instanceof VmEvent.MigrationCancelRequested) {
             return new MigrationView(v.id, v.phase, v.source, v.target, v.targetIncarnation, v.requestedBy,

@@ -174,10 +174,12 @@ public sealed interface NodeAgentCommand extends CborSerializable {
     /**
      * Bring the VM's disks back to {@code snapshot}; {@code policy} says what becomes of a running domain. Answered
      * with {@link NodeReport.SnapshotRestored} or {@link NodeReport.ActionFailed} (and, if the domain could not be
-     * brought back, {@link NodeReport.DomainCrashed}).
+     * brought back, {@link NodeReport.DomainCrashed}). {@code from}: the node that holds the snapshot's files when
+     * it is not this one (the VM migrated since it was taken): they are fetched from there first; null when here.
      */
     record RestoreSnapshot(String node, VmId vm, String uid, long incarnation, String snapshot,
-                           dev.vireo.protocol.vm.RestorePolicy policy, VirtualMachineSpec spec, String requestId)
+                           dev.vireo.protocol.vm.RestorePolicy policy, VirtualMachineSpec spec, String requestId,
+                           String from)
             implements NodeAgentCommand {
         @Override
         public NodeAction action() {

@@ -531,10 +531,18 @@ final class Moves {
                         vm.incarnation() + 1, spec.cores(), spec.memoryBytes(), spec.nodeSelector(), spec.imageFiles(),
                         meta.requestId()));
             }
-            case TargetChosen -> then(prepareMigration());
+            case TargetChosen -> claimMigrationTarget().then(prepareMigration());
             // answered once the source's migration (if it still runs) is over
-            case Started -> ensureDomain();
+            case Started -> claimMigrationTarget().ensureDomain();
         };
+    }
+
+    /** The target chosen before the recovery stays reserved: the scheduler that restarted with it may not know it. */
+    private Moves claimMigrationTarget() {
+        Migration m = vm.migration();
+        VirtualMachineSpec spec = vm.spec();
+        return then(new VmEffect.ClaimMigrationTarget(vm.id(), m.id(), m.source(), m.target(), m.targetIncarnation(),
+                spec.cores(), spec.memoryBytes()));
     }
 
     private ToNode prepareMigration() {
@@ -585,16 +593,17 @@ final class Moves {
                     + "; only a snapshot that succeeded can be restored"));
         }
         boolean online = vm.stage() instanceof Stage.Active;
-        if (online && !snap.node().equals(vm.node())) {
-            return refuse(Rejection.illegal("cannot restore virtualmachine " + vm.id() + " to snapshot " + snap.name()
-                    + ": the snapshot is on node " + snap.node() + " and the VM runs on node " + vm.node()
-                    + "; stop the VM and restore it, or migrate it back to node " + snap.node() + " first"));
+        // where the VM's disks are now: a snapshot taken before a migration is fetched from its node first
+        String node = online ? vm.node() : vm.snapshots().home();
+        if (node == null) {
+            node = snap.node();
         }
+        String from = node.equals(snap.node()) ? null : snap.node();
         RestorePolicy policy = !online ? RestorePolicy.DisksOnly
                 : snap.memory() ? RestorePolicy.ResumeFromMemory : RestorePolicy.StopRestoreStart;
-        return record(new VmEvent.RestoreRequested(meta, snap.name(), snap.node(), policy),
-                new ToNode(new NodeAgentCommand.RestoreSnapshot(snap.node(), vm.id(), vm.uid(), vm.incarnation(),
-                        snap.name(), policy, vm.spec(), meta.requestId())));
+        return record(new VmEvent.RestoreRequested(meta, snap.name(), node, policy, from),
+                new ToNode(new NodeAgentCommand.RestoreSnapshot(node, vm.id(), vm.uid(), vm.incarnation(),
+                        snap.name(), policy, vm.spec(), meta.requestId(), from)));
     }
 
     /** The record goes at once; its files go from the node that holds them. */
@@ -629,6 +638,9 @@ final class Moves {
                     s.pauseMs(), s.durationMs()));
         }
         NodeReport.ActionFailed f = (NodeReport.ActionFailed) r;
+        if ((f.action() == NodeAction.TakeSnapshot) != snapshot) {
+            return staleReport(r); // e.g. a snapshot's failure settled late, while a restore is under way
+        }
         String why = f.action() + " failed on node " + f.node() + ": " + f.message();
         return record(snapshot ? new VmEvent.SnapshotFailed(by, pending.snapshot(), why)
                 : new VmEvent.RestoreFailed(by, pending.snapshot(), why));
@@ -641,8 +653,9 @@ final class Moves {
             return this;
         }
         if (p.kind() == Snapshots.Pending.Kind.Restore) {
+            String held = vm.snapshots().find(p.snapshot()).map(Snapshot::node).orElse(p.node());
             return then(new ToNode(new NodeAgentCommand.RestoreSnapshot(p.node(), vm.id(), vm.uid(), vm.incarnation(),
-                    p.snapshot(), p.policy(), vm.spec(), meta.requestId())));
+                    p.snapshot(), p.policy(), vm.spec(), meta.requestId(), held.equals(p.node()) ? null : held)));
         }
         Snapshot snap = vm.snapshots().find(p.snapshot()).orElseThrow();
         return then(new ToNode(new NodeAgentCommand.TakeSnapshot(p.node(), vm.id(), vm.incarnation(), snap.name(),
@@ -673,9 +686,16 @@ final class Moves {
         return this;
     }
 
+    /** The record goes; so do its files, and the copy a restore after a migration fetched to the VM's node. */
     private Moves dropSnapshot(Snapshot snap, String reason) {
-        return record(new VmEvent.SnapshotDeleted(meta, snap.name(), snap.node(), reason),
-                new ToNode(new NodeAgentCommand.DeleteSnapshot(snap.node(), vm.id(), vm.incarnation(), snap.name(),
+        String home = vm.snapshots().home();
+        ToNode taken = new ToNode(new NodeAgentCommand.DeleteSnapshot(snap.node(), vm.id(), vm.incarnation(),
+                snap.name(), meta.requestId()));
+        if (home == null || home.equals(snap.node())) {
+            return record(new VmEvent.SnapshotDeleted(meta, snap.name(), snap.node(), reason), taken);
+        }
+        return record(new VmEvent.SnapshotDeleted(meta, snap.name(), snap.node(), reason), taken,
+                new ToNode(new NodeAgentCommand.DeleteSnapshot(home, vm.id(), vm.incarnation(), snap.name(),
                         meta.requestId())));
     }
 

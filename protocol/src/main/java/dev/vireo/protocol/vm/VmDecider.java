@@ -38,10 +38,7 @@ public final class VmDecider {
                 return pending != null && pending.node().equals(report.node()) ? moves.snapshotReport(report)
                         : moves.staleReport(report);
             }
-            Migration migration = state.migration();
-            boolean current = state.placedOn(report.node(), report.incarnation())
-                    || migration != null && migration.isTarget(report.node(), report.incarnation());
-            return current ? VmLifecycle.decide(state.stage(), report, moves) : moves.staleReport(report);
+            return state.ownsDomain(report.node(), report.incarnation()) ? VmLifecycle.decide(state.stage(), report, moves) : moves.staleReport(report);
         }
         if (command instanceof PlacementSucceeded c) {
             return state.awaitsPlacement(c.incarnation())

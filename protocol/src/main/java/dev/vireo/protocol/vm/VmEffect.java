@@ -47,6 +47,15 @@ public sealed interface VmEffect {
                                   String requestId) implements VmEffect {
     }
 
+    /**
+     * Tell the scheduler that migration {@code migrationId} holds its target {@code node} for placement
+     * {@code incarnation} (after a recovery, the scheduler may not know it: the target's capacity would be free for
+     * others while the VM moves there).
+     */
+    record ClaimMigrationTarget(VmId vm, String migrationId, String source, String node, long incarnation, int cores,
+                                long memoryBytes) implements VmEffect {
+    }
+
     /** Give back the target the scheduler reserved (or is asked to reserve) for migration {@code migrationId}. */
     record ReleaseMigrationTarget(VmId vm, String migrationId) implements VmEffect {
     }

@@ -205,7 +205,12 @@ public sealed interface VmEvent extends CborSerializable {
     }
 
     /** A restore to {@code snapshot} on {@code node}, done as {@code policy} says. */
-    record RestoreRequested(EventMeta meta, String snapshot, String node, RestorePolicy policy) implements SnapshotEvent {
+    /**
+     * A restore on {@code node}; {@code from}: the node that holds the snapshot's files when it is another one (the VM
+     * migrated since the snapshot): they are fetched from there first. Null when the files are on {@code node}.
+     */
+    record RestoreRequested(EventMeta meta, String snapshot, String node, RestorePolicy policy, String from)
+            implements SnapshotEvent {
     }
 
     /** The VM is back at the snapshot; the guest was down {@code pauseMs}. */

@@ -252,6 +252,17 @@ public record VmState(VmId id, long incarnation, Vm vm, Instant lastTransitionTi
         return node != null && node.equals(node()) && incarnation == this.incarnation;
     }
 
+    /**
+     * True when a domain of {@code incarnation} on {@code node} is the VM's own: its placement, or the target of its
+     * live migration in flight (where libvirt creates the domain, then moves the guest into it). A node asking which of
+     * its domains are still its own must keep such a one: destroying it would kill an incoming migration, or the guest
+     * itself once the switchover is done.
+     */
+    public boolean ownsDomain(String node, long incarnation) {
+        Migration m = migration();
+        return placedOn(node, incarnation) || m != null && m.isTarget(node, incarnation);
+    }
+
     /** When its domain last started running; null unless it is meant to run. */
     public Instant runningSince() {
         return stage() instanceof Active a ? a.runningSince() : null;

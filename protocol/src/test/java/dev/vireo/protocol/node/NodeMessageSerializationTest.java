@@ -40,7 +40,9 @@ class NodeMessageSerializationTest {
                 new NodeAgentCommand.ResumeDomain("n", VM, 3, "r"),
                 new NodeAgentCommand.EnsureDomain("n", VM, 3, "r"),
                 new NodeAgentCommand.RemoveDomain("n", VM, -1, "r"),
-                new NodeAgentCommand.DeleteVmFiles("n", VM, "uid", "r"))) {
+                new NodeAgentCommand.DeleteVmFiles("n", VM, "uid", "r"),
+                new NodeAgentCommand.RestoreSnapshot("n", VM, "uid", 3, "s1",
+                        dev.vireo.protocol.vm.RestorePolicy.ResumeFromMemory, spec, "r", "other-node"))) {
             assertEquals(command, roundTrip(command, NodeAgentCommand.class));
         }
     }
@@ -60,6 +62,18 @@ class NodeMessageSerializationTest {
             VmCommand command = new VmCommand.ReportFromNode("r", report);
             assertEquals(command, roundTrip(command, VmCommand.class));
         }
+    }
+
+    @Test
+    void snapshotFileAnswersSurviveARoundTrip() throws Exception {
+        NodeSnapshotFiles.Listing listing = new NodeSnapshotFiles.Listing("n", true,
+                List.of(new NodeSnapshotFiles.FileEntry("disk-root.qcow2", 393216),
+                        new NodeSnapshotFiles.FileEntry("memory.state", 72_000_000)), null);
+        assertEquals(listing, roundTrip(listing, NodeSnapshotFiles.Listing.class));
+        NodeSnapshotFiles.Chunk chunk = new NodeSnapshotFiles.Chunk("n", true, 131072, new byte[] {1, 2, 3});
+        NodeSnapshotFiles.Chunk back = roundTrip(chunk, NodeSnapshotFiles.Chunk.class);
+        assertEquals(131072, back.position());
+        assertEquals(List.of((byte) 1, (byte) 2, (byte) 3), List.of(back.bytes()[0], back.bytes()[1], back.bytes()[2]));
     }
 
     @Test

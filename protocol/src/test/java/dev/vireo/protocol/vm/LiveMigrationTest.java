@@ -274,6 +274,41 @@ class LiveMigrationTest {
     }
 
     /**
+     * A node that reconciles (after a restart of the control plane, or of itself) asks which of its domains are still
+     * its own: the migration's target keeps the domain libvirt is moving the guest into, or has moved it into. Found
+     * with real guests (LiveMigrationTest, e2e): the restarted control plane said no, the target destroyed the domain,
+     * and a guest whose migration had completed while the control plane was down was gone.
+     */
+    @Test
+    void theTargetsDomainIsTheVmsOwnWhileItMigrates() {
+        VmFixture f = started();
+        assertTrue(f.state.ownsDomain("node-b", 2), "the target's domain");
+        assertTrue(f.state.ownsDomain("node-a", 1), "the source's domain");
+        assertEquals(false, f.state.ownsDomain("node-b", 1));
+        assertEquals(false, f.state.ownsDomain("node-c", 2));
+        run(f, f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, MIGRATION, 10, 500, 1)));
+        assertEquals(false, f.state.ownsDomain("node-a", 1), "once it completed, the source's is no longer");
+        assertTrue(f.state.ownsDomain("node-b", 2));
+    }
+
+    /**
+     * A control plane restarted mid-migration has a scheduler that no longer knows the target's reservation: the
+     * recovered VM claims it again, or its capacity would go to others while the guest moves there.
+     */
+    @Test
+    void aVmRecoveredMidMigrationClaimsItsTargetAgain() {
+        VmFixture f = started();
+        List<VmEffect> resumed = f.decider.onRecovery(f.state, "recovery-1");
+        assertTrue(resumed.contains(new VmEffect.ClaimMigrationTarget(ID, MIGRATION, "node-a", "node-b", 2, 1,
+                128L << 20)), resumed::toString);
+        VmFixture chosen = running();
+        run(chosen, migrate(chosen, "node-b"));
+        run(chosen, new VmCommand.MigrationTargetReserved(chosen.rid(), MIGRATION, "node-b", 2));
+        assertTrue(chosen.decider.onRecovery(chosen.state, "recovery-2").contains(new VmEffect.ClaimMigrationTarget(ID,
+                MIGRATION, "node-a", "node-b", 2, 1, 128L << 20)), "a target chosen, not yet started, is claimed too");
+    }
+
+    /**
      * A target lost after the switchover is promoted to nothing (its node's reservations are gone): the VM itself gives
      * the source's placement back, or the scheduler would hold two placements of it (found at 120 steps by
      * GeneratedSequenceTest, sequence 8664088721969038902).

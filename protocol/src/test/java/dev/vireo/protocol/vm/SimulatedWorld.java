@@ -85,6 +85,10 @@ final class SimulatedWorld {
                 send("scheduler", new VmCommand.MigrationTargetReserved(rid("target"), r.migrationId(), node,
                         r.incarnation()));
             }
+        } else if (effect instanceof ClaimMigrationTarget c) {
+            if (liveNodes.contains(c.node())) {
+                targets.put(c.migrationId(), c.node());
+            }
         } else if (effect instanceof ReleasePlacement r) {
             pending.remove(r.incarnation());
             reservations.remove(r.incarnation());

@@ -182,7 +182,7 @@ class SnapshotLifecycleTest {
     }
 
     @Test
-    void aSnapshotOnAnotherNodeThanTheRunningVmIsRefusedWithWhatToDo() {
+    void aSnapshotTakenBeforeAMigrationIsRestoredWhereTheVmRunsFetchedFromItsNode() {
         VmFixture f = withSnapshot("s1", false);
         f.run(new VmCommand.Migrate(f.rid(), VmFixture.USER, "m1", "node-b", MigrationPolicy.DEFAULT));
         f.run(new VmCommand.MigrationTargetReserved(f.rid(), "m1", "node-b", 2));
@@ -190,9 +190,36 @@ class SnapshotLifecycleTest {
                 "127.0.0.1", 1, 2)));
         f.run(f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, "m1", 10, 100, 1000)));
         assertEquals("node-b", f.state.node());
-        Rejection r = f.reject(restore(f, "s1"));
-        assertTrue(r.message().contains("the snapshot is on node node-a"), r.message());
         assertEquals("node-b", f.state.snapshots().home());
+
+        RestoreRequested requested = assertInstanceOf(RestoreRequested.class, f.run(restore(f, "s1")).get(0));
+        assertEquals("node-b", requested.node(), "restored where the VM runs");
+        assertEquals("node-a", requested.from(), "the files come from where the snapshot was taken");
+        NodeAgentCommand.RestoreSnapshot command = assertInstanceOf(NodeAgentCommand.RestoreSnapshot.class, toNode(f));
+        assertEquals("node-b", command.node());
+        assertEquals("node-a", command.from());
+        // node-a's word does not end it: the restore is node-b's
+        assertTrue(f.run(f.report(new NodeReport.SnapshotRestored(ID, "node-a", f.state.incarnation(), "s1", 1, 2)))
+                .stream().noneMatch(RestoreCompleted.class::isInstance));
+        assertInstanceOf(RestoreCompleted.class, f.run(f.report(new NodeReport.SnapshotRestored(ID, "node-b",
+                f.state.incarnation(), "s1", 300, 800))).get(0));
+        assertEquals("node-a", f.state.snapshots().find("s1").orElseThrow().node());
+
+        // deleting it deletes the files where it was taken and the copy the restore fetched
+        f.run(new VmCommand.DeleteSnapshot(f.rid(), VmFixture.USER, "s1"));
+        assertEquals(java.util.List.of("node-a", "node-b"), f.lastEffects.stream()
+                .filter(VmEffect.ToNode.class::isInstance).map(e -> ((VmEffect.ToNode) e).command())
+                .filter(NodeAgentCommand.DeleteSnapshot.class::isInstance).map(NodeAgentCommand::node).toList());
+    }
+
+    @Test
+    void aSnapshotsFailureSettledLateDoesNotEndARestoreUnderWay() {
+        VmFixture f = withSnapshot("s1", true);
+        f.run(restore(f, "s1"));
+        f.run(f.report(new NodeReport.ActionFailed(ID, "node-a", f.state.incarnation(), NodeAction.TakeSnapshot,
+                "the node runtime of node node-a stopped while it took snapshot s0")));
+        assertEquals(Snapshots.Pending.Kind.Restore, f.state.snapshots().pending().kind(), "still restoring");
+        assertInstanceOf(RestoreCompleted.class, f.run(restored(f, "s1")).get(0));
     }
 
     @Test
