@@ -206,8 +206,8 @@ final class OperationReconciler {
         copy.setAdditionalProperty("status", status);
         crs(kind).inNamespace(copy.getMetadata().getNamespace()).resource(copy).updateStatus();
         if (!status.get("phase").equals(OperationResource.phase(status(cr)))) {
-            log.info("{}: {} {} is {}", OperationResource.vm(cr), kind.kind(), cr.getMetadata().getName(),
-                    status.get("phase"));
+            log.info("{}: {} {} is {} (request {})", OperationResource.vm(cr), kind.kind(), cr.getMetadata().getName(),
+                    status.get("phase"), OperationResource.requestId(cr));
         }
     }
 

@@ -490,11 +490,13 @@ public final class NodeAgent {
     // ---- lifecycle events the agent did not cause ----
 
     private Behavior<Message> onLifecycleEvent(LifecycleEvent event) {
+        // consumed first: the event a call of the agent caused may arrive after the domain was undefined
+        boolean caused = owned.consume(event.uuid(), event.type());
         Owned domain = owned.find(event.domainName(), event.uuid()).orElse(null);
         if (domain == null) {
             return Behaviors.same(); // not Vireo's, or a late event of a domain already undefined
         }
-        if (owned.consume(event.uuid(), event.type())) {
+        if (caused) {
             context.getLog().debug("{} {} of {} was caused by the agent", event.type(), event.detail(), event.domainName());
             return Behaviors.same();
         }
@@ -552,6 +554,13 @@ public final class NodeAgent {
         @Override
         public void clearExpectations(String uuid) {
             self.tell(new OwnershipChanged(o -> o.clearExpectations(uuid)));
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> arrived(String uuid, DomainEventType type) {
+            java.util.concurrent.CompletableFuture<Void> arrived = new java.util.concurrent.CompletableFuture<>();
+            self.tell(new OwnershipChanged(o -> o.whenArrived(uuid, type, () -> arrived.complete(null))));
+            return arrived;
         }
     }
 }

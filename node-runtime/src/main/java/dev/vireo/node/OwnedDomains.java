@@ -34,6 +34,13 @@ final class OwnedDomains {
         void clearExpectations(String uuid);
 
         /**
+         * Completes once no event of {@code type} on {@code uuid} is expected any more: the events the agent's own
+         * calls caused have all reached it. A step that takes a domain down and brings it back under the same UUID
+         * (a restore) waits for this, so the late event of the old run cannot be taken for one of the new.
+         */
+        java.util.concurrent.CompletionStage<Void> arrived(String uuid, DomainEventType type);
+
+        /**
          * Runs {@code action}, which causes an event of {@code type} on the domain {@code uuid}: expected before the
          * call (its event may reach the agent before the call returns), withdrawn if the call fails.
          */
@@ -56,17 +63,19 @@ final class OwnedDomains {
 
     private final Map<String, Owned> byName = new HashMap<>();
     private final Map<String, Map<DomainEventType, Integer>> expected = new HashMap<>();
+    private final Map<String, java.util.List<Waiter>> waiters = new HashMap<>();
+
+    private record Waiter(DomainEventType type, Runnable then) {
+    }
 
     void put(String domainName, Owned owned) {
         byName.put(domainName, owned);
     }
 
     void remove(String domainName) {
-        Owned gone = byName.remove(domainName);
-        if (gone != null) {
-            // Events of the undefined domain still in flight are dropped by the UUID check instead.
-            expected.remove(gone.uuid());
-        }
+        // Its expectations stay: the event of the call that took it down may still be in flight, and a domain
+        // restored from a save comes back under the same UUID, where that late event must not count as new.
+        byName.remove(domainName);
     }
 
     /** The owned domain with this name and UUID; empty for foreign domains and for stale events. */
@@ -83,8 +92,19 @@ final class OwnedDomains {
         consume(uuid, type);
     }
 
+    /** Runs {@code then} once no event of {@code type} on {@code uuid} is expected (at once if none is). */
+    void whenArrived(String uuid, DomainEventType type, Runnable then) {
+        Map<DomainEventType, Integer> forDomain = expected.get(uuid);
+        if (forDomain == null || !forDomain.containsKey(type)) {
+            then.run();
+        } else {
+            waiters.computeIfAbsent(uuid, u -> new java.util.ArrayList<>()).add(new Waiter(type, then));
+        }
+    }
+
     void clearExpectations(String uuid) {
         expected.remove(uuid);
+        release(uuid);
     }
 
     /** @return true when the agent caused this event (and it is now accounted for) */
@@ -94,6 +114,25 @@ final class OwnedDomains {
             return false;
         }
         forDomain.computeIfPresent(type, (t, n) -> n > 1 ? n - 1 : null);
+        if (forDomain.isEmpty()) {
+            expected.remove(uuid);
+        }
+        release(uuid);
         return true;
+    }
+
+    /** Runs the waiters whose events have all arrived. */
+    private void release(String uuid) {
+        java.util.List<Waiter> waiting = waiters.get(uuid);
+        if (waiting == null) {
+            return;
+        }
+        Map<DomainEventType, Integer> forDomain = expected.getOrDefault(uuid, Map.of());
+        java.util.List<Waiter> ready = waiting.stream().filter(w -> !forDomain.containsKey(w.type())).toList();
+        waiting.removeAll(ready);
+        if (waiting.isEmpty()) {
+            waiters.remove(uuid);
+        }
+        ready.forEach(w -> w.then().run());
     }
 }

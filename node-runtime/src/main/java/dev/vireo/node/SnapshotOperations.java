@@ -33,6 +33,8 @@ final class SnapshotOperations {
     private static final int XML_MIGRATABLE = 8;
 
     private final String node;
+    private static final java.time.Duration STOPPED_EVENT_WAIT = java.time.Duration.ofSeconds(5);
+
     private final OwnedDomains.Changes owned;
     private final Path dataDirectory;
     /** Starts the domain as a StartDomain would (for a restore that boots the guest again). */
@@ -310,6 +312,9 @@ final class SnapshotOperations {
         long down = System.nanoTime();
         if (ours) {
             remove.destroyAndUndefine(d);
+            // the guest comes back under the same UUID: the old run's STOPPED event must reach the agent first,
+            // or it would be taken for a crash of the restored guest
+            awaitStopped(d, c);
         }
         try {
             copyDisksBack(snap, vm, fetched);
@@ -326,6 +331,20 @@ final class SnapshotOperations {
             return downAfterFailure(c, LibvirtPool.rootMessage(e));
         }
         return restored(c, (System.nanoTime() - down) / 1_000_000, began);
+    }
+
+    private void awaitStopped(VireoDomain d, NodeAgentCommand.RestoreSnapshot c) {
+        try {
+            owned.arrived(d.uuid(), DomainEventType.STOPPED).toCompletableFuture()
+                    .get(STOPPED_EVENT_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.warn("{} (request {}): the STOPPED event of the domain taken down for the restore did not arrive "
+                    + "within {}; restoring anyway", c.vm(), c.requestId(), STOPPED_EVENT_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** The saved guest comes back under the VM's current incarnation, its console log a fresh one. */
