@@ -89,6 +89,11 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: $VIREO_NODE_TOKEN).")
     Path nodeTokenFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "The cluster's transport over TLS with mutual"
+            + " authentication, as the control plane's: DIR holds this node's tls.key and tls.crt and the cluster's"
+            + " ca.crt (PEM).")
+    Path clusterTls;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
@@ -115,6 +120,9 @@ final class NodeCommand implements Callable<Integer> {
         Map<String, Object> config = new java.util.HashMap<>();
         if (joinTokenFile != null) {
             config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+        }
+        if (clusterTls != null) {
+            config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (nodeTokenFile != null) {
             config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
