@@ -62,6 +62,11 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: --hypervisor).")
     String advertiseUri;
 
+    @Option(names = "--migration-address", paramLabel = "HOST", description = "The address (IPv4 or host name of"
+            + " this host) incoming live migrations listen on: one the other nodes reach (default: 127.0.0.1, every node"
+            + " on one host; or the JVM property vireo.migration.address).")
+    String migrationAddress;
+
     @Option(names = "--port", defaultValue = "-1",
             description = "Port for /healthz and /readyz (default: none).")
     int port;
@@ -114,7 +119,7 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                secrets);
+                secrets, migrationAddress);
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
@@ -173,6 +178,12 @@ final class NodeCommand implements Callable<Integer> {
                 }
             } catch (IllegalArgumentException e) {
                 return "--memory: " + e.getMessage();
+            }
+        }
+        if (migrationAddress != null) {
+            String why = MigrationAddress.problem(migrationAddress);
+            if (why != null) {
+                return "--migration-address " + migrationAddress + " " + why;
             }
         }
         if (watchdog != null && !List.of("on", "off", "external").contains(watchdog)) {

@@ -142,6 +142,30 @@ final class VireoCluster implements AutoCloseable {
         return api;
     }
 
+    /**
+     * Starts the control plane again as it was started (the same ports, the same data directory: its journal), after
+     * it was killed; returns once its API answers. The nodes rejoin it at the same cluster port.
+     */
+    Member restartControlPlane() {
+        Member killed = controlPlane;
+        if (killed.process.isAlive()) {
+            fail("the control plane (pid " + killed.pid() + ") still runs; kill it first");
+        }
+        try {
+            controlPlane = launch("control-plane", killed.dataDir, killed.args);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Member started = controlPlane;
+        Eventually.get("the restarted control plane to answer", Duration.ofSeconds(90), () -> {
+            if (!started.process.isAlive()) {
+                fail("the restarted control plane exited:\n" + started.tail());
+            }
+            return api.get("/healthz");
+        }, r -> r.status() == 200);
+        return started;
+    }
+
     Member controlPlane() {
         return controlPlane;
     }
