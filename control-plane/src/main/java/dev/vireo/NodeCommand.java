@@ -62,6 +62,11 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: --hypervisor).")
     String advertiseUri;
 
+    @Option(names = "--migration-address", paramLabel = "HOST", description = "The address (IPv4 or host name of"
+            + " this host) incoming live migrations listen on: one the other nodes reach (default: 127.0.0.1, every node"
+            + " on one host; or the JVM property vireo.migration.address).")
+    String migrationAddress;
+
     @Option(names = "--port", defaultValue = "-1",
             description = "Port for /healthz and /readyz (default: none).")
     int port;
@@ -84,6 +89,11 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: $VIREO_NODE_TOKEN).")
     Path nodeTokenFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "The cluster's transport over TLS with mutual"
+            + " authentication, as the control plane's: DIR holds this node's tls.key and tls.crt and the cluster's"
+            + " ca.crt (PEM).")
+    Path clusterTls;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
@@ -101,7 +111,7 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                secrets());
+                secrets(), migrationAddress);
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
@@ -110,6 +120,9 @@ final class NodeCommand implements Callable<Integer> {
         Map<String, Object> config = new java.util.HashMap<>();
         if (joinTokenFile != null) {
             config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+        }
+        if (clusterTls != null) {
+            config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (nodeTokenFile != null) {
             config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
@@ -149,6 +162,12 @@ final class NodeCommand implements Callable<Integer> {
                 }
             } catch (IllegalArgumentException e) {
                 return "--memory: " + e.getMessage();
+            }
+        }
+        if (migrationAddress != null) {
+            String why = MigrationAddress.problem(migrationAddress);
+            if (why != null) {
+                return "--migration-address " + migrationAddress + " " + why;
             }
         }
         if (watchdog != null && !List.of("on", "off", "external").contains(watchdog)) {
