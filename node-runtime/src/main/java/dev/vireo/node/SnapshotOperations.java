@@ -322,17 +322,7 @@ final class SnapshotOperations {
             return restored(c, 0, began);
         }
         long down = System.nanoTime();
-        if (ours && c.policy() == RestorePolicy.ResumeFromMemory && d.state().active()) {
-            // the saved guest comes back under the same uuid: the domain stays Vireo's (defined, owned), so the
-            // destroy's STOPPED, however late, meets its expectation instead of passing for the restored guest's crash
-            owned.expect(d.uuid(), DomainEventType.STOPPED);
-            try {
-                d.domain().destroy();
-            } catch (LibvirtException e) {
-                owned.unexpect(d.uuid(), DomainEventType.STOPPED);
-                throw e;
-            }
-        } else if (ours) {
+        if (ours) {
             remove.destroyAndUndefine(d);
             // the guest comes back under the same UUID: the old run's STOPPED event must reach the agent first,
             // or it would be taken for a crash of the restored guest
