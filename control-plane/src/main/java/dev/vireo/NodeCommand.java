@@ -62,6 +62,11 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: --hypervisor).")
     String advertiseUri;
 
+    @Option(names = "--migration-address", paramLabel = "HOST", description = "The address (IPv4 or host name of"
+            + " this host) incoming live migrations listen on: one the other nodes reach (default: 127.0.0.1, every node"
+            + " on one host; or the JVM property vireo.migration.address).")
+    String migrationAddress;
+
     @Option(names = "--port", defaultValue = "-1",
             description = "Port for /healthz and /readyz (default: none).")
     int port;
@@ -84,9 +89,22 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: $VIREO_NODE_TOKEN).")
     Path nodeTokenFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "The cluster's transport over TLS with mutual"
+            + " authentication, as the control plane's: DIR holds this node's tls.key and tls.crt and the cluster's"
+            + " ca.crt (PEM).")
+    Path clusterTls;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
+        Map<String, Object> secrets = null;
+        if (problem == null) {
+            try {
+                secrets = secrets();
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problem = e.getMessage();
+            }
+        }
         if (problem != null) {
             System.err.println("error: " + problem);
             return 64;
@@ -101,7 +119,7 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                secrets());
+                secrets, migrationAddress);
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
@@ -109,12 +127,23 @@ final class NodeCommand implements Callable<Integer> {
     private Map<String, Object> secrets() throws java.io.IOException {
         Map<String, Object> config = new java.util.HashMap<>();
         if (joinTokenFile != null) {
-            config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+            config.put(dev.vireo.cluster.JoinToken.TOKEN, read("--join-token-file", joinTokenFile));
+        }
+        if (clusterTls != null) {
+            config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (nodeTokenFile != null) {
-            config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
+            config.put("vireo.cluster.node-token", read("--node-token-file", nodeTokenFile));
         }
         return config;
+    }
+
+    private static String read(String flag, Path file) throws java.io.IOException {
+        try {
+            return java.nio.file.Files.readString(file).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException(flag + " " + file + ": cannot be read (" + e.getMessage() + ")", e);
+        }
     }
 
     /** What is wrong with the flags, in a sentence; null when nothing is. */
@@ -149,6 +178,12 @@ final class NodeCommand implements Callable<Integer> {
                 }
             } catch (IllegalArgumentException e) {
                 return "--memory: " + e.getMessage();
+            }
+        }
+        if (migrationAddress != null) {
+            String why = MigrationAddress.problem(migrationAddress);
+            if (why != null) {
+                return "--migration-address " + migrationAddress + " " + why;
             }
         }
         if (watchdog != null && !List.of("on", "off", "external").contains(watchdog)) {

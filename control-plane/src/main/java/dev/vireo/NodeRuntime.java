@@ -47,7 +47,7 @@ public final class NodeRuntime implements AutoCloseable {
     public record Settings(String name, String hypervisor, String clusterAddress, int clusterPort, List<String> seeds,
                            Path dataDir, Path imagesDir, Map<String, String> labels, Integer cpus, Long memoryBytes,
                            String advertiseUri, String httpAddress, int httpPort,
-                           NodeRuntimeActors.Watchdog watchdog, Map<String, Object> config) {
+                           NodeRuntimeActors.Watchdog watchdog, Map<String, Object> config, String migrationAddress) {
     }
 
     private final Settings settings;
@@ -93,13 +93,15 @@ public final class NodeRuntime implements AutoCloseable {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
                 dev.vireo.cluster.JoinToken.withDigest(config));
         try {
+            dev.vireo.cluster.JoinGuard.start(system, false);
             ClusterBoot.join(system, settings.seeds());
             ActorRef<Scheduler.Command> scheduler = SchedulerSingleton.init(system, null);
             NodeAgentSettings agent = NodeAgentSettings.of(settings.name(), hypervisor, settings.labels())
                     .withCapacity(settings.cpus(), settings.memoryBytes())
                     .withDataDirectory(settings.dataDir())
                     .withImagesDirectory(settings.imagesDir())
-                    .withAdvertisedUri(settings.advertiseUri());
+                    .withAdvertisedUri(settings.advertiseUri())
+                    .withMigrationAddress(settings.migrationAddress());
             NodeRuntimeActors.Started node = NodeRuntimeActors.start(system, scheduler, agent, watchdog);
             int httpPort = settings.httpPort() < 0 ? -1 : health(system, node);
             log.info("node {} is up: session {}, cluster {}:{}, seeds {}, images {}, data {}{}", settings.name(),

@@ -5,6 +5,7 @@ import dev.vireo.protocol.node.NodeConsole;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.node.NodeInfo;
 import dev.vireo.protocol.node.NodeLease;
+import dev.vireo.protocol.node.NodeReport;
 import dev.vireo.protocol.node.NodeRegistration;
 import dev.vireo.protocol.vm.EventMeta;
 import dev.vireo.protocol.vm.VmCommand;
@@ -248,7 +249,26 @@ final class Nodes {
                 notOwned.size(), notOwned.stream().map(h -> h.vm() + "#" + h.incarnation()).toList(), unknown.size(),
                 voidBefore > 0 ? "; it was declared lost meanwhile: what it was sent before is void" : "");
         r.replyTo().tell(new NodeLease.Ownership(owned, notOwned, unknown, voidBefore, false, null));
+        toldMissing(r);
         refresh(e);
+    }
+
+    /**
+     * A node runtime that reconciles (it started again) holds no domain of a VM migrating out of it: the domain left
+     * (moved, or died) while no runtime there could say so, and the migration's own report died with the old runtime.
+     * Nothing else would tell the VM: it is told the domain is missing there, and asks the target.
+     */
+    private void toldMissing(NodeLease.Reconcile r) {
+        placements.migratingFrom(r.node()).forEach((vm, incarnation) -> {
+            boolean held = r.held().stream().anyMatch(h -> h.vm().equals(vm) && h.incarnation() == incarnation);
+            if (!held) {
+                String requestId = RequestIds.NODE + r.node() + "-reconcile-" + shortId();
+                log.info("{} migrates out of node {}, which reconciled without its domain (incarnation {}): the VM is"
+                        + " told it is missing there [request {}]", vm, r.node(), incarnation, requestId);
+                toVm.accept(vm, new VmCommand.ReportFromNode(requestId, new NodeReport.DomainMissing(vm, r.node(),
+                        incarnation)));
+            }
+        });
     }
 
     /** @return the node after the change; null when no such node is known */

@@ -272,6 +272,18 @@ final class Placements {
         return true;
     }
 
+    /** The VMs migrating out of {@code node}, each with the incarnation of its placement there. */
+    Map<VmId, Long> migratingFrom(String node) {
+        Map<VmId, Long> from = new TreeMap<>();
+        targets.forEach((vm, t) -> {
+            Reservation source = reservations.get(vm);
+            if (t.source().equals(node) && source != null && source.node().equals(node)) {
+                from.put(vm, source.incarnation());
+            }
+        });
+        return from;
+    }
+
     /** Gives back the target of migration {@code migrationId} (or its place in the queue); true if capacity freed. */
     boolean releaseTarget(VmId vm, String migrationId) {
         TargetRequest queued = migrationQueue.get(vm);

@@ -214,7 +214,12 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
         Decision.Accepted accepted = (Decision.Accepted) decision;
         List<VmEvent> events = accepted.events();
         if (events.isEmpty()) {
+            // nothing to record, but maybe something to do: a question asked on (the source said the domain left it:
+            // the target is asked), a reservation no longer wanted given back
             return Effect().none().thenRun(s -> {
+                for (VmEffect effect : accepted.effects()) {
+                    outbox.carryOut(effect, context, timers);
+                }
                 reply(cmd, new Accepted(s));
                 passivateIfAbsent(s);
             });

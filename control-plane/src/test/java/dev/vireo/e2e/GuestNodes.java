@@ -41,12 +41,23 @@ final class GuestNodes implements AutoCloseable {
      * @param daemons node name -> a daemon name unique on the host
      */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery) throws Exception {
-        return start(what, daemons, sampleEvery, List.of());
+        return start(what, daemons, sampleEvery, List.of(), Map.of());
     }
 
     /** As {@link #start(String, Map, Duration)}, the control plane started with {@code controlPlaneFlags} besides. */
     static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
                             List<String> controlPlaneFlags) throws Exception {
+        return start(what, daemons, sampleEvery, controlPlaneFlags, Map.of());
+    }
+
+    /** As {@link #start(String, Map, Duration)}, each node's {@code vireo node} started with {@code nodeFlags.get(node)} besides. */
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            Map<String, List<String>> nodeFlags) throws Exception {
+        return start(what, daemons, sampleEvery, List.of(), nodeFlags);
+    }
+
+    static GuestNodes start(String what, Map<String, String> daemons, Duration sampleEvery,
+                            List<String> controlPlaneFlags, Map<String, List<String>> nodeFlags) throws Exception {
         Path images = RealGuestTest.imagesDir();
         Prerequisite.require(List.of("vmlinuz", "initrd.img", "disk.qcow2").stream()
                         .allMatch(f -> Files.isRegularFile(images.resolve(f))),
@@ -71,7 +82,9 @@ final class GuestNodes implements AutoCloseable {
             nodes.cluster = VireoCluster.start(dir, List.of(), controlPlaneFlags);
             nodes.api = nodes.cluster.api();
             for (String node : daemons.keySet()) {
-                nodes.cluster.startNode(node, nodes.uris.get(node), "--images", images.toString());
+                List<String> flags = new java.util.ArrayList<>(List.of("--images", images.toString()));
+                flags.addAll(nodeFlags.getOrDefault(node, List.of()));
+                nodes.cluster.startNode(node, nodes.uris.get(node), flags.toArray(String[]::new));
             }
             for (String node : daemons.keySet()) {
                 nodes.cluster.awaitNode(node, "Ready", nodes.cluster.member(node));
@@ -81,6 +94,17 @@ final class GuestNodes implements AutoCloseable {
             nodes.close();
             throw e;
         }
+    }
+
+    /** Creates a 128 MiB TCG guest named {@code name}: runStrategy Always, evictionStrategy LiveMigrate, no disk. */
+    static void createMovableGuest(Api api, String name) {
+        Api.Response created = api.create("""
+                {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
+                 "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
+                  "evictionStrategy": "LiveMigrate",
+                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"}}}
+                """.formatted(name, name));
+        assertEquals(201, created.status(), created::toString);
     }
 
     /** kill -9 of the node's daemons and QEMUs: its host dies. */

@@ -142,6 +142,30 @@ final class VireoCluster implements AutoCloseable {
         return api;
     }
 
+    /**
+     * Starts the control plane again as it was started (the same ports, the same data directory: its journal), after
+     * it was killed; returns once its API answers. The nodes rejoin it at the same cluster port.
+     */
+    Member restartControlPlane() {
+        Member killed = controlPlane;
+        if (killed.process.isAlive()) {
+            fail("the control plane (pid " + killed.pid() + ") still runs; kill it first");
+        }
+        try {
+            controlPlane = launch("control-plane", killed.dataDir, killed.args);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Member started = controlPlane;
+        Eventually.get("the restarted control plane to answer", Duration.ofSeconds(90), () -> {
+            if (!started.process.isAlive()) {
+                fail("the restarted control plane exited:\n" + started.tail());
+            }
+            return api.get("/healthz");
+        }, r -> r.status() == 200);
+        return started;
+    }
+
     Member controlPlane() {
         return controlPlane;
     }
@@ -194,6 +218,20 @@ final class VireoCluster implements AutoCloseable {
     JsonNode node(String name) {
         Api.Response r = api.get("/api/v1/nodes/" + name);
         return r.status() == 200 ? r.json() : null;
+    }
+
+    /** Starts {@code mainClass} of the test classpath as a process of the cluster (stopped by {@link #close}). */
+    Member launchMain(String name, String mainClass, String... args) throws IOException {
+        Path data = Files.createDirectories(dir.resolve(name + "-" + all.size()));
+        Path log = dir.resolve(name + "-" + all.size() + ".log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Dlogback.configurationFile=logback.xml", "-cp", classPath, mainClass));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Member member = new Member(name, process, log, data, List.of(args));
+        all.add(member);
+        return member;
     }
 
     private Member launch(String name, Path data, List<String> args) throws IOException {

@@ -88,6 +88,18 @@ class MigrationTargetsTest {
         assertEquals(GIB, placements.allocated("a").memoryBytes(), "web-1's source placement given back");
     }
 
+    /** What a node that reconciles is asked about besides the domains it holds: the VMs migrating out of it. */
+    @Test
+    void theVmsMigratingOutOfANodeAreKnownWithTheirIncarnationThere() {
+        twoNodesWithTheVmOnA();
+        assertEquals(Map.of(), placements.migratingFrom("a"));
+        reserve("b");
+        assertEquals(Map.of(VM, 1L), placements.migratingFrom("a"));
+        assertEquals(Map.of(), placements.migratingFrom("b"), "the target is not what it migrates out of");
+        placements.promoteTarget(VM, "mig-1", "b", 2, 1, GIB);
+        assertEquals(Map.of(), placements.migratingFrom("a"));
+    }
+
     @Test
     void aTargetIsRefusedWithTheReason() {
         twoNodesWithTheVmOnA();

@@ -150,6 +150,27 @@ class VirtualMachineEntityTest {
         assertEquals(Phase.Running, entity.getState().phase());
     }
 
+    /**
+     * A decision with effects but no event: the effects are carried out all the same. Found with real guests
+     * (LiveMigrationTest, control plane killed mid-migration): the recovered VM asked the source where its domain was,
+     * the source said it had gone (moved), and the question to the target, the decision's only effect, was dropped:
+     * the migration stayed Running for ever while the guest ran on the target.
+     */
+    @Test
+    void effectsOfADecisionWithoutEventsAreCarriedOut() {
+        run(create(RunStrategy.Always));
+        run(new VmCommand.PlacementSucceeded("r1", "node-a", 1));
+        run(new VmCommand.ReportFromNode("n1", new NodeReport.DomainStarted(ID, "node-a", 1)));
+        run(new VmCommand.Migrate("r2", "anonymous", "mig-1", "node-b", dev.vireo.protocol.vm.MigrationPolicy.DEFAULT));
+        run(new VmCommand.MigrationTargetReserved("r3", "mig-1", "node-b", 2));
+        run(new VmCommand.ReportFromNode("n2", new NodeReport.MigrationPrepared(ID, "node-b", 2, "mig-1",
+                Map.of("console", "/b/console.log"), "qemu:///b", "127.0.0.1", 49152, 49153)));
+        effects.clear();
+        var result = run(new VmCommand.ReportFromNode("n3", new NodeReport.DomainMissing(ID, "node-a", 1)));
+        assertTrue(result.hasNoEvents());
+        assertEquals(List.of(new VmEffect.ToNode(new NodeAgentCommand.EnsureDomain("node-b", ID, 2, "n3"))), effects);
+    }
+
     @Test
     void recoveryRebuildsTheSameStateFromEventsAndSnapshots() {
         run(create(RunStrategy.Always));

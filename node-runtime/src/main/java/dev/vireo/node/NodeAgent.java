@@ -74,9 +74,6 @@ public final class NodeAgent {
     record MigrationReported(NodeReport report) implements Message {
     }
 
-    /** The address incoming live migrations listen on: one other nodes reach (loopback when all run on one host). */
-    static final String MIGRATION_ADDRESS = System.getProperty("vireo.migration.address", "127.0.0.1");
-
     /** A step on the pool changed what the agent owns or expects: applied here, in the order the step said it. */
     record OwnershipChanged(Consumer<OwnedDomains> change) implements Message {
     }
@@ -161,7 +158,7 @@ public final class NodeAgent {
         ImageFiles images = new ImageFiles(settings.imagesDirectory());
         ActorRef<Message> self = context.getSelf();
         this.migrations = new LiveMigrations(settings.nodeName(), settings.dataDirectory(), images, changes,
-                MIGRATION_ADDRESS, settings.advertisedUri(), report -> self.tell(new MigrationReported(report)));
+                settings.migrationAddress(), settings.advertisedUri(), report -> self.tell(new MigrationReported(report)));
         this.operations = new DomainOperations(settings.nodeName(), changes, settings.dataDirectory(), lease, images,
                 migrations, SnapshotFetch.over(context.getSystem()));
         context.spawn(SnapshotFileServer.create(settings.nodeName(), settings.dataDirectory()), "snapshot-files");
