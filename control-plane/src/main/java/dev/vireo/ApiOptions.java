@@ -47,6 +47,11 @@ final class ApiOptions {
             + " secret): members without it cannot join (default: $VIREO_JOIN_TOKEN, else none needed).")
     Path joinTokenFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "Run the cluster's transport over TLS with"
+            + " mutual authentication: DIR holds tls.key, tls.crt and ca.crt (PEM); only members with a certificate"
+            + " of that CA may connect (docs/security.md).")
+    Path clusterTls;
+
     @Option(names = "--node-tokens", paramLabel = "FILE", description = "Node credentials, name,token a line:"
             + " every node must then prove its name with its token (vireo node --node-token-file), and only the"
             + " member that did may speak for that node (default: $VIREO_NODE_TOKENS, else no proof needed).")
@@ -68,6 +73,9 @@ final class ApiOptions {
         }
         if (tlsKey != null) {
             config.put("vireo.http.tls-key", tlsKey.toAbsolutePath().toString());
+        }
+        if (clusterTls != null) {
+            config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (joinTokenFile != null) {
             try {

@@ -27,14 +27,16 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Map<String, Object> config;
         try {
             seeds.forEach(dev.vireo.cluster.ClusterBoot::seedAddress);
+            config = api.config();
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 64;
         }
         VireoSettings settings = new VireoSettings(api.address, api.port, api.data, null, null, api.clusterAddress,
-                clusterPort, seeds, null, Map.of(), api.config());
+                clusterPort, seeds, null, Map.of(), config);
         return Foreground.run("the control plane", () -> api.started(Vireo.start(settings)));
     }
 }

@@ -89,9 +89,22 @@ final class NodeCommand implements Callable<Integer> {
             + " (default: $VIREO_NODE_TOKEN).")
     Path nodeTokenFile;
 
+    @Option(names = "--cluster-tls", paramLabel = "DIR", description = "The cluster's transport over TLS with mutual"
+            + " authentication, as the control plane's: DIR holds this node's tls.key and tls.crt and the cluster's"
+            + " ca.crt (PEM).")
+    Path clusterTls;
+
     @Override
     public Integer call() throws Exception {
         String problem = problem();
+        Map<String, Object> secrets = null;
+        if (problem == null) {
+            try {
+                secrets = secrets();
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                problem = e.getMessage();
+            }
+        }
         if (problem != null) {
             System.err.println("error: " + problem);
             return 64;
@@ -106,7 +119,7 @@ final class NodeCommand implements Callable<Integer> {
                 .normalize(), labelMap, cpus, memory == null ? null : Quantity.parseBytes(memory), advertiseUri,
                 address, port, watchdog == null ? null
                 : dev.vireo.cluster.NodeRuntimeActors.Watchdog.valueOf(watchdog.toUpperCase()),
-                secrets(), migrationAddress);
+                secrets, migrationAddress);
         return Foreground.run("node " + name, () -> NodeRuntime.start(settings));
     }
 
@@ -114,12 +127,23 @@ final class NodeCommand implements Callable<Integer> {
     private Map<String, Object> secrets() throws java.io.IOException {
         Map<String, Object> config = new java.util.HashMap<>();
         if (joinTokenFile != null) {
-            config.put(dev.vireo.cluster.JoinToken.TOKEN, java.nio.file.Files.readString(joinTokenFile).strip());
+            config.put(dev.vireo.cluster.JoinToken.TOKEN, read("--join-token-file", joinTokenFile));
+        }
+        if (clusterTls != null) {
+            config.putAll(dev.vireo.cluster.ClusterBoot.tls(clusterTls));
         }
         if (nodeTokenFile != null) {
-            config.put("vireo.cluster.node-token", java.nio.file.Files.readString(nodeTokenFile).strip());
+            config.put("vireo.cluster.node-token", read("--node-token-file", nodeTokenFile));
         }
         return config;
+    }
+
+    private static String read(String flag, Path file) throws java.io.IOException {
+        try {
+            return java.nio.file.Files.readString(file).strip();
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException(flag + " " + file + ": cannot be read (" + e.getMessage() + ")", e);
+        }
     }
 
     /** What is wrong with the flags, in a sentence; null when nothing is. */

@@ -93,6 +93,7 @@ public final class NodeRuntime implements AutoCloseable {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
                 dev.vireo.cluster.JoinToken.withDigest(config));
         try {
+            dev.vireo.cluster.JoinGuard.start(system, false);
             ClusterBoot.join(system, settings.seeds());
             ActorRef<Scheduler.Command> scheduler = SchedulerSingleton.init(system, null);
             NodeAgentSettings agent = NodeAgentSettings.of(settings.name(), hypervisor, settings.labels())

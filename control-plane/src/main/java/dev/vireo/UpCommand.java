@@ -38,7 +38,13 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> config = api.config();
+        Map<String, Object> config;
+        try {
+            config = api.config();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 64;
+        }
         if (nodeCpus != null) {
             config.put("vireo.node.cpus", nodeCpus.toString());
         }

@@ -102,6 +102,7 @@ public final class Vireo implements AutoCloseable {
         try {
             JournalSchema.ensure(system);
             JournalFiles.keepConfined(system, dataDir, Duration.ofSeconds(1));
+            dev.vireo.cluster.JoinGuard.start(system, true);
             ClusterBoot.join(system, settings.seeds());
 
             Config vireo = system.settings().config().getConfig("vireo");

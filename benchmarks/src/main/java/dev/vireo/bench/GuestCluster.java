@@ -128,6 +128,10 @@ final class GuestCluster implements AutoCloseable {
             if (lastHeartbeat(console) >= 2 && (dirtyMiB == 0 || console.contains("VIREO-GUEST-DIRTYING"))) {
                 return;
             }
+            if (dirtyMiB > 0 && lastHeartbeat(console) >= 3) { // the line comes before the first heartbeat
+                throw new IllegalStateException("the guest image in " + images + " predates dirtymem= (no"
+                        + " VIREO-GUEST-DIRTYING line): build it again with deploy/guest-image.sh " + images);
+            }
             Thread.sleep(500);
         }
         throw new IllegalStateException(name + " did not boot within " + within + ":\n" + console(namespace, name));

@@ -223,17 +223,13 @@ public final class MigrationRoutes extends AllDirectives {
     }
 
     /**
-     * Why the migration cannot be: post-copy asked where the cluster does not allow it (IllegalTransition naming
-     * postCopy); or the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
+     * Why the scheduler says the requested target cannot take the VM (unknown: NotFound naming targetNode;
      * cordoned, full, other images: IllegalTransition), or null when it can or there is nothing to ask (no target
-     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask.
+     * named, or a VM the entity refuses anyway with its own reason). The HTTP route and the Kubernetes sync both ask,
+     * after {@link #whyNotPolicy}.
      */
     public static CompletionStage<Rejection> whyNotTarget(ActorRef<Scheduler.Command> scheduler, ActorSystem<?> system,
                                                           Duration timeout, VmId id, VmState state, Request request) {
-        if (request.policy().postCopy() && !system.settings().config().getBoolean("vireo.migration.post-copy-allowed")) {
-            return CompletableFuture.completedFuture(new Rejection(Rejection.Code.IllegalTransition, POST_COPY_REFUSED,
-                    "postCopy"));
-        }
         if (request.targetNode() == null || !canCheck(state, request)) {
             return CompletableFuture.completedFuture(null);
         }

@@ -33,8 +33,39 @@ public final class ClusterBoot {
         return config;
     }
 
+    /**
+     * The configuration that runs the cluster's transport over TLS with mutual authentication, from a directory
+     * of PEM files as cert-manager and Kubernetes Secrets lay them out: {@code tls.key} (RSA, PKCS#1 or unencrypted
+     * PKCS#8), {@code tls.crt} (issued by the CA) and {@code ca.crt} (the cluster's root CA). A member connects
+     * only to, and accepts connections only from, members with a certificate of that CA sharing a subject name
+     * with its own (Pekko's RotatingKeysSSLEngineProvider; files re-read as they rotate).
+     */
+    public static Map<String, Object> tls(java.nio.file.Path dir) {
+        Map<String, Object> config = new HashMap<>();
+        for (String file : List.of("tls.key", "tls.crt", "ca.crt")) {
+            if (!java.nio.file.Files.isReadable(dir.resolve(file))) {
+                throw new IllegalArgumentException("--cluster-tls " + dir + ": no readable " + file + " (the directory holds"
+                        + " tls.key, tls.crt and ca.crt, PEM)");
+            }
+        }
+        String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+        config.put("pekko.remote.artery.transport", "tls-tcp");
+        config.put("pekko.remote.artery.ssl.ssl-engine-provider",
+                "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider");
+        config.put(engine + "key-file", dir.resolve("tls.key").toAbsolutePath().toString());
+        config.put(engine + "cert-file", dir.resolve("tls.crt").toAbsolutePath().toString());
+        config.put(engine + "ca-cert-file", dir.resolve("ca.crt").toAbsolutePath().toString());
+        return config;
+    }
+
     /** Joins {@code seeds} ({@code host:port} each), or this member itself when there are none. */
     public static void join(ActorSystem<?> system, List<String> seeds) {
+        com.typesafe.config.Config artery = system.settings().config().getConfig("pekko.remote.artery");
+        if (artery.getString("transport").equals("tls-tcp")) {
+            org.slf4j.LoggerFactory.getLogger(ClusterBoot.class).info("cluster transport: TLS with mutual"
+                    + " authentication ({}), CA {}", artery.getString("ssl.ssl-engine-provider"),
+                    artery.getString("ssl.rotating-keys-engine.ca-cert-file"));
+        }
         Cluster cluster = Cluster.get(system);
         if (seeds.isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));

@@ -31,7 +31,7 @@ public final class JoinToken extends JoinConfigCompatChecker {
         return config.withValue(DIGEST, ConfigValueFactory.fromAnyRef(token.isEmpty() ? "" : digest(token)));
     }
 
-    static String digest(String token) {
+    public static String digest(String token) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(("vireo-join:" + token).getBytes(StandardCharsets.UTF_8)));

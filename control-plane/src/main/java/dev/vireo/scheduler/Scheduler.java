@@ -116,9 +116,13 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
                            Function<ActorRef<?>, String> addressOf) {
     }
 
-    /** Find a node for placement {@code incarnation} of {@code vm}; answered to the VM entity. */
+    /**
+     * Find a node for placement {@code incarnation} of {@code vm}; answered to the VM entity: to {@code answerTo}
+     * when given (an entity that holds its decision until it knows the placement), else through sharding. A
+     * placement that waits for capacity is answered through sharding once it is found.
+     */
     public record Place(VmId vm, long incarnation, int cores, long memoryBytes, Map<String, String> nodeSelector,
-                        List<String> imageFiles, String requestId) implements Command {
+                        List<String> imageFiles, String requestId, ActorRef<VmCommand> answerTo) implements Command {
     }
 
     /** A recovered VM says it holds this placement. */
@@ -491,12 +495,20 @@ public final class Scheduler extends AbstractBehavior<Scheduler.Command> {
         if (outcome instanceof Placements.Placed placed) {
             context.getLog().info("{} placed on node {} (incarnation {}) [request {}]", p.vm(), placed.node(),
                     p.incarnation(), p.requestId());
-            toVm.accept(p.vm(), new VmCommand.PlacementSucceeded(p.requestId(), placed.node(), p.incarnation()));
+            answer(p, new VmCommand.PlacementSucceeded(p.requestId(), placed.node(), p.incarnation()));
         } else if (outcome instanceof Placements.Waiting waiting) {
             context.getLog().info("{} unschedulable: {} [request {}]", p.vm(), waiting.reason(), p.requestId());
-            toVm.accept(p.vm(), new VmCommand.PlacementFailed(p.requestId(), p.incarnation(), waiting.reason()));
+            answer(p, new VmCommand.PlacementFailed(p.requestId(), p.incarnation(), waiting.reason()));
         }
         return this;
+    }
+
+    private void answer(Place p, VmCommand answer) {
+        if (p.answerTo() != null) {
+            p.answerTo().tell(answer);
+        } else {
+            toVm.accept(p.vm(), answer);
+        }
     }
 
     private Behavior<Command> reserveTarget(ReserveMigrationTarget r) {

@@ -24,11 +24,21 @@ public final class EntityOutbox implements VirtualMachineEntity.Outbox {
     }
 
     @Override
+    public boolean placeFor(VmEffect.RequestPlacement e, ActorRef<VmCommand> answerTo) {
+        place(e, answerTo);
+        return true;
+    }
+
+    private void place(VmEffect.RequestPlacement e, ActorRef<VmCommand> answerTo) {
+        scheduler.tell(new Scheduler.Place(e.vm(), e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(),
+                e.imageFiles(), e.requestId(), answerTo));
+    }
+
+    @Override
     public void carryOut(VmEffect effect, ActorContext<VirtualMachineEntity.Command> context,
                          TimerScheduler<VirtualMachineEntity.Command> timers) {
         if (effect instanceof VmEffect.RequestPlacement e) {
-            scheduler.tell(new Scheduler.Place(e.vm(), e.incarnation(), e.cores(), e.memoryBytes(), e.nodeSelector(),
-                    e.imageFiles(), e.requestId()));
+            place(e, null);
         } else if (effect instanceof VmEffect.ClaimPlacement e) {
             scheduler.tell(new Scheduler.Claim(e.vm(), e.node(), e.incarnation(), e.cores(), e.memoryBytes()));
         } else if (effect instanceof VmEffect.ReleasePlacement e) {

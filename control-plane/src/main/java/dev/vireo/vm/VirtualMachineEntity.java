@@ -59,6 +59,17 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     public record LeaveIfIdle(long version) implements Command {
     }
 
+    /**
+     * The scheduler's answer to the placement a held decision asked for ({@link Outbox#placeFor}); an answer no
+     * decision waits for is taken as if it had come through sharding.
+     */
+    public record PlacementAnswered(VmCommand answer) implements Command {
+    }
+
+    /** The scheduler did not answer a held decision's placement in time: it is persisted without it. */
+    public record PlacementNotAnswered(long incarnation) implements Command {
+    }
+
     public sealed interface Reply extends CborSerializable {
     }
 
@@ -72,6 +83,26 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     /** Where the effects of persisted events go. */
     public interface Outbox {
         void carryOut(VmEffect effect, ActorContext<Command> context, TimerScheduler<Command> timers);
+
+        /**
+         * Asks for {@code placement} before the events that ask for it are persisted, the answer to go to
+         * {@code answerTo}; false: this outbox cannot, and the placement is asked for once they are persisted.
+         */
+        default boolean placeFor(VmEffect.RequestPlacement placement, ActorRef<VmCommand> answerTo) {
+            return false;
+        }
+    }
+
+    /**
+     * How long a decision that asks for a placement is held for the scheduler's answer, so that the placement is
+     * persisted with it (one write and one force instead of two in a row); after it, the decision is persisted
+     * alone and the placement comes as before.
+     */
+    static final java.time.Duration PLACEMENT_WAIT = java.time.Duration.ofSeconds(2);
+    private static final String PLACEMENT_TIMER = "placement-answer";
+
+    /** A decision held until the scheduler answers the placement it asks for. */
+    private record Held(Execute cmd, VmState before, Decision.Accepted decision, VmEffect.RequestPlacement placement) {
     }
 
     private final VmId id;
@@ -86,6 +117,10 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
     private final ActorRef<ClusterSharding.ShardCommand> shard;
     /** Told after each persist, so that the event stream reads the new events at once. */
     private final JournalWrites journalWrites;
+    /** Where the scheduler answers a held decision's placement; made at the first (a VM at rest holds none). */
+    private ActorRef<VmCommand> placementAnswers;
+    /** The decision waiting for its placement, if any; commands wait meanwhile (stashed). */
+    private Held held;
 
     public static Behavior<Command> create(VmId id, VmDecider decider, Outbox outbox, Clock clock, int snapshotEvery,
                                            VireoMetrics metrics) {
@@ -134,18 +169,36 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
 
     @Override
     public CommandHandler<Command, VmEvent, VmState> commandHandler() {
-        return newCommandHandlerBuilder().forAnyState()
-                .onCommand(Execute.class, this::execute)
-                .onCommand(GetState.class, (state, cmd) -> Effect().none().thenRun(s -> {
-                    cmd.replyTo().tell(new Accepted(s));
-                    passivateIfAbsent(s);
-                }))
-                .onCommand(LeaveIfIdle.class, (state, cmd) -> Effect().none().thenRun(s -> {
-                    if (shard != null && isIdle(s)) {
-                        shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
-                    }
-                }))
-                .build();
+        return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::onCommand);
+    }
+
+    private org.apache.pekko.persistence.typed.javadsl.Effect<VmEvent, VmState> onCommand(VmState state, Command command) {
+        if (command instanceof PlacementAnswered answered) {
+            return placementAnswered(state, answered.answer());
+        }
+        if (command instanceof PlacementNotAnswered notAnswered) {
+            return placementNotAnswered(notAnswered);
+        }
+        if (held != null) {
+            return Effect().stash(); // after the held decision, in order
+        }
+        if (command instanceof Execute cmd) {
+            return execute(state, cmd);
+        }
+        if (command instanceof GetState cmd) {
+            return Effect().none().thenRun(s -> {
+                cmd.replyTo().tell(new Accepted(s));
+                passivateIfAbsent(s);
+            });
+        }
+        if (command instanceof LeaveIfIdle) {
+            return Effect().none().thenRun(s -> {
+                if (shard != null && isIdle(s)) {
+                    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+                }
+            });
+        }
+        return Effect().unhandled();
     }
 
     private org.apache.pekko.persistence.typed.javadsl.Effect<VmEvent, VmState> execute(VmState state, Execute cmd) {
@@ -171,16 +224,97 @@ public final class VirtualMachineEntity extends EventSourcedBehavior<VirtualMach
                 passivateIfAbsent(s);
             });
         }
+        VmEffect.RequestPlacement placement = onlyPlacement(accepted.effects());
+        if (placement != null && outbox.placeFor(placement, placementAnswers())) {
+            held = new Held(cmd, state, accepted, placement);
+            timers.startSingleTimer(PLACEMENT_TIMER, new PlacementNotAnswered(placement.incarnation()), PLACEMENT_WAIT);
+            return Effect().none();
+        }
+        return persist(state, cmd, events, accepted.effects(), null);
+    }
+
+    /**
+     * Persists {@code events}, then logs, carries out {@code effects} and replies: with the VM after them, or
+     * after the first {@code replyAfter} of them (a held decision answers as it would have without its placement).
+     */
+    private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<VmEvent, VmState> persist(
+            VmState before, Execute cmd, List<VmEvent> events, List<VmEffect> effects, Integer replyAfter) {
         return Effect().persist(events).thenRun(after -> {
             journalWrites.persisted();
             metrics.eventsPersisted(events.size());
-            logTransition(state, after, events, cmd.command());
-            for (VmEffect effect : accepted.effects()) {
+            logTransition(before, after, events, cmd.command());
+            for (VmEffect effect : effects) {
                 outbox.carryOut(effect, context, timers);
             }
-            reply(cmd, new Accepted(after));
+            reply(cmd, new Accepted(replyAfter == null ? after : applied(before, events.subList(0, replyAfter))));
             passivateIfAbsent(after);
         });
+    }
+
+    private ActorRef<VmCommand> placementAnswers() {
+        if (placementAnswers == null) {
+            placementAnswers = context.messageAdapter(VmCommand.class, PlacementAnswered::new);
+        }
+        return placementAnswers;
+    }
+
+    /** The one placement a decision asks for, if it asks for exactly one. */
+    private static VmEffect.RequestPlacement onlyPlacement(List<VmEffect> effects) {
+        List<VmEffect> placements = effects.stream().filter(e -> e instanceof VmEffect.RequestPlacement).toList();
+        return placements.size() == 1 ? (VmEffect.RequestPlacement) placements.get(0) : null;
+    }
+
+    private static VmState applied(VmState state, List<VmEvent> events) {
+        for (VmEvent event : events) {
+            state = state.apply(event);
+        }
+        return state;
+    }
+
+    /**
+     * The held decision's placement is known: its events and the placement's are persisted together (the
+     * decider decides the answer on the VM as the held events leave it, exactly as when it came later).
+     */
+    private org.apache.pekko.persistence.typed.javadsl.Effect<VmEvent, VmState> placementAnswered(VmState state,
+                                                                                                VmCommand answer) {
+        if (held == null) {
+            return execute(state, new Execute(answer, null)); // as if through sharding
+        }
+        if (!answers(held.placement(), answer)) {
+            return Effect().stash();
+        }
+        Held h = held;
+        held = null;
+        timers.cancel(PLACEMENT_TIMER);
+        List<VmEvent> first = h.decision().events();
+        List<VmEffect> rest = h.decision().effects().stream().filter(e -> e != h.placement()).toList();
+        Decision second = decider.decide(applied(h.before(), first), answer, clock.instant());
+        if (!(second instanceof Decision.Accepted then)) {
+            return persist(h.before(), h.cmd(), first, h.decision().effects(), null).thenUnstashAll();
+        }
+        List<VmEvent> events = new java.util.ArrayList<>(first);
+        events.addAll(then.events());
+        List<VmEffect> effects = new java.util.ArrayList<>(rest);
+        effects.addAll(then.effects());
+        return persist(h.before(), h.cmd(), events, effects, first.size()).thenUnstashAll();
+    }
+
+    private static boolean answers(VmEffect.RequestPlacement placement, VmCommand answer) {
+        return answer instanceof VmCommand.PlacementSucceeded s && s.incarnation() == placement.incarnation()
+                || answer instanceof VmCommand.PlacementFailed f && f.incarnation() == placement.incarnation();
+    }
+
+    private org.apache.pekko.persistence.typed.javadsl.Effect<VmEvent, VmState> placementNotAnswered(
+            PlacementNotAnswered notAnswered) {
+        if (held == null || held.placement().incarnation() != notAnswered.incarnation()) {
+            return Effect().none();
+        }
+        Held h = held;
+        held = null;
+        context.getLog().info("{} placement {} not answered within {}: persisting without it [request {}]", id,
+                notAnswered.incarnation(), PLACEMENT_WAIT, h.cmd().command().requestId());
+        // the placement is asked for again once persisted; the scheduler answers the same incarnation alike
+        return persist(h.before(), h.cmd(), h.decision().events(), h.decision().effects(), null).thenUnstashAll();
     }
 
     private void logTransition(VmState before, VmState after, List<VmEvent> events, VmCommand command) {

@@ -24,7 +24,8 @@ class JoinTokenTest {
     static void startCluster() throws Exception {
         dir = Files.createTempDirectory("vireo-join-");
         Path token = Files.writeString(dir.resolve("join-token"), "the-cluster-secret\n");
-        cluster = VireoCluster.start(dir, List.of(), List.of("--join-token-file", token.toString()));
+        cluster = VireoCluster.start(dir, List.of("-Dvireo.cluster.join-proof-timeout=8s"),
+                List.of("--join-token-file", token.toString()));
     }
 
     @AfterAll
@@ -47,5 +48,20 @@ class JoinTokenTest {
                 () -> cluster.controlPlane().logText().contains("join token") || intruder.logText().contains("join token"));
         assertNull(cluster.node("intruder"), "a node with another join token is not a node of the cluster");
         assertTrue(cluster.node("trusted") != null);
+        assertTrue(cluster.controlPlane().logText().contains("proved the join token"), "the trusted node proved it");
+    }
+
+    @Test
+    void aMemberThatSkipsTheJoinCheckWithACopiedDigestIsDowned() throws Exception {
+        // Cluster.join skips the seed's join check: the member gets in with a digest it copied, then must prove
+        // the token itself, and cannot
+        VireoCluster.Member intruder = cluster.launchMain("manual-joiner", ManualJoiner.class.getName(),
+                cluster.seed(), dev.vireo.cluster.JoinToken.digest("the-cluster-secret"));
+        Eventually.until("the intruder to be downed", java.time.Duration.ofSeconds(90),
+                () -> intruder.logText().contains("terminated"));
+        assertTrue(intruder.logText().contains("member status Up") || intruder.logText().contains("member status WeaklyUp")
+                || intruder.logText().contains("member status Joining"), intruder::tail);
+        assertTrue(cluster.controlPlane().logText().contains("did not prove the join token"),
+                () -> cluster.controlPlane().tail());
     }
 }

@@ -133,6 +133,27 @@ class SnapshotRealGuestTest {
                 "RestoreCompleted")), types::toString);
         assertFalse(types.contains("DomainCrashed"), types::toString);
         assertFalse(types.contains("Paused"), "a snapshot's own brief pause is not the user's: " + types);
+
+        // a paused guest's memory snapshot: it stays paused (saved and restored: its disks cannot switch back while
+        // paused), the pause is the user's, not the snapshot's, and it goes on where it was once unpaused
+        assertEquals(202, api.action(NAME, "pause").status());
+        api.awaitPhase(NAME, "Paused", BOOT);
+        Response still = snapshotAndAwait("{\"name\": \"still\", \"memory\": true}", "still");
+        assertEquals(0, still.at("/status/pauseMs").asLong(), still::toString);
+        assertEquals("Paused", api.get(Api.vm(NAME)).phase());
+        assertOwnFilesOnlyAndNoLibvirtSnapshots();
+        int whilePaused = lastHeartbeat(console());
+        assertEquals(202, api.action(NAME, "unpause").status());
+        api.awaitPhase(NAME, "Running", BOOT);
+        QemuGuests.awaitConsole(api, NAME, "VIREO-GUEST-HEARTBEAT n=" + (whilePaused + 2) + " ", BOOT);
+        List<String> after = QemuGuests.eventTypes(api, NAME);
+        assertEquals(1, after.stream().filter("Paused"::equals).count(), after::toString);
+        assertFalse(after.contains("DomainCrashed"), after::toString);
+    }
+
+    private static Response snapshotAndAwait(String body, String snap) {
+        assertEquals(202, snapshot(body).status());
+        return awaitSnapshot(snap);
     }
 
     /** The guest writes its own overlays again (no file of the snapshot's switch left) and libvirt keeps no snapshot. */

@@ -233,6 +233,20 @@ final class VireoCluster implements AutoCloseable {
         return r.status() == 200 ? r.json() : null;
     }
 
+    /** Starts {@code mainClass} of the test classpath as a process of the cluster (stopped by {@link #close}). */
+    Member launchMain(String name, String mainClass, String... args) throws IOException {
+        Path data = Files.createDirectories(dir.resolve(name + "-" + all.size()));
+        Path log = dir.resolve(name + "-" + all.size() + ".log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Dlogback.configurationFile=logback.xml", "-cp", classPath, mainClass));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Member member = new Member(name, process, log, data, List.of(args));
+        all.add(member);
+        return member;
+    }
+
     private Member launch(String name, Path data, List<String> args) throws IOException {
         Path log = dir.resolve(name + "-" + all.size() + ".log");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")

@@ -79,6 +79,55 @@ class VirtualMachineEntityTest {
         assertEquals(List.of(new VmEffect.RequestPlacement(ID, 1, 1, 128L << 20, Map.of(), List.of(), "r1")), effects);
     }
 
+    /** An entity whose outbox asks the scheduler before persisting, which answers {@code answer} at once. */
+    private EventSourcedBehaviorTestKit<VirtualMachineEntity.Command, VmEvent, VmState> placingFirst(
+            java.util.function.Function<VmEffect.RequestPlacement, VmCommand> answer) {
+        VirtualMachineEntity.Outbox outbox = new VirtualMachineEntity.Outbox() {
+            @Override
+            public void carryOut(VmEffect effect, org.apache.pekko.actor.typed.javadsl.ActorContext<VirtualMachineEntity.Command> context,
+                                 org.apache.pekko.actor.typed.javadsl.TimerScheduler<VirtualMachineEntity.Command> timers) {
+                effects.add(effect);
+            }
+
+            @Override
+            public boolean placeFor(VmEffect.RequestPlacement placement,
+                                    org.apache.pekko.actor.typed.ActorRef<VmCommand> answerTo) {
+                answerTo.tell(answer.apply(placement));
+                return true;
+            }
+        };
+        return EventSourcedBehaviorTestKit.create(testKit.system(), VirtualMachineEntity.create(new VmId("default", "web-2"),
+                new VmDecider(VmPolicy.DEFAULT), outbox, Clock.systemUTC(), 3, new VireoMetrics()));
+    }
+
+    @Test
+    void createWithItsPlacementKnownFirstIsOnePersistThatStartsTheDomain() {
+        var placing = placingFirst(p -> new VmCommand.PlacementSucceeded(p.requestId(), "node-a", p.incarnation()));
+        var result = placing.<VirtualMachineEntity.Reply>runCommand(replyTo -> new VirtualMachineEntity.Execute(
+                create(RunStrategy.Always), replyTo));
+        assertEquals(List.of("VmCreated", "StartRequested", "Scheduled"),
+                result.events().stream().map(e -> e.getClass().getSimpleName()).toList());
+        // answered as without the placement: the VM as the create left it
+        assertEquals(Phase.Scheduling, assertInstanceOf(VirtualMachineEntity.Accepted.class, result.reply()).state().phase());
+        assertEquals(Phase.Starting, placing.getState().phase());
+        assertEquals(1, effects.size(), "the placement was asked for again: " + effects);
+        NodeAgentCommand.StartDomain start = assertInstanceOf(NodeAgentCommand.StartDomain.class,
+                ((VmEffect.ToNode) effects.get(0)).command());
+        assertEquals("node-a", start.node());
+        // the same state as the same events decided one persist at a time
+        assertEquals(placing.getState(), placing.restart().state());
+    }
+
+    @Test
+    void createWhoseHeldPlacementFailsPersistsItAsUnschedulable() {
+        var placing = placingFirst(p -> new VmCommand.PlacementFailed(p.requestId(), p.incarnation(), "no node fits"));
+        var result = placing.<VirtualMachineEntity.Reply>runCommand(replyTo -> new VirtualMachineEntity.Execute(
+                create(RunStrategy.Always), replyTo));
+        assertEquals(List.of("VmCreated", "StartRequested", "Unschedulable"),
+                result.events().stream().map(e -> e.getClass().getSimpleName()).toList());
+        assertEquals(Phase.ErrorUnschedulable, placing.getState().phase());
+    }
+
     @Test
     void refusedCommandPersistsNothingAndRepliesWithTheReason() {
         run(create(RunStrategy.Manual));

@@ -24,11 +24,14 @@ import org.slf4j.LoggerFactory;
  */
 interface SnapshotFetch {
 
-    /** Fetches snapshot {@code snapshot} of {@code vm} from node {@code from} into {@code into}; returns its bytes. */
-    long fetch(String from, VmId vm, String snapshot, SnapshotFiles into) throws IOException;
+    /**
+     * Fetches snapshot {@code snapshot} of {@code vm} from node {@code from} into {@code into} for the restore asked by
+     * {@code requestId}; returns its bytes.
+     */
+    long fetch(String from, VmId vm, String snapshot, SnapshotFiles into, String requestId) throws IOException;
 
     /** Where no other node can be reached (an agent tested on its own). */
-    SnapshotFetch NONE = (from, vm, snapshot, into) -> {
+    SnapshotFetch NONE = (from, vm, snapshot, into, requestId) -> {
         throw new IOException("this node cannot reach node " + from + ", which holds snapshot " + snapshot + " of " + vm);
     };
 
@@ -49,7 +52,8 @@ interface SnapshotFetch {
         }
 
         @Override
-        public long fetch(String from, VmId vm, String snapshot, SnapshotFiles into) throws IOException {
+        public long fetch(String from, VmId vm, String snapshot, SnapshotFiles into, String requestId)
+                throws IOException {
             long began = System.nanoTime();
             ActorRef<NodeSnapshotFiles.Request> server = find(from);
             NodeSnapshotFiles.Listing listing = ask(server, r -> new NodeSnapshotFiles.ListFiles(vm, snapshot, r));
@@ -73,8 +77,8 @@ interface SnapshotFetch {
             } finally {
                 SnapshotFiles.deleteTree(part);
             }
-            log.info("snapshot {} of {} fetched from node {}: {} files, {} bytes in {} ms", snapshot, vm, from,
-                    listing.files().size(), total, (System.nanoTime() - began) / 1_000_000);
+            log.info("snapshot {} of {} (request {}) fetched from node {}: {} files, {} bytes in {} ms", snapshot, vm,
+                    requestId, from, listing.files().size(), total, (System.nanoTime() - began) / 1_000_000);
             return total;
         }
 

@@ -5,6 +5,7 @@ import dev.vireo.node.Hypervisor.VireoDomain;
 import dev.vireo.node.OwnedDomains.Owned;
 import dev.vireo.protocol.node.NodeAgentCommand;
 import dev.vireo.protocol.node.NodeReport;
+import dev.vireo.protocol.node.DomainState;
 import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.vm.RestorePolicy;
 import dev.vireo.protocol.vm.VmId;
@@ -95,7 +96,10 @@ final class SnapshotOperations {
             if (!c.online() && runs) {
                 return failed(c, "the domain of " + c.vm() + " runs on node " + node + "; stop it, or snapshot it online");
             }
-            if (runs && hv.virtualization() != Virtualization.TEST) {
+            // A paused guest's memory written by a live snapshot leaves its disks inactive (read-only) until it runs
+            // again, so the switch could not be committed back: it is saved instead (it is paused anyway).
+            boolean pausedWithMemory = c.memory() && d != null && d.state() == DomainState.Paused;
+            if (runs && hv.virtualization() != Virtualization.TEST && !pausedWithMemory) {
                 pauseMs = live(d, vm, part, c);
             } else if (runs) { // the test driver has no external snapshots: saved, copied, restored
                 pauseMs = saveCopyRestore(hv, d, snap, part, c.memory());
@@ -123,7 +127,7 @@ final class SnapshotOperations {
             log.warn("{}: disks left on their snapshot-time files were committed back first", c.vm());
         }
         String xml = d.domain().getXMLDesc(XML_MIGRATABLE);
-        boolean running = d.state() == dev.vireo.protocol.node.DomainState.Running;
+        boolean running = d.state() == DomainState.Running;
         if (c.memory() && running) { // the guest is paused for the last pass and resumed: not the user's pause
             owned.expect(d.uuid(), DomainEventType.SUSPENDED);
             owned.expect(d.uuid(), DomainEventType.RESUMED);
@@ -153,6 +157,8 @@ final class SnapshotOperations {
         Path state = SnapshotFiles.memory(part);
         String xml = d.domain().getXMLDesc(XML_MIGRATABLE);
         long paused = System.nanoTime();
+        boolean wasPaused = d.state() == DomainState.Paused;
+        boolean suspendsAgain = wasPaused && hv.virtualization() != Virtualization.TEST; // QEMU's restore says so
         owned.expect(d.uuid(), DomainEventType.STOPPED);
         try {
             d.domain().save(state.toString());
@@ -163,18 +169,24 @@ final class SnapshotOperations {
         try {
             copyOverlays(snap.overlays(), part);
         } finally {
-            // the guest comes back whatever the copy did
+            // the guest comes back whatever the copy did (paused again if it was: a SUSPENDED of the restore)
             owned.expect(d.uuid(), DomainEventType.STARTED);
+            if (suspendsAgain) {
+                owned.expect(d.uuid(), DomainEventType.SUSPENDED);
+            }
             try {
                 // the same boot goes on: its console log too (a log opened with append='off' would start empty)
                 String appending = xml.replace("append='off'", "append='on'");
                 hv.restoreSaved(state, appending.equals(xml) ? null : appending, d.name());
             } catch (LibvirtException | RuntimeException e) {
                 owned.unexpect(d.uuid(), DomainEventType.STARTED);
+                if (suspendsAgain) {
+                    owned.unexpect(d.uuid(), DomainEventType.SUSPENDED);
+                }
                 throw e;
             }
         }
-        long pauseMs = (System.nanoTime() - paused) / 1_000_000;
+        long pauseMs = wasPaused ? 0 : (System.nanoTime() - paused) / 1_000_000;
         if (memory) {
             Files.writeString(SnapshotFiles.domainXml(part), xml, StandardCharsets.UTF_8);
         } else {
@@ -291,7 +303,7 @@ final class SnapshotOperations {
         boolean fetched = c.from() != null && !c.from().equals(node);
         if (!snap.complete() && fetched) {
             try { // before the guest is touched: a snapshot that cannot be fetched leaves it as it is
-                fetch.fetch(c.from(), c.vm(), c.snapshot(), snap);
+                fetch.fetch(c.from(), c.vm(), c.snapshot(), snap, c.requestId());
             } catch (IOException e) {
                 return failed(c, "snapshot " + c.snapshot() + " of " + c.vm() + " was taken on node " + c.from()
                         + " (the VM migrated since) and could not be fetched from there: " + e.getMessage());

@@ -59,7 +59,7 @@ class SnapshotFetchTest {
         Files.writeString(there.directory().resolve("secret.txt"), "not a snapshot's file", StandardCharsets.UTF_8);
 
         SnapshotFiles here = snapshotOn(nodeB, "s1");
-        long bytes = SnapshotFetch.over(testKit.system()).fetch("node-a", VM, "s1", here);
+        long bytes = SnapshotFetch.over(testKit.system()).fetch("node-a", VM, "s1", here, "r1");
 
         assertTrue(here.complete());
         assertFalse(Files.exists(here.partial()));
@@ -76,7 +76,7 @@ class SnapshotFetchTest {
         Files.createDirectories(there.partial()); // being taken: no snapshot yet
         SnapshotFiles here = snapshotOn(nodeB, "s2");
         IOException e = assertThrows(IOException.class,
-                () -> SnapshotFetch.over(testKit.system()).fetch("node-c", VM, "s2", here));
+                () -> SnapshotFetch.over(testKit.system()).fetch("node-c", VM, "s2", here, "r2"));
         assertTrue(e.getMessage().contains("no complete snapshot s2"), e::getMessage);
         assertFalse(here.complete());
         assertFalse(Files.exists(here.partial()));

@@ -24,7 +24,7 @@ class DurableJdbcJournalTest {
         byte[] image;
         try (var journal = new TestJournal(dataDir, overrides)) {
             JournalForce force = JournalForce.get(journal.system());
-            journal.record("VirtualMachine|cut/earlier", "earlier");
+            warmUp(journal);
             long forces = force.counts().forces();
 
             journal.record(REMEMBERED, "entity started");
@@ -50,6 +50,20 @@ class DurableJdbcJournalTest {
             });
             assertEquals(1, remembered, "the force of a later event did not cover the remembered entity");
             assertEquals(1, TestJournal.await(journal.log().history(TestJournal.vm("VirtualMachine|cut/vm-1"))).size());
+        }
+    }
+
+    /** The first write of a fresh journal (JVM and H2 warming up) took over 10 s once on a machine at load 32. */
+    private static void warmUp(TestJournal journal) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                journal.record("VirtualMachine|cut/earlier", "earlier");
+                return;
+            } catch (AssertionError slow) {
+                if (attempt == 3) {
+                    throw slow;
+                }
+            }
         }
     }
 }
