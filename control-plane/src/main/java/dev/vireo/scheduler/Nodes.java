@@ -1,6 +1,7 @@
 package dev.vireo.scheduler;
 
 import dev.vireo.protocol.api.RequestIds;
+import dev.vireo.protocol.node.NodeAction;
 import dev.vireo.protocol.node.NodeConsole;
 import dev.vireo.protocol.node.NodeEvent;
 import dev.vireo.protocol.node.NodeInfo;
@@ -267,6 +268,21 @@ final class Nodes {
                         + " told it is missing there [request {}]", vm, r.node(), incarnation, requestId);
                 toVm.accept(vm, new VmCommand.ReportFromNode(requestId, new NodeReport.DomainMissing(vm, r.node(),
                         incarnation)));
+            }
+        });
+        // A VM migrating into it whose incoming domain it does not hold: the PrepareMigration it was sent may have
+        // died with the old runtime (or its answer did), and nothing would send it again. Before the source started
+        // the move this ends the migration (the VM stays on its source); once started, the source's report decides
+        // and the entity ignores this.
+        placements.migratingInto(r.node()).forEach((vm, incarnation) -> {
+            boolean held = r.held().stream().anyMatch(h -> h.vm().equals(vm) && h.incarnation() == incarnation);
+            if (!held) {
+                String requestId = RequestIds.NODE + r.node() + "-reconcile-" + shortId();
+                log.info("{} migrates into node {}, which reconciled without its incoming domain (incarnation {}): "
+                        + "the VM is told the preparation is lost [request {}]", vm, r.node(), incarnation, requestId);
+                toVm.accept(vm, new VmCommand.ReportFromNode(requestId, new NodeReport.ActionFailed(vm, r.node(),
+                        incarnation, NodeAction.PrepareMigration, "the node runtime of node " + r.node()
+                        + " started again before the migration began: its preparation is lost")));
             }
         });
     }

@@ -284,6 +284,17 @@ final class Placements {
         return from;
     }
 
+    /** The VMs migrating into {@code node}, each with the incarnation reserved for it there. */
+    Map<VmId, Long> migratingInto(String node) {
+        Map<VmId, Long> into = new TreeMap<>();
+        targets.forEach((vm, t) -> {
+            if (t.reservation().node().equals(node)) {
+                into.put(vm, t.reservation().incarnation());
+            }
+        });
+        return into;
+    }
+
     /** Gives back the target of migration {@code migrationId} (or its place in the queue); true if capacity freed. */
     boolean releaseTarget(VmId vm, String migrationId) {
         TargetRequest queued = migrationQueue.get(vm);

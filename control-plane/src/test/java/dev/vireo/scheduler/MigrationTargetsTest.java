@@ -101,6 +101,18 @@ class MigrationTargetsTest {
     }
 
     @Test
+    void theVmsMigratingIntoANodeAreKnownWithTheirTargetIncarnation() {
+        twoNodesWithTheVmOnA();
+        assertEquals(Map.of(), placements.migratingInto("b"));
+        reserve("b");
+        assertEquals(1, placements.migratingInto("b").size());
+        assertTrue(placements.migratingInto("b").get(VM) > 1L, "the target's incarnation, not the source's");
+        assertEquals(Map.of(), placements.migratingInto("a"), "the source is not what it migrates into");
+        placements.promoteTarget(VM, "mig-1", "b", 2, 1, GIB);
+        assertEquals(Map.of(), placements.migratingInto("b"));
+    }
+
+    @Test
     void aTargetIsRefusedWithTheReason() {
         twoNodesWithTheVmOnA();
         assertTrue(((Placements.Waiting) reserve("a")).reason().contains("is where it runs already"));

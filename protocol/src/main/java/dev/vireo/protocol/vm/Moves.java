@@ -444,6 +444,9 @@ final class Moves {
             return fromTarget || !m.id().equals(a.migrationId()) ? this
                     : migrationAborted(a.cancelled(), a.reason()).ensureDomain();
         } else if (r instanceof NodeReport.ActionFailed f) {
+            if (f.action() == NodeAction.PrepareMigration && m.step() == Migration.Step.Started) {
+                return this; // the target prepared (the source is moving the domain): a failure of it is stale
+            }
             if (f.action() == NodeAction.PrepareMigration || f.action() == NodeAction.MigrateDomain) {
                 return migrationAborted(false, f.action() + " failed on node " + f.node() + ": " + f.message());
             }

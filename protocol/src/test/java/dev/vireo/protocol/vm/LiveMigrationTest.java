@@ -143,6 +143,17 @@ class LiveMigrationTest {
     }
 
     @Test
+    void aPreparationFailureAfterTheSourceStartedIsStaleAndChangesNothing() {
+        // what the control plane says of a target whose runtime restarted: harmless once the source moves the domain
+        VmFixture f = started();
+        assertEquals(List.of(), run(f, f.report(new NodeReport.ActionFailed(ID, "node-b", 2,
+                NodeAction.PrepareMigration, "the node runtime of node node-b started again"))));
+        assertEquals(Phase.Migrating, f.state.phase());
+        run(f, f.report(new NodeReport.MigrationSucceeded(ID, "node-a", 1, MIGRATION, 30, 800, 1)));
+        assertEquals("node-b", f.state.node());
+    }
+
+    @Test
     void aRefusedTargetFailsTheMigrationWithTheSchedulersReason() {
         VmFixture f = running();
         run(f, migrate(f, null));
