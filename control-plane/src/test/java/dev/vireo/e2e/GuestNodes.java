@@ -136,7 +136,7 @@ final class GuestNodes implements AutoCloseable {
     /** The sampler has been sampling, and never saw a VM running on two daemons at once. */
     void noDoubles() {
         assertTrue(sampler.samples() > 0);
-        assertEquals(List.of(), sampler.doubles(), "a VM ran on two nodes at once (" + sampler.samples() + " samples)");
+        assertEquals(List.of(), sampler.doubles(), "a VM ran on two nodes at once (" + sampler.samples() + " samples, " + sampler.handoffs() + " handoffs seen in passing)");
     }
 
     /** The counter of the guest's last heartbeat line in {@code console}; -1 when there is none. */
