@@ -261,8 +261,7 @@ final class Nodes {
      */
     private void toldMissing(NodeLease.Reconcile r) {
         placements.migratingFrom(r.node()).forEach((vm, incarnation) -> {
-            boolean held = r.held().stream().anyMatch(h -> h.vm().equals(vm) && h.incarnation() == incarnation);
-            if (!held) {
+            if (!holds(r, vm, incarnation)) {
                 String requestId = RequestIds.NODE + r.node() + "-reconcile-" + shortId();
                 log.info("{} migrates out of node {}, which reconciled without its domain (incarnation {}): the VM is"
                         + " told it is missing there [request {}]", vm, r.node(), incarnation, requestId);
@@ -275,8 +274,7 @@ final class Nodes {
         // the move this ends the migration (the VM stays on its source); once started, the source's report decides
         // and the entity ignores this.
         placements.migratingInto(r.node()).forEach((vm, incarnation) -> {
-            boolean held = r.held().stream().anyMatch(h -> h.vm().equals(vm) && h.incarnation() == incarnation);
-            if (!held) {
+            if (!holds(r, vm, incarnation)) {
                 String requestId = RequestIds.NODE + r.node() + "-reconcile-" + shortId();
                 log.info("{} migrates into node {}, which reconciled without its incoming domain (incarnation {}): "
                         + "the VM is told the preparation is lost [request {}]", vm, r.node(), incarnation, requestId);
@@ -285,6 +283,11 @@ final class Nodes {
                         + " started again before the migration began: its preparation is lost")));
             }
         });
+    }
+
+    /** Whether the reconciling node runtime holds the domain of {@code vm} under {@code incarnation}. */
+    private static boolean holds(NodeLease.Reconcile r, VmId vm, long incarnation) {
+        return r.held().stream().anyMatch(h -> h.vm().equals(vm) && h.incarnation() == incarnation);
     }
 
     /** @return the node after the change; null when no such node is known */
