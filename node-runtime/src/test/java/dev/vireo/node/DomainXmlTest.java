@@ -172,6 +172,19 @@ class DomainXmlTest {
     }
 
     @Test
+    void aDoctypeIsRefusedEvenAfterTheThreadsParserReadGoodAndBadXml() {
+        String good = "<domain><metadata><vm xmlns='" + DomainXml.NAMESPACE
+                + "' namespace='a' name='b' uid='u' incarnation='3'/></metadata></domain>";
+        String doctype = "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY x 'y'>]><domain>&x;</domain>";
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Optional.of(new VireoMetadata(new VmId("a", "b"), "u", 3)), DomainXml.metadata(good));
+            assertThrows(IllegalArgumentException.class, () -> DomainXml.metadata("<domain"));
+            var refused = assertThrows(IllegalArgumentException.class, () -> DomainXml.metadata(doctype));
+            assertTrue(refused.getMessage().contains("DOCTYPE"), refused.getMessage());
+        }
+    }
+
+    @Test
     void specialCharactersAreEscaped() {
         var boot = new VirtualMachineSpec.Boot("/k", null, "a<b & c='d'");
         String xml = DomainXml.build(new VmId("n", "m"), "u&'1", 1, spec(1, "64Mi", boot), HypervisorKind.QEMU);
