@@ -32,8 +32,14 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
 
     static final String GET_SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$GetShardHome";
     static final String SHARD_HOME = "org.apache.pekko.cluster.sharding.ShardCoordinator$Internal$ShardHome";
-    /** How long one round of requests may take before the unanswered ones are asked again. */
-    private static final Duration ROUND = Duration.ofSeconds(3);
+    /**
+     * How long the first round of requests may take before the unanswered ones are asked again; each later round
+     * waits twice as long, up to {@link #LONGEST_ROUND}. The coordinator ignores requests until every region has
+     * registered, which takes a moment after start: a fixed 3 s round left a young journal's shards unallocated
+     * for 5 s after start, and the quick bench's first burst, sent once the API was ready, waited on them.
+     */
+    private static final Duration FIRST_ROUND = Duration.ofMillis(100);
+    private static final Duration LONGEST_ROUND = Duration.ofSeconds(3);
     /** After this the coordinator is taken to live on another member: shards allocate on first use there. */
     private static final Duration GIVE_UP = Duration.ofMinutes(2);
 
@@ -44,6 +50,7 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
     private final int numberOfShards;
     private final Set<String> unallocated = new HashSet<>();
     private final long started = System.nanoTime();
+    private Duration round = FIRST_ROUND;
     private Constructor<?> getShardHome;
     private Class<?> shardHome;
     private Method shardOf;
@@ -79,7 +86,6 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
             getContext().stop(getSelf());
             return;
         }
-        getTimers().startTimerWithFixedDelay(Round.NEXT, Round.NEXT, ROUND);
         askForUnallocated();
     }
 
@@ -99,6 +105,8 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
             return;
         }
         // the coordinator ignores requests until every region has registered: unanswered ones are asked again
+        getTimers().startSingleTimer(Round.NEXT, Round.NEXT, round);
+        round = round.multipliedBy(2).compareTo(LONGEST_ROUND) > 0 ? LONGEST_ROUND : round.multipliedBy(2);
         ActorSelection coordinator = getContext().actorSelection(coordinatorPath(typeName));
         for (String shard : unallocated) {
             try {
