@@ -160,7 +160,29 @@ final class GuestNodes implements AutoCloseable {
         for (String daemon : daemons.values()) {
             QemuGuests.run(script.toString(), "stop", daemon, "--dir", dir.resolve(daemon).toString());
         }
+        keepLogs();
         RunningVireo.deleteRecursively(dir);
+    }
+
+    /**
+     * For a look after a failure, beside the members' logs in target/cluster-logs/: each daemon's logs (libvirtd, and
+     * QEMU's per domain) and every guest's console log as its node last had it.
+     */
+    private void keepLogs() {
+        Path into = Path.of("target", "cluster-logs", dir.getFileName().toString());
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String name = f.getFileName().toString();
+                boolean daemonLog = dir.relativize(f).getNameCount() >= 3 && dir.relativize(f).getName(1).toString().equals("log");
+                if (daemonLog || name.startsWith("console.log")) {
+                    Path copy = into.resolve(dir.relativize(f));
+                    Files.createDirectories(copy.getParent());
+                    Files.copy(f, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            System.err.println("the daemons' logs in " + dir + " could not be kept: " + e);
+        }
     }
 
     private static Path repository() {

@@ -122,6 +122,7 @@ class MigrationChaosTest {
             if (kill != null) {
                 awaitNodesReady();
             }
+            heartbeatGoesOn(step, name);
         }
         // the end: each VM runs exactly once, where its entity says, and goes on
         for (String name : VMS) {
@@ -141,6 +142,24 @@ class MigrationChaosTest {
                 QemuGuests.run("cat", "/proc/loadavg"));
         assertTrue(migrations == MIGRATIONS || Instant.now().isAfter(stopAt),
                 "only " + migrations + " migrations were accepted of " + MIGRATIONS + " (seed " + SEED + ")");
+    }
+
+    /**
+     * After each migration the guest goes on where its entity says it runs: a guest that arrived but stopped (its
+     * console silent) would otherwise pass unseen until the end, or not at all once a later migration moved it again.
+     */
+    private static void heartbeatGoesOn(String step, String name) {
+        Api.Response vm = api.awaitPhase(name, "Running", SETTLE);
+        String where = vm.at("/status/node").asText();
+        int before = GuestNodes.lastHeartbeat(console(name));
+        try {
+            Eventually.get(step + ": the heartbeat of " + name + " on " + where + " to go on after heartbeat " + before,
+                    Duration.ofSeconds(60), () -> console(name), text -> GuestNodes.lastHeartbeat(text) > before);
+        } catch (AssertionError silent) {
+            throw new AssertionError(silent.getMessage() + "; its domain there is " + nodes.domainState(where,
+                    "default_" + name) + ", on the other node " + nodes.domainState(other(where), "default_" + name),
+                    silent);
+        }
     }
 
     private static void kill(Kill kill, String source, String target) throws Exception {
