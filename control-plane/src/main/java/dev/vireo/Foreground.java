@@ -6,6 +6,9 @@ import java.util.concurrent.CountDownLatch;
 /** How a launcher runs its part of Vireo: started, then in the foreground until SIGTERM or Ctrl-C stops it. */
 final class Foreground {
 
+    /** The exit code of a control plane whose actor system ended without being asked to stop (EX_SOFTWARE). */
+    static final int ENDED = 70;
+
     private Foreground() {
     }
 
@@ -23,7 +26,20 @@ final class Foreground {
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+        if (running instanceof Vireo vireo) {
+            // Downed by the cluster (or ended by a fatal error) without being asked to stop: a process whose actor
+            // system is gone answers nothing, so it ends, and whatever runs it (systemd, Kubernetes) starts it again.
+            vireo.system().getWhenTerminated().thenRun(() -> {
+                if (!closing.get()) {
+                    System.err.println("error: " + what + " stopped: its actor system ended (downed by the cluster?);"
+                            + " exiting with " + ENDED + " so that it is started again");
+                    System.exit(ENDED);
+                }
+            });
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            closing.set(true);
             try {
                 running.close();
             } catch (Exception e) {
