@@ -99,6 +99,14 @@ final class VireoProcess implements AutoCloseable {
         assertFalse(ProcessHandle.of(process.pid()).map(ProcessHandle::isAlive).orElse(false));
     }
 
+    /** Waits for it to end by itself; returns its exit code, or fails if it still runs after {@code within}. */
+    int awaitExit(Duration within) throws InterruptedException {
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("Vireo (pid " + process.pid() + ") still runs after " + within.toSeconds() + "s:\n" + tail());
+        }
+        return process.exitValue();
+    }
+
     /** SIGTERM, as an operator stops it; returns the exit code, or fails if it does not end in time. */
     int terminate(Duration within) throws InterruptedException {
         process.destroy();
