@@ -127,6 +127,7 @@ final class Nodes {
             log.info("node {}: the node runtime at {} (session {}) took over from {}: the same hypervisor host {}, so the"
                     + " same domains; the lease goes on", name, address, reg.session(), took.previousAddress(),
                     reg.info().hostId());
+            downReplacedMember(name, took.previousAddress(), address);
             NodeInfo i = reg.info();
             record(new NodeEvent.NodeJoined(meta(RequestIds.NODE + "joined"), name, address, i.cpus() * cpuAllocationRatio,
                     i.memoryBytes(), i.labels(), i.hypervisor(), i.libvirtUri()));
@@ -283,6 +284,36 @@ final class Nodes {
                         + " started again before the migration began: its preparation is lost")));
             }
         });
+    }
+
+    /**
+     * The cluster member of the node runtime a restart replaced is dead (killed, crashed, frozen): it is downed now
+     * instead of after the split-brain resolver's {@code stable-after}. Left unreachable, its last observations (the
+     * members it had marked unreachable before it died) make it "indirectly connected", and two such members at once
+     * made the resolver down every member, the control plane included (the randomized migration test, with node
+     * runtimes killed a few seconds apart). Only a member on another address than the new runtime's is downed.
+     */
+    private void downReplacedMember(String node, String previousAddress, String newAddress) {
+        if (previousAddress == null || previousAddress.equals(newAddress)) {
+            return;
+        }
+        org.apache.pekko.actor.Address previous;
+        org.apache.pekko.cluster.typed.Cluster cluster;
+        try {
+            previous = org.apache.pekko.actor.AddressFromURIString.parse(previousAddress);
+            cluster = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem());
+        } catch (RuntimeException notAClusterMember) {
+            return;
+        }
+        if (previous.host().isEmpty()) {
+            return; // a runtime of this JVM's own
+        }
+        boolean stillMember = java.util.stream.StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+                .anyMatch(m -> m.address().equals(previous));
+        if (stillMember) {
+            log.info("node {}: downing the cluster member {} of the node runtime it replaced", node, previous);
+            cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(previous));
+        }
     }
 
     /** Whether the reconciling node runtime holds the domain of {@code vm} under {@code incarnation}. */
