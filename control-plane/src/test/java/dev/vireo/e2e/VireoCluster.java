@@ -135,8 +135,9 @@ final class VireoCluster implements AutoCloseable {
     }
 
     private void startControlPlane(List<String> flags) throws IOException {
-        int port = freePort();
-        clusterPort = freePort();
+        int[] ports = freePorts(2);
+        int port = ports[0];
+        clusterPort = ports[1];
         Path data = Files.createDirectories(dir.resolve("control-plane"));
         List<String> args = new ArrayList<>(List.of("control-plane", "--port", Integer.toString(port),
                 "--data", data.toString(), "--cluster-port", Integer.toString(clusterPort)));
@@ -314,8 +315,28 @@ final class VireoCluster implements AutoCloseable {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        return freePorts(1)[0];
+    }
+
+    /**
+     * {@code n} distinct free ports: each socket stays open until all are chosen. Asked one after the other, the
+     * kernel may give the same port twice, and a control plane then had its HTTP port taken by its own cluster port
+     * ("Address already in use", a fresh-clone run of 2026-12-01).
+     */
+    static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> open = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket socket = new ServerSocket(0);
+                open.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : open) {
+                socket.close();
+            }
         }
     }
 }
