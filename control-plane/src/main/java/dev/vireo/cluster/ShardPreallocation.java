@@ -106,7 +106,8 @@ public final class ShardPreallocation extends AbstractActorWithTimers {
         }
         // the coordinator ignores requests until every region has registered: unanswered ones are asked again
         getTimers().startSingleTimer(Round.NEXT, Round.NEXT, round);
-        round = round.multipliedBy(2).compareTo(LONGEST_ROUND) > 0 ? LONGEST_ROUND : round.multipliedBy(2);
+        Duration twice = round.multipliedBy(2);
+        round = twice.compareTo(LONGEST_ROUND) > 0 ? LONGEST_ROUND : twice;
         ActorSelection coordinator = getContext().actorSelection(coordinatorPath(typeName));
         for (String shard : unallocated) {
             try {

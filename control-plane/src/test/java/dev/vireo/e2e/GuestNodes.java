@@ -97,14 +97,47 @@ final class GuestNodes implements AutoCloseable {
     }
 
     /** Creates a 128 MiB TCG guest named {@code name}: runStrategy Always, evictionStrategy LiveMigrate, no disk. */
-    static void createMovableGuest(Api api, String name) {
+    static Api.Response createMovableGuest(Api api, String name) {
+        return createMovableGuest(api, name, false);
+    }
+
+    /**
+     * As {@link #createMovableGuest(Api, String)}, with a data disk ({@code data}, an overlay on the test image's
+     * {@code disk.qcow2}) when {@code withDisk}: migrations then copy it, snapshots take it.
+     */
+    static Api.Response createMovableGuest(Api api, String name, boolean withDisk) {
+        String disks = withDisk ? ", \"disks\": [{\"name\": \"data\", \"image\": \"disk.qcow2\"}]" : "";
         Api.Response created = api.create("""
                 {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
                  "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
                   "evictionStrategy": "LiveMigrate",
-                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"}}}
-                """.formatted(name, name));
+                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"}%s}}
+                """.formatted(name, name, disks));
         assertEquals(201, created.status(), created::toString);
+        return created;
+    }
+
+    /** The console of {@code name} as the control plane serves it now. */
+    String console(String name) {
+        return api.get(Api.vm(name) + "/console?follow=false").text();
+    }
+
+    /**
+     * The console of {@code name} shows a newer heartbeat than now within 60 s; returns that console. If not, the
+     * failure says what each daemon has of its domain (a guest that crashed or hung on arrival is Running there).
+     *
+     * @param what what the wait is about, for the failure's message (a step, a migration)
+     */
+    String heartbeatGoesOn(String name, String what) {
+        int before = lastHeartbeat(console(name));
+        try {
+            return Eventually.get(what + ": the heartbeat of " + name + " to go on after heartbeat " + before,
+                    Duration.ofSeconds(60), () -> console(name), text -> lastHeartbeat(text) > before);
+        } catch (AssertionError silent) {
+            Map<String, String> domains = new java.util.TreeMap<>();
+            uris.keySet().forEach(node -> domains.put(node, domainState(node, "default_" + name)));
+            throw new AssertionError(silent.getMessage() + "; its domain on each node: " + domains, silent);
+        }
     }
 
     /** kill -9 of the node's daemons and QEMUs: its host dies. */
@@ -172,10 +205,10 @@ final class GuestNodes implements AutoCloseable {
         Path into = Path.of("target", "cluster-logs", dir.getFileName().toString());
         try (var files = Files.walk(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
-                String name = f.getFileName().toString();
-                boolean daemonLog = dir.relativize(f).getNameCount() >= 3 && dir.relativize(f).getName(1).toString().equals("log");
-                if (daemonLog || name.startsWith("console.log")) {
-                    Path copy = into.resolve(dir.relativize(f));
+                Path relative = dir.relativize(f);
+                boolean daemonLog = relative.getNameCount() >= 3 && relative.getName(1).toString().equals("log");
+                if (daemonLog || f.getFileName().toString().startsWith("console.log")) {
+                    Path copy = into.resolve(relative);
                     Files.createDirectories(copy.getParent());
                     Files.copy(f, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }

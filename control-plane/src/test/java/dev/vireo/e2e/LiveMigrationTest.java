@@ -64,14 +64,7 @@ class LiveMigrationTest {
     @Test
     @Order(1)
     void aGuestWithADiskBoots() {
-        Api.Response created = api.create("""
-                {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
-                 "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
-                  "evictionStrategy": "LiveMigrate",
-                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"},
-                  "disks": [{"name": "data", "image": "disk.qcow2"}]}}
-                """.formatted(NAME, NAME));
-        assertEquals(201, created.status(), created::toString);
+        Api.Response created = GuestNodes.createMovableGuest(api, NAME, true);
         uid = created.at("/metadata/uid").asText();
         api.awaitPhase(NAME, "Running", BOOT);
         QemuGuests.awaitConsole(api, NAME, RealGuestTest.BOOT_LINE + " hostname=" + NAME, BOOT);
@@ -228,10 +221,8 @@ class LiveMigrationTest {
         JsonNode ended = awaitMigration(id, MIGRATION);
         Api.Response vm = api.awaitPhase(NAME, "Running");
         String where = vm.at("/status/node").asText();
-        int before = lastHeartbeat(console());
-        Eventually.get("the heartbeat to go on (migration " + ended.path("phase").asText() + ": "
-                + ended.path("reason").asText("") + ")", Duration.ofSeconds(60), LiveMigrationTest::console,
-                text -> lastHeartbeat(text) > before);
+        nodes.heartbeatGoesOn(NAME, "migration " + ended.path("phase").asText() + ": "
+                + ended.path("reason").asText(""));
         Eventually.until("the sampler to see the guest on " + where + " only", Duration.ofSeconds(10),
                 () -> sampler.runningOn(uid).equals(List.of(where)));
         noDoubles();
@@ -463,9 +454,7 @@ class LiveMigrationTest {
 
     /** The console of {@code name} shows a newer heartbeat than now, within 60 s; returns that console. */
     private static String heartbeatGoesOn(String name) {
-        int before = lastHeartbeat(api.get(Api.vm(name) + "/console?follow=false").text());
-        return Eventually.get("the heartbeat of " + name + " to go on", Duration.ofSeconds(60),
-                () -> api.get(Api.vm(name) + "/console?follow=false").text(), text -> lastHeartbeat(text) > before);
+        return nodes.heartbeatGoesOn(name, "after the migration");
     }
 
     private static long bootLines(String console) {
@@ -493,7 +482,7 @@ class LiveMigrationTest {
     }
 
     private static String console() {
-        return api.get(Api.vm(NAME) + "/console?follow=false").text();
+        return nodes.console(NAME);
     }
 
     private static String node() {

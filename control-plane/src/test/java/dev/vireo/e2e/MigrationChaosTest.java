@@ -1,6 +1,5 @@
 package dev.vireo.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -131,9 +130,7 @@ class MigrationChaosTest {
             String uid = vm.at("/metadata/uid").asText();
             Eventually.until(name + " to run on " + where + " only (seed " + SEED + ")", Duration.ofSeconds(30),
                     () -> sampler.runningOn(uid).equals(List.of(where)));
-            int before = GuestNodes.lastHeartbeat(console(name));
-            Eventually.get("the heartbeat of " + name + " to go on (seed " + SEED + ")", Duration.ofSeconds(60),
-                    () -> console(name), text -> GuestNodes.lastHeartbeat(text) > before);
+            nodes.heartbeatGoesOn(name, "the end (seed " + SEED + ")");
         }
         assertNoDoubles("the end");
         long seconds = Duration.between(started, Instant.now()).toSeconds();
@@ -149,17 +146,8 @@ class MigrationChaosTest {
      * console silent) would otherwise pass unseen until the end, or not at all once a later migration moved it again.
      */
     private static void heartbeatGoesOn(String step, String name) {
-        Api.Response vm = api.awaitPhase(name, "Running", SETTLE);
-        String where = vm.at("/status/node").asText();
-        int before = GuestNodes.lastHeartbeat(console(name));
-        try {
-            Eventually.get(step + ": the heartbeat of " + name + " on " + where + " to go on after heartbeat " + before,
-                    Duration.ofSeconds(60), () -> console(name), text -> GuestNodes.lastHeartbeat(text) > before);
-        } catch (AssertionError silent) {
-            throw new AssertionError(silent.getMessage() + "; its domain there is " + nodes.domainState(where,
-                    "default_" + name) + ", on the other node " + nodes.domainState(other(where), "default_" + name),
-                    silent);
-        }
+        api.awaitPhase(name, "Running", SETTLE);
+        nodes.heartbeatGoesOn(name, step);
     }
 
     private static void kill(Kill kill, String source, String target) throws Exception {
@@ -194,9 +182,6 @@ class MigrationChaosTest {
         }
     }
 
-    private static String console(String name) {
-        return api.get(Api.vm(name) + "/console?follow=false").text();
-    }
 
     private static String other(String node) {
         return node.equals("ca") ? "cb" : "ca";

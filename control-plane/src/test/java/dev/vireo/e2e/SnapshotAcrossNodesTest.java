@@ -57,13 +57,7 @@ class SnapshotAcrossNodesTest {
     @Test
     @Order(1)
     void aGuestWithADiskBoots() {
-        Api.Response created = api.create("""
-                {"apiVersion": "vireo.dev/v1", "kind": "VirtualMachine", "metadata": {"name": "%s"},
-                 "spec": {"runStrategy": "Always", "memory": "128Mi", "terminationGracePeriodSeconds": 5,
-                  "boot": {"kernel": "vmlinuz", "initrd": "initrd.img", "cmdline": "console=ttyS0 hostname=%s"},
-                  "disks": [{"name": "data", "image": "disk.qcow2"}]}}
-                """.formatted(NAME, NAME));
-        assertEquals(201, created.status(), created::toString);
+        Api.Response created = GuestNodes.createMovableGuest(api, NAME, true);
         uid = created.at("/metadata/uid").asText();
         api.awaitPhase(NAME, "Running", BOOT);
         QemuGuests.awaitConsole(api, NAME, "VIREO-GUEST-HEARTBEAT n=2 ", BOOT);
@@ -188,7 +182,7 @@ class SnapshotAcrossNodesTest {
     }
 
     private static String console() {
-        return api.get(Api.vm(NAME) + "/console?follow=false").text();
+        return nodes.console(NAME);
     }
 
     private static String node() {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +65,7 @@ final class VireoProcess implements AutoCloseable {
     /** With a heap of at most {@code maxHeap} ({@code -Xmx}), ready within {@code within}. */
     static VireoProcess start(Path dataDir, Path log, String classPath, String maxHeap, Duration within)
             throws IOException {
-        int port = freePort();
+        int port = VireoCluster.freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError",
                 "-Dvireo.vm.backoff-base=1s", "-Dvireo.vm.backoff-max=2s",
@@ -153,12 +152,6 @@ final class VireoProcess implements AutoCloseable {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 
