@@ -49,6 +49,11 @@ final class JournalDatabase {
         }
     }
 
+    /** A connection of the pool, for a caller that keeps it (the journal's writer); close it to give it back. */
+    Connection connection() {
+        return dataSource().createConnection();
+    }
+
     /** {@code work} on Pekko's dispatcher for blocking work, never on a pool that runs actors or futures. */
     <T> CompletionStage<T> runAsync(Work<T> work) {
         return CompletableFuture.supplyAsync(() -> run(work), blocking());

@@ -17,6 +17,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class JournalForceMeasurement {
 
     public static void main(String[] args) throws Exception {
+        // As Main does: with fewer than 3 cores the common pool has one thread, and every callback that Scala's
+        // future converters hand to it then starts a thread of its own (this measurement once spent its time so).
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+                    String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        }
         Path dir = Path.of(args[0]);
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         for (int writers : new int[] {1, 16, 200}) {
@@ -47,15 +53,25 @@ public final class JournalForceMeasurement {
             }
             long atWarm = acked.get();
             JournalForce.Counts before = JournalForce.get(journal.system()).counts();
+            long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
             CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).join();
             double secs = (System.nanoTime() - t0) / 1e9;
+            double cpuMs = (processCpuNanos() - cpu0) / 1e6;
             JournalForce.Counts after = JournalForce.get(journal.system()).counts();
             long forces = after.forces() - before.forces();
-            System.out.printf("%s writers=%d events/s=%.0f forces/s=%.0f events/force=%.1f%n",
-                    durable ? "durable" : "plain  ", writers, (acked.get() - atWarm) / secs, forces / secs,
-                    forces == 0 ? 0.0 : (after.eventsForced() - before.eventsForced()) / (double) forces);
+            long events = acked.get() - atWarm;
+            System.out.printf("%s writers=%d events/s=%.0f forces/s=%.0f events/force=%.1f cpu-ms/1000 events=%.0f%n",
+                    durable ? "durable" : "plain  ", writers, events / secs, forces / secs,
+                    forces == 0 ? 0.0 : (after.eventsForced() - before.eventsForced()) / (double) forces,
+                    events == 0 ? 0.0 : cpuMs * 1000 / events);
         }
+    }
+
+    /** CPU time of this whole process (the writers, the journal, H2, GC), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static void writeUntil(TestJournal journal, String id, int n, long end, AtomicLong acked,
