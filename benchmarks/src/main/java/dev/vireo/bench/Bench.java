@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -38,6 +40,11 @@ public final class Bench {
             "throughput.transitions_per_s", ">= 10000 (durable journal)");
     /** The goal of every real-guest migration case (QEMU's default maximum downtime; KubeVirt allows 900 ms). */
     static final String DOWNTIME_GOAL = "< 300 (ms, p95; QEMU's default maximum)";
+    /** CPU time a process has used so far (user and system), in milliseconds; -1 when the system does not say. */
+    static long cpuMillis(Optional<ProcessHandle> process) {
+        return process.flatMap(p -> p.info().totalCpuDuration()).map(Duration::toMillis).orElse(-1L);
+    }
+
     static final List<String> SCENARIOS = List.of("burst", "throughput", "sse", "time_travel", "footprint", "recovery",
             "list", "failover");
 
@@ -164,12 +171,20 @@ public final class Bench {
                 int cycling = Math.min(burstVms, 100);
                 System.out.printf("throughput: start/stop cycles over %d VMs for %.0f s%n", cycling, throughputSeconds);
                 JournalForces forces = JournalForces.of(api);
+                long serverCpu = cpuMillis(ProcessHandle.of(vireo.pid()));
+                long benchCpu = cpuMillis(Optional.of(ProcessHandle.current()));
                 ThroughputScenario.Result t = ThroughputScenario.run(api, "burst", cycling, throughputSeconds);
+                serverCpu = cpuMillis(ProcessHandle.of(vireo.pid())) - serverCpu;
+                benchCpu = cpuMillis(Optional.of(ProcessHandle.current())) - benchCpu;
                 forces = forces.until(api);
                 results.put("throughput", ordered("vms", cycling, "seconds", t.seconds(), "transitions", t.transitions(),
                         "events", t.events(), "transitions_per_s", t.transitionsPerSecond(),
                         "events_per_s", t.eventsPerSecond(), "forces_per_s", forces.forces() / t.seconds(),
-                        "events_per_force", forces.eventsPerForce()));
+                        "events_per_force", forces.eventsPerForce(),
+                        // what one transition costs the server: the CPU a goal in transitions/s needs
+                        "server_cpu_ms_per_transition", serverCpu / (double) Math.max(1, t.transitions()),
+                        "server_cores_busy", serverCpu / 1000.0 / t.seconds(),
+                        "bench_cores_busy", benchCpu / 1000.0 / t.seconds()));
             }
             if (only.contains("sse")) {
                 int subscribers = 200;
