@@ -27,10 +27,10 @@ final class Foreground {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
-        if (running instanceof Vireo vireo) {
+        if (running instanceof EndsOnItsOwn ends) {
             // Downed by the cluster (or ended by a fatal error) without being asked to stop: a process whose actor
             // system is gone answers nothing, so it ends, and whatever runs it (systemd, Kubernetes) starts it again.
-            vireo.system().getWhenTerminated().thenRun(() -> {
+            ends.ended().thenRun(() -> {
                 if (!closing.get()) {
                     System.err.println("error: " + what + " stopped: its actor system ended (downed by the cluster?);"
                             + " exiting with " + ENDED + " so that it is started again");

@@ -35,6 +35,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * member of a Pekko cluster that node runtimes join ({@code vireo control-plane}); in the one-machine mode
  * ({@code vireo up}) the same JVM is also this machine's node.
  */
-public final class Vireo implements AutoCloseable {
+public final class Vireo implements EndsOnItsOwn {
 
     private static final Logger log = LoggerFactory.getLogger(Vireo.class);
 
@@ -228,6 +229,11 @@ public final class Vireo implements AutoCloseable {
 
     public String hypervisor() {
         return hypervisor;
+    }
+
+    @Override
+    public CompletionStage<?> ended() {
+        return system.getWhenTerminated();
     }
 
     public ActorSystem<Void> system() {
