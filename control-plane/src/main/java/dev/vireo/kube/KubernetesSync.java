@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -142,9 +144,9 @@ public final class KubernetesSync implements AutoCloseable {
                     kube.getDuration("retry-max"));
             SharedIndexInformer<GenericKubernetesResource> informer = client.genericKubernetesResources(
                             VirtualMachineResource.CONTEXT).inAnyNamespace()
-                    .inform(new Handler(queue), resync);
+                    .inform(Attention.toVirtualMachines(queue), resync);
             for (Map.Entry<OperationResource, SharedIndexInformer<GenericKubernetesResource>> e : byKind.entrySet()) {
-                e.getValue().addEventHandler(new OperationHandler(e.getKey(), queue));
+                e.getValue().addEventHandler(Attention.toOperations(e.getKey(), queue));
                 // not waited for: a cluster without these CRDs still syncs its VMs (the informer logs and retries)
                 e.getValue().start();
             }
@@ -206,35 +208,30 @@ public final class KubernetesSync implements AutoCloseable {
         client.close();
     }
 
-    /** A migration, snapshot or restore resource is queued under its VM, when there is something to do. */
-    private record OperationHandler(OperationResource kind, ReconcileQueue queue)
-            implements ResourceEventHandler<GenericKubernetesResource> {
-        @Override
-        public void onAdd(GenericKubernetesResource cr) {
-            if (OperationReconciler.needsAttention(kind, cr)) {
-                queue.submitRetrying(OperationResource.vm(cr));
-            }
-        }
-
-        @Override
-        public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource cr) {
-            onAdd(cr);
-        }
-
-        @Override
-        public void onDelete(GenericKubernetesResource cr, boolean finalStateUnknown) {
-        }
-    }
-
     /**
-     * Only what needs the sync's attention is queued: a new generation, a delete, a missing finalizer. A
-     * resync, or the echo of the sync's own status write, carries none of these and is dropped here.
+     * Queues the VM a resource belongs to when the resource needs the sync's attention (a VirtualMachine: a new
+     * generation, a delete, a missing finalizer; a migration, snapshot or restore: something to do). A resync,
+     * or the echo of the sync's own status write, carries none of these and is dropped here.
+     *
+     * @param queueOnDelete a VirtualMachine removed behind Vireo's back (finalizer taken off by hand) comes back
+     *                      while its VM exists; an operation's delete is handled through its finalizer instead
      */
-    private record Handler(ReconcileQueue queue) implements ResourceEventHandler<GenericKubernetesResource> {
+    private record Attention(ReconcileQueue queue, Predicate<GenericKubernetesResource> needsAttention,
+                             Function<GenericKubernetesResource, VmId> vm, boolean queueOnDelete)
+            implements ResourceEventHandler<GenericKubernetesResource> {
+
+        static Attention toVirtualMachines(ReconcileQueue queue) {
+            return new Attention(queue, VirtualMachineResource::needsAttention, VirtualMachineResource::id, true);
+        }
+
+        static Attention toOperations(OperationResource kind, ReconcileQueue queue) {
+            return new Attention(queue, cr -> OperationReconciler.needsAttention(kind, cr), OperationResource::vm, false);
+        }
+
         @Override
         public void onAdd(GenericKubernetesResource cr) {
-            if (VirtualMachineResource.needsAttention(cr)) {
-                queue.submitRetrying(VirtualMachineResource.id(cr));
+            if (needsAttention.test(cr)) {
+                queue.submitRetrying(vm.apply(cr));
             }
         }
 
@@ -245,8 +242,9 @@ public final class KubernetesSync implements AutoCloseable {
 
         @Override
         public void onDelete(GenericKubernetesResource cr, boolean finalStateUnknown) {
-            // a CR removed behind Vireo's back (finalizer taken off by hand) comes back while its VM exists
-            queue.submitRetrying(VirtualMachineResource.id(cr));
+            if (queueOnDelete) {
+                queue.submitRetrying(vm.apply(cr));
+            }
         }
     }
 }
