@@ -79,7 +79,7 @@ public final class ApiServer extends AllDirectives {
         Routes routes = new Routes(vireo.getDuration("http.request-body-timeout"),
                 new VirtualMachineRoutes(vms, metrics, images),
                 new HistoryRoutes(eventLog), new ConsoleRoute(system, vms, status, timeout),
-                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms)), metrics,
+                new EventStreamRoute(eventLog), status, new NodeRoutes(status, new NodeDrain(status, vms, system.settings().config())), metrics,
                 new MigrationRoutes(vms, eventLog, scheduler, system, timeout),
                 new Authentication(tokens, RequestLimits.of(vireo.getConfig("limits"))),
                 new Authorization(authorizer), new RoleBindingRoutes(authorizer), new SnapshotRoutes(vms));

@@ -1,7 +1,9 @@
 package dev.vireo.api;
 
+import com.typesafe.config.Config;
 import dev.vireo.protocol.vm.MigrationPolicy;
 import dev.vireo.protocol.vm.Phase;
+import dev.vireo.protocol.vm.Rejection;
 import dev.vireo.protocol.vm.VirtualMachineSpec.EvictionStrategy;
 import dev.vireo.protocol.vm.VmCommand;
 import dev.vireo.protocol.vm.VmId;
@@ -18,8 +20,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Drain of a node: it is cordoned (no new VMs), then each of its VMs moves as its {@code evictionStrategy} says:
- * LiveMigrate ones are live-migrated (the scheduler chooses where), the others are restarted, which places them on
- * another node. The answer says, VM by VM, what was done and what could not be.
+ * LiveMigrate ones are live-migrated (the scheduler chooses where) with the cluster's migration defaults, as a
+ * {@code POST …/migrate} without fields would be, the others are restarted, which places them on another node. The
+ * answer says, VM by VM, what was done and what could not be.
  */
 final class NodeDrain {
 
@@ -29,10 +32,14 @@ final class NodeDrain {
 
     private final StatusRoutes status;
     private final VirtualMachines vms;
+    private final Config config;
+    private final MigrationPolicy defaults;
 
-    NodeDrain(StatusRoutes status, VirtualMachines vms) {
+    NodeDrain(StatusRoutes status, VirtualMachines vms, Config config) {
         this.status = status;
         this.vms = vms;
+        this.config = config;
+        this.defaults = MigrationRoutes.defaults(config);
     }
 
     /** The node's view after the cordon with what happened to each VM; null when the node is unknown. */
@@ -67,8 +74,14 @@ final class NodeDrain {
             boolean migrate = state.spec().evictionStrategy() == EvictionStrategy.LiveMigrate
                     && state.phase() == Phase.Running;
             String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
+            if (migrate) {
+                Rejection refused = MigrationRoutes.whyNotPolicy(config, new MigrationRoutes.Request(null, defaults));
+                if (refused != null) {
+                    return done(new Eviction(vm.entityId(), "NotMoved", null, refused.message()));
+                }
+            }
             VmCommand command = migrate
-                    ? new VmCommand.Migrate(requestId, principal, migrationId, null, MigrationPolicy.DEFAULT)
+                    ? new VmCommand.Migrate(requestId, principal, migrationId, null, defaults)
                     : new VmCommand.Restart(requestId, principal);
             return vms.execute(vm, command).thenApply(reply -> {
                 if (reply instanceof VirtualMachineEntity.Refused refused) {

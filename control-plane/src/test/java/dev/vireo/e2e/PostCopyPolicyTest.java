@@ -53,6 +53,35 @@ class PostCopyPolicyTest {
         assertFalse(off.path("postCopy").asBoolean(), off::toString);
     }
 
+    @Test
+    void aDrainMigratesWithTheClusterDefaults() {
+        Api api = vireo.api();
+        String name = Manifests.uniqueName("pc-drain");
+        assertEquals(201, api.create(Manifests.json(name, "Always").replace("\"runStrategy\"",
+                "\"evictionStrategy\": \"LiveMigrate\", \"runStrategy\"")).status());
+        api.awaitPhase(name, "Running");
+        String node = api.get(Api.vm(name)).at("/status/node").asText();
+        try {
+            Api.Response drained = api.post("/api/v1/nodes/" + node + "/drain", Api.JSON_TYPE, "", null);
+            assertEquals(202, drained.status(), drained::toString);
+            JsonNode eviction = null;
+            for (JsonNode item : drained.at("/items")) {
+                if (item.path("vm").asText().endsWith("/" + name)) {
+                    eviction = item;
+                }
+            }
+            assertTrue(eviction != null && "Migrating".equals(eviction.path("action").asText()), drained::toString);
+            String migration = Api.vm(name) + "/migrations/" + eviction.path("migrationId").asText();
+            JsonNode policy = Eventually.get("the drain's migration to be listed", Duration.ofSeconds(20),
+                    () -> api.get(migration),
+                    r -> r.status() == 200).at("/policy");
+            assertTrue(policy.path("postCopy").asBoolean(), policy::toString);
+            assertEquals(5, policy.path("postCopyAfterIterations").asLong(), policy::toString);
+        } finally {
+            assertEquals(200, api.post("/api/v1/nodes/" + node + "/uncordon", Api.JSON_TYPE, "", null).status());
+        }
+    }
+
     static String running(Api api, String prefix) {
         String name = Manifests.uniqueName(prefix);
         assertEquals(201, api.create(Manifests.json(name, "Always")).status());
