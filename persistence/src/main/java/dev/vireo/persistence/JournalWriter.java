@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -166,7 +167,13 @@ final class JournalWriter {
             }
         }
         if (mustForce) {
-            force.afterCommit(events).whenComplete((ok, failure) -> {
+            CompletionStage<Void> forcing;
+            try {
+                forcing = force.afterCommit(events);
+            } catch (RuntimeException e) { // the force thread has stopped (the actor system is ending)
+                forcing = CompletableFuture.failedFuture(e);
+            }
+            forcing.whenComplete((ok, failure) -> {
                 for (CompletableFuture<Void> done : forced) {
                     if (failure == null) {
                         done.complete(null);
