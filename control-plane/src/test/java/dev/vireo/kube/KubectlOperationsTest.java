@@ -115,34 +115,17 @@ class KubectlOperationsTest {
                 .map(e -> e.path("type").asText()).toList());
 
         // refusals: a snapshot name taken, a snapshot that does not exist, a VM that does not exist, a bad name
-        kubectl.apply("""
-                apiVersion: vireo.dev/v1
-                kind: VirtualMachineSnapshot
-                metadata: {name: again}
-                spec: {vmName: snappy, snapshotName: before-upgrade}
-                """);
-        assertTrue(awaitMessage("vmsnap", "again").contains("before-upgrade"), kubectl.field("vmsnap", "again", ".status"));
-        kubectl.apply("""
-                apiVersion: vireo.dev/v1
-                kind: VirtualMachineRestore
-                metadata: {name: to-nothing}
-                spec: {vmName: snappy, snapshotName: never-taken}
-                """);
-        assertTrue(awaitMessage("vmrestore", "to-nothing").contains("never-taken"));
-        kubectl.apply("""
-                apiVersion: vireo.dev/v1
-                kind: VirtualMachineSnapshot
-                metadata: {name: of-nobody}
-                spec: {vmName: nobody}
-                """);
-        assertTrue(awaitMessage("vmsnap", "of-nobody").contains("not found"));
-        kubectl.apply("""
-                apiVersion: vireo.dev/v1
-                kind: VirtualMachineSnapshot
-                metadata: {name: bad-name}
-                spec: {vmName: snappy, snapshotName: Not_A_Name}
-                """);
-        assertTrue(awaitMessage("vmsnap", "bad-name").startsWith("InvalidSpec: spec.snapshotName"));
+        for (String[] refusal : new String[][] {
+                {"VirtualMachineSnapshot", "vmsnap", "again", "{vmName: snappy, snapshotName: before-upgrade}", "before-upgrade"},
+                {"VirtualMachineRestore", "vmrestore", "to-nothing", "{vmName: snappy, snapshotName: never-taken}", "never-taken"},
+                {"VirtualMachineSnapshot", "vmsnap", "of-nobody", "{vmName: nobody}", "not found"},
+                {"VirtualMachineSnapshot", "vmsnap", "bad-name", "{vmName: snappy, snapshotName: Not_A_Name}",
+                        "InvalidSpec: spec.snapshotName"}}) {
+            kubectl.apply("apiVersion: vireo.dev/v1\nkind: " + refusal[0] + "\nmetadata: {name: " + refusal[2]
+                    + "}\nspec: " + refusal[3] + "\n");
+            String message = awaitMessage(refusal[1], refusal[2]);
+            assertTrue(message.contains(refusal[4]), refusal[2] + ": " + message);
+        }
 
         // a new Vireo on the same journal starts nothing again
         Thread.sleep(1500);
@@ -176,18 +159,17 @@ class KubectlOperationsTest {
     void migrationsThatCannotBeShowFailedWithTheReason() {
         runningVm("mover", "Always");
         runningVm("sleeper", "Halted");
-        migrate("to-self", "mover", "targetNode: local");
-        assertTrue(awaitMessage("vmim", "to-self").contains("already runs there"));
-        migrate("to-nowhere", "mover", "targetNode: nowhere");
-        assertTrue(awaitMessage("vmim", "to-nowhere").contains("node nowhere is unknown"));
-        migrate("not-running", "sleeper", "");
-        assertTrue(awaitMessage("vmim", "not-running").contains("only a Running VM"));
-        migrate("of-nobody", "nobody", "");
-        assertTrue(awaitMessage("vmim", "of-nobody").contains("not found"));
-        migrate("post-copy", "mover", "postCopy: true");
-        assertTrue(awaitMessage("vmim", "post-copy").contains("post-copy is not allowed in this cluster"));
-        migrate("bad-bandwidth", "mover", "bandwidthMiBps: -1");
-        assertTrue(awaitMessage("vmim", "bad-bandwidth").startsWith("InvalidSpec: spec.bandwidthMiBps"));
+        for (String[] refusal : new String[][] {
+                {"to-self", "mover", "targetNode: local", "already runs there"},
+                {"to-nowhere", "mover", "targetNode: nowhere", "node nowhere is unknown"},
+                {"not-running", "sleeper", "", "only a Running VM"},
+                {"of-nobody", "nobody", "", "not found"},
+                {"post-copy", "mover", "postCopy: true", "post-copy is not allowed in this cluster"},
+                {"bad-bandwidth", "mover", "bandwidthMiBps: -1", "InvalidSpec: spec.bandwidthMiBps"}}) {
+            migrate(refusal[0], refusal[1], refusal[2]);
+            String message = awaitMessage("vmim", refusal[0]);
+            assertTrue(message.contains(refusal[3]), refusal[0] + ": " + message);
+        }
         // accepted, then failed: one node, the scheduler finds no other; the status mirrors the history
         migrate("no-room", "mover", "");
         String reason = awaitMessage("vmim", "no-room");
