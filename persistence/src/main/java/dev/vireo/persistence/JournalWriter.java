@@ -84,10 +84,12 @@ final class JournalWriter {
         return done;
     }
 
-    /** Writes what is queued, then ends the thread and gives its connection back. */
+    /**
+     * Writes what is queued, then ends the thread and gives its connection back. Not by interrupting it: an
+     * interrupt in the middle of H2's file I/O closes the database's file channel.
+     */
     void stop() {
         stopping = true;
-        thread.interrupt();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
@@ -101,9 +103,10 @@ final class JournalWriter {
             while (!stopping || !queue.isEmpty()) {
                 Write first;
                 try {
-                    first = queue.poll(1, TimeUnit.SECONDS);
+                    first = queue.poll(200, TimeUnit.MILLISECONDS); // and see whether it is stopping
                 } catch (InterruptedException e) {
-                    continue; // stopping: write what is left
+                    Thread.currentThread().interrupt();
+                    return;
                 }
                 if (first == null) {
                     continue;
