@@ -32,14 +32,15 @@ final class NodeDrain {
 
     private final StatusRoutes status;
     private final VirtualMachines vms;
-    private final Config config;
     private final MigrationPolicy defaults;
+    /** Why the cluster's defaults cannot be migrated with (post-copy it does not allow); null when they can. */
+    private final Rejection defaultsRefused;
 
     NodeDrain(StatusRoutes status, VirtualMachines vms, Config config) {
         this.status = status;
         this.vms = vms;
-        this.config = config;
         this.defaults = MigrationRoutes.defaults(config);
+        this.defaultsRefused = MigrationRoutes.whyNotPolicy(config, new MigrationRoutes.Request(null, defaults));
     }
 
     /** The node's view after the cordon with what happened to each VM; null when the node is unknown. */
@@ -74,11 +75,8 @@ final class NodeDrain {
             boolean migrate = state.spec().evictionStrategy() == EvictionStrategy.LiveMigrate
                     && state.phase() == Phase.Running;
             String migrationId = "mig-" + UUID.randomUUID().toString().substring(0, 8);
-            if (migrate) {
-                Rejection refused = MigrationRoutes.whyNotPolicy(config, new MigrationRoutes.Request(null, defaults));
-                if (refused != null) {
-                    return done(new Eviction(vm.entityId(), "NotMoved", null, refused.message()));
-                }
+            if (migrate && defaultsRefused != null) {
+                return done(new Eviction(vm.entityId(), "NotMoved", null, defaultsRefused.message()));
             }
             VmCommand command = migrate
                     ? new VmCommand.Migrate(requestId, principal, migrationId, null, defaults)

@@ -27,8 +27,13 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.slf4j.Logger;
 
 /**
@@ -297,22 +302,22 @@ final class Nodes {
         if (previousAddress == null || previousAddress.equals(newAddress)) {
             return;
         }
-        org.apache.pekko.actor.Address previous;
-        org.apache.pekko.cluster.typed.Cluster cluster;
+        Address previous;
+        Cluster cluster;
         try {
-            previous = org.apache.pekko.actor.AddressFromURIString.parse(previousAddress);
-            cluster = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem());
+            previous = AddressFromURIString.parse(previousAddress);
+            cluster = Cluster.get(context.getSystem());
         } catch (RuntimeException notAClusterMember) {
             return;
         }
         if (previous.host().isEmpty()) {
             return; // a runtime of this JVM's own
         }
-        boolean stillMember = java.util.stream.StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+        boolean stillMember = StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
                 .anyMatch(m -> m.address().equals(previous));
         if (stillMember) {
             log.info("node {}: downing the cluster member {} of the node runtime it replaced", node, previous);
-            cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(previous));
+            cluster.manager().tell(new Down(previous));
         }
     }
 

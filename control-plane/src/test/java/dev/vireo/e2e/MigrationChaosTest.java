@@ -182,7 +182,6 @@ class MigrationChaosTest {
         }
     }
 
-
     private static String other(String node) {
         return node.equals("ca") ? "cb" : "ca";
     }
