@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.AtomicWrite;
@@ -17,6 +18,7 @@ import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
 import org.apache.pekko.serialization.Serializers;
+import scala.Function1;
 import scala.collection.immutable.Seq;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.CollectionConverters;
@@ -27,8 +29,8 @@ import scala.util.Success;
 import scala.util.Try;
 
 /**
- * The embedded journal: pekko-persistence-jdbc's tables, its replay and its deletes, with a write path of its
- * own. Every write of every entity goes to one {@link JournalWriter}, which commits all the writes queued
+ * The embedded journal: pekko-persistence-jdbc's tables and its deletes, with a write path and a replay of its
+ * own (plain JDBC, {@link JournalDatabase#replay}). Every write of every entity goes to one {@link JournalWriter}, which commits all the writes queued
  * meanwhile in one transaction; a write is acknowledged once a force of the file to stable storage covers it
  * ({@link JournalForce}). A persisting entity runs its replies and effects after the acknowledgement, so none
  * leaves before its events are on disk.
@@ -43,10 +45,16 @@ import scala.util.Try;
  */
 public final class DurableJdbcJournal extends JdbcAsyncWriteJournal {
 
+    /** Threads that replay logs, each with its own pooled connection (of 8; the writer holds one more): the queries are CPU. */
+    private static final int READERS = 4;
+
     /** Sharding's remember-entities store: {@code /sharding/<type>Shard/<shard id>}. */
     private static final String SHARDING = "/sharding/";
 
     private final JournalWriter writer;
+    private final JournalDatabase database;
+    private final JournalReaders readers;
+    private final int replayBatch;
     private final Serialization serialization;
     /** The newest write not yet acknowledged, per persistence id: a recovery reads the highest sequence number after it. */
     private final Map<String, CompletableFuture<Void>> writing = new ConcurrentHashMap<>();
@@ -54,7 +62,9 @@ public final class DurableJdbcJournal extends JdbcAsyncWriteJournal {
     public DurableJdbcJournal(Config config) {
         super(config);
         var system = Adapter.toTyped(context().system());
-        JournalDatabase database = new JournalDatabase(system);
+        this.database = new JournalDatabase(system);
+        this.replayBatch = config.getInt("replayBatchSize");
+        this.readers = new JournalReaders(database::connection, READERS);
         this.serialization = SerializationExtension.get(context().system());
         this.writer = new JournalWriter(database::connection, JournalForce.get(system), database.journalTable(),
                 database.tagTable(), config.getInt("bufferSize")).start();
@@ -96,16 +106,26 @@ public final class DurableJdbcJournal extends JdbcAsyncWriteJournal {
     @Override
     public Future<Object> asyncReadHighestSequenceNr(String persistenceId, long fromSequenceNr) {
         CompletableFuture<Void> pending = writing.get(persistenceId);
-        if (pending == null) {
-            return super.asyncReadHighestSequenceNr(persistenceId, fromSequenceNr);
-        }
-        return FutureConverters.asScala(pending.handle((ok, failure) -> null).thenCompose(after ->
-                FutureConverters.asJava(super.asyncReadHighestSequenceNr(persistenceId, fromSequenceNr))));
+        CompletionStage<Long> highest = pending == null ? highestSequenceNr(persistenceId)
+                : pending.handle((ok, failure) -> null).thenCompose(after -> highestSequenceNr(persistenceId));
+        return FutureConverters.asScala(highest.thenApply(Object.class::cast));
+    }
+
+    @Override
+    public Future<BoxedUnit> asyncReplayMessages(String persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+                                                 Function1<PersistentRepr, BoxedUnit> replayed) {
+        return FutureConverters.asScala(readers.read(c -> database.replay(c, persistenceId, fromSequenceNr,
+                toSequenceNr, max, replayBatch, replayed::apply)).thenApply(done -> BoxedUnit.UNIT));
+    }
+
+    private CompletionStage<Long> highestSequenceNr(String persistenceId) {
+        return readers.read(c -> database.highestSequenceNr(c, persistenceId));
     }
 
     @Override
     public void postStop() {
         writer.stop();
+        readers.close();
         super.postStop();
     }
 

@@ -7,6 +7,7 @@ import dev.vireo.protocol.vm.VmState;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.persistence.PersistentRepr;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.apache.pekko.serialization.Serialization;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
@@ -36,9 +38,17 @@ final class JournalDatabase {
     }
 
     private final ActorSystem<?> system;
+    private final String journalTable;
+    private final String tagTable;
+    private final String snapshotTable;
+    private volatile JdbcDataSource dataSource;
 
     JournalDatabase(ActorSystem<?> system) {
         this.system = system;
+        var config = system.settings().config();
+        this.journalTable = config.getString("jdbc-journal.tables.event_journal.tableName");
+        this.tagTable = config.getString("jdbc-journal.tables.event_tag.tableName");
+        this.snapshotTable = config.getString("jdbc-snapshot-store.tables.snapshot.tableName");
     }
 
     <T> T run(Work<T> work) {
@@ -158,6 +168,64 @@ final class JournalDatabase {
         });
     }
 
+    /** The highest sequence number {@code persistenceId} ever wrote (deleted events included, as the plugin), 0 if none. */
+    long highestSequenceNr(Connection c, String persistenceId) throws SQLException {
+        try (PreparedStatement q = c.prepareStatement("SELECT MAX(\"sequence_number\") FROM \"" + journalTable
+                + "\" WHERE \"persistence_id\" = ?")) {
+            q.setString(1, persistenceId);
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        }
+    }
+
+    /**
+     * Hands {@code replayed} the events of {@code persistenceId} in [{@code from}, {@code to}], at most {@code max}
+     * of them, in order, as the plugin's replay does (deleted events skipped), read {@code batch} rows a query so
+     * that a long log never sits in memory at once. Plain JDBC: the plugin's replay materialized a stream per
+     * recovery, which was a quarter of a restart's CPU (docs/benchmarks.md).
+     */
+    Done replay(Connection c, String persistenceId, long from, long to, long max, int batch,
+                Consumer<PersistentRepr> replayed) throws SQLException {
+        Serialization serialization = SerializationExtension.get(system.classicSystem());
+        try (PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"writer\", \"write_timestamp\","
+                + " \"adapter_manifest\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_ser_id\","
+                + " \"meta_ser_manifest\", \"meta_payload\" FROM \"" + journalTable + "\" WHERE \"persistence_id\" = ?"
+                + " AND \"deleted\" = FALSE AND \"sequence_number\" BETWEEN ? AND ? ORDER BY \"sequence_number\" LIMIT ?")) {
+            long next = from;
+            long left = max;
+            while (left > 0 && next <= to) {
+                q.setString(1, persistenceId);
+                q.setLong(2, next);
+                q.setLong(3, to);
+                q.setLong(4, Math.min(left, batch));
+                int read = 0;
+                try (ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        long sequenceNr = rs.getLong(1);
+                        Object event = serialization.deserialize(rs.getBytes(7), rs.getInt(5), rs.getString(6)).get();
+                        PersistentRepr repr = PersistentRepr.apply(event, sequenceNr, persistenceId, rs.getString(4),
+                                false, null, rs.getString(2));
+                        byte[] meta = rs.getBytes(10);
+                        if (meta != null) {
+                            String metaManifest = rs.getString(9);
+                            repr = repr.withMetadata(serialization.deserialize(meta, rs.getInt(8),
+                                    metaManifest == null ? "" : metaManifest).get());
+                        }
+                        replayed.accept(repr.withTimestamp(rs.getLong(3)));
+                        next = sequenceNr + 1;
+                        read++;
+                    }
+                }
+                left -= read;
+                if (read < batch) {
+                    break;
+                }
+            }
+        }
+        return Done.getInstance();
+    }
+
     /**
      * Throws unless the journal writes one batch at a time. Then orderings commit in order, and reading
      * "everything above my offset" never skips an event whose insert is still running; with parallel
@@ -270,15 +338,15 @@ final class JournalDatabase {
 
     /** The journal's event table, as the plugin is configured to write it. */
     String journalTable() {
-        return system.settings().config().getString("jdbc-journal.tables.event_journal.tableName");
+        return journalTable;
     }
 
     String tagTable() {
-        return system.settings().config().getString("jdbc-journal.tables.event_tag.tableName");
+        return tagTable;
     }
 
     String snapshotTable() {
-        return system.settings().config().getString("jdbc-snapshot-store.tables.snapshot.tableName");
+        return snapshotTable;
     }
 
     String url() {
@@ -286,7 +354,12 @@ final class JournalDatabase {
     }
 
     private JdbcDataSource dataSource() {
-        var slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
-        return slick.database(system.settings().config().getConfig("jdbc-journal")).database().source();
+        JdbcDataSource source = dataSource;
+        if (source == null) {
+            var slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
+            source = slick.database(system.settings().config().getConfig("jdbc-journal")).database().source();
+            dataSource = source;
+        }
+        return source;
     }
 }
