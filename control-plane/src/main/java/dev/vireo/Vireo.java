@@ -24,6 +24,7 @@ import dev.vireo.protocol.vm.VmPolicy;
 import dev.vireo.protocol.vm.Quantity;
 import dev.vireo.scheduler.Scheduler;
 import dev.vireo.vm.EntityOutbox;
+import dev.vireo.vm.RecoveryConcurrency;
 import dev.vireo.vm.VirtualMachineEntity;
 import dev.vireo.vm.VmListFreshness;
 import dev.vireo.vm.VmListProjection;
@@ -95,8 +96,9 @@ public final class Vireo implements EndsOnItsOwn {
         overrides.put(JournalConfig.DATA_DIR, dataDir.toString());
         // resolved only now, with the data dir in place: ConfigFactory.load() alone would have fixed the
         // journal's URL to the default ./vireo-data
-        Config config = JournalConfig.forDataDir(dataDir,
-                ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication())));
+        Config config = RecoveryConcurrency.apply(JournalConfig.forDataDir(dataDir,
+                ConfigFactory.load(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.defaultApplication()))),
+                Runtime.getRuntime().maxMemory());
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterBoot.SYSTEM_NAME,
                 dev.vireo.cluster.JoinToken.withDigest(config));
