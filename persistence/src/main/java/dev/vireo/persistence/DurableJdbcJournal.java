@@ -30,10 +30,10 @@ import scala.util.Try;
 
 /**
  * The embedded journal: pekko-persistence-jdbc's tables and its deletes, with a write path and a replay of its
- * own (plain JDBC, {@link JournalDatabase#replay}). Every write of every entity goes to one {@link JournalWriter}, which commits all the writes queued
- * meanwhile in one transaction; a write is acknowledged once a force of the file to stable storage covers it
- * ({@link JournalForce}). A persisting entity runs its replies and effects after the acknowledgement, so none
- * leaves before its events are on disk.
+ * own (plain JDBC, {@link JournalDatabase#replay} on {@link JournalReaders}). Every write of every entity goes to
+ * one {@link JournalWriter}, which commits all the writes queued meanwhile in one transaction; a write is
+ * acknowledged once a force of the file to stable storage covers it ({@link JournalForce}). A persisting entity
+ * runs its replies and effects after the acknowledgement, so none leaves before its events are on disk.
  *
  * <p>One exception: sharding's remembered entities ({@link #forcedLater}) are acknowledged once committed. A
  * shard remembers an entity before it starts it, so each new VM paid a whole force before its first command
@@ -45,7 +45,7 @@ import scala.util.Try;
  */
 public final class DurableJdbcJournal extends JdbcAsyncWriteJournal {
 
-    /** Threads that replay logs, each with its own pooled connection (of 8; the writer holds one more): the queries are CPU. */
+    /** Threads that replay logs, each keeping a pooled connection (of 8; the writer keeps one more). */
     private static final int READERS = 4;
 
     /** Sharding's remember-entities store: {@code /sharding/<type>Shard/<shard id>}. */
