@@ -9,6 +9,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Group commit for the embedded journal: a committed write waits for the next force of the journal's file to
@@ -31,6 +33,15 @@ public final class JournalForce implements Extension {
         return t;
     });
     private final Object lock = new Object();
+    /**
+     * Held by a force and by the journal writer around each of its transactions. H2 stores its maps one after
+     * the other while other transactions go on (h2database issue #2080, "consistent snapshot is only ensured
+     * for a single map"): a force during an insert could store the row's index entry without its undo record,
+     * and after a power cut at that point the journal's first query failed on an index entry with no row
+     * (PowerCutDurabilityTest, about 1 run in 200). Other writers of the database (the snapshot store, the
+     * read models' projections) are not held out yet.
+     */
+    private final ReentrantLock storeLock = new ReentrantLock();
     /** Writes waiting for a force that has not begun yet; null when none wait. */
     private CompletableFuture<Void> waiting;
     private long eventsWaiting;
@@ -67,6 +78,16 @@ public final class JournalForce implements Extension {
         }
     }
 
+    /** {@code transaction}'s result; no force runs while it does. */
+    <T> T excludingForces(Supplier<T> transaction) {
+        storeLock.lock();
+        try {
+            return transaction.get();
+        } finally {
+            storeLock.unlock();
+        }
+    }
+
     /** The newest ordering known to be on stable storage; forces once first if nothing is known yet. */
     CompletionStage<Long> durableOrdering() {
         long known = durableOrdering;
@@ -93,7 +114,7 @@ public final class JournalForce implements Extension {
                 }
             }
             try {
-                long committed = database.forceToDisk();
+                long committed = excludingForces(database::forceToDisk);
                 durableOrdering = Math.max(durableOrdering, committed);
                 forces.incrementAndGet();
                 eventsForced.addAndGet(events);
