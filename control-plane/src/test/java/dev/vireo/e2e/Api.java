@@ -151,6 +151,16 @@ final class Api {
         return items;
     }
 
+    /** {@code vireo_vm_recoveries_total} on /metrics: the VMs rebuilt from their logs since start. */
+    long vmRecoveries() {
+        for (String line : get("/metrics").text().split("\n")) {
+            if (line.startsWith("vireo_vm_recoveries_total ")) {
+                return Long.parseLong(line.substring(line.indexOf(' ') + 1).trim());
+            }
+        }
+        throw new AssertionError("no vireo_vm_recoveries_total on /metrics");
+    }
+
     Optional<Response> find(String name) {
         Response r = get(vm(name));
         return r.status() == 404 ? Optional.empty() : Optional.of(r);

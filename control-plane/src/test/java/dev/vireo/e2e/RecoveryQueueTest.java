@@ -10,19 +10,11 @@ import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.protocol.vm.RunStrategy;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
-import dev.vireo.protocol.vm.VmCommand;
-import dev.vireo.protocol.vm.VmId;
-import dev.vireo.vm.VirtualMachineEntity;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -47,13 +39,15 @@ class RecoveryQueueTest {
         logged.start();
         shard.addAppender(logged);
         try (Vireo vireo = start()) {
-            createHaltedVms(vireo);
+            VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Halted, null, "64Mi", null, null, null, null,
+                    null).withDefaults();
+            EntityCreates.create(vireo, "queue", VMS, spec, Map.of(), VMS);
         }
         try (Vireo vireo = start()) {
             Api api = new Api(vireo.port());
             RunningVireo.awaitReady(api, Duration.ofSeconds(60));
             assertEquals(VMS, (long) Eventually.get("every VM recovered", Duration.ofSeconds(120),
-                    () -> recoveries(api), n -> n >= VMS));
+                    api::vmRecoveries, n -> n >= VMS));
         } finally {
             shard.detachAppender(logged);
         }
@@ -67,29 +61,5 @@ class RecoveryQueueTest {
         Map<String, Object> config = new HashMap<>(RunningVireo.TEST_CONFIG);
         config.put("vireo.vm.recovery.concurrent-replays", "1");
         return Vireo.start(new VireoSettings("127.0.0.1", 0, dataDir, RunningVireo.HYPERVISOR, null, 0, "local", config));
-    }
-
-    private static void createHaltedVms(Vireo vireo) throws Exception {
-        ClusterSharding sharding = ClusterSharding.get(vireo.system());
-        VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Halted, null, "64Mi", null, null, null, null, null)
-                .withDefaults();
-        List<CompletableFuture<VirtualMachineEntity.Reply>> created = new ArrayList<>();
-        for (int i = 0; i < VMS; i++) {
-            var command = new VmCommand.Create("queue-" + i, "anonymous", "uid-" + i, Map.of(), spec);
-            created.add(sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY, new VmId("queue", "vm-" + i).entityId())
-                    .<VirtualMachineEntity.Reply>ask(replyTo -> new VirtualMachineEntity.Execute(command, replyTo),
-                            Duration.ofSeconds(60)).toCompletableFuture());
-        }
-        CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
-        for (var reply : created) {
-            assertTrue(reply.get() instanceof VirtualMachineEntity.Accepted, () -> String.valueOf(reply.join()));
-        }
-    }
-
-    private static long recoveries(Api api) {
-        return Arrays.stream(api.get("/metrics").text().split("\n"))
-                .filter(line -> line.startsWith("vireo_vm_recoveries_total "))
-                .mapToLong(line -> Long.parseLong(line.substring(line.indexOf(' ') + 1).trim()))
-                .findFirst().orElseThrow(() -> new AssertionError("no vireo_vm_recoveries_total on /metrics"));
     }
 }

@@ -1,27 +1,19 @@
 package dev.vireo.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vireo.Vireo;
 import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
 import dev.vireo.protocol.vm.RunStrategy;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
-import dev.vireo.protocol.vm.VmCommand;
-import dev.vireo.protocol.vm.VmId;
-import dev.vireo.vm.VirtualMachineEntity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,25 +66,10 @@ class RecoveryWithinHeapTest {
     private static void writeOversizedVms(Path dataDir) throws Exception {
         try (Vireo vireo = Vireo.start(new VireoSettings("127.0.0.1", 0, dataDir, RunningVireo.HYPERVISOR, null, 0,
                 "local", Map.of()))) {
-            ClusterSharding sharding = ClusterSharding.get(vireo.system());
             String cmdline = "c".repeat(CMDLINE);
-            List<CompletableFuture<?>> created = new ArrayList<>();
-            for (int i = 0; i < VMS; i++) {
-                VmId id = new VmId(NAMESPACE, "vm-" + i);
-                VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Halted, null, "64Mi",
-                        new VirtualMachineSpec.Boot("vmlinuz", null, cmdline), null, null, null, null).withDefaults();
-                var command = new VmCommand.Create("big-" + i, "anonymous", "uid-" + i, Map.of("app", "big"), spec);
-                created.add(sharding.entityRefFor(VirtualMachineEntity.TYPE_KEY, id.entityId())
-                        .<VirtualMachineEntity.Reply>ask(replyTo -> new VirtualMachineEntity.Execute(command, replyTo),
-                                Duration.ofSeconds(60)).toCompletableFuture());
-                if (created.size() % 8 == 0) {
-                    CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
-                }
-            }
-            CompletableFuture.allOf(created.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
-            for (CompletableFuture<?> reply : created) {
-                assertTrue(reply.get() instanceof VirtualMachineEntity.Accepted, () -> String.valueOf(reply.join()));
-            }
+            VirtualMachineSpec spec = new VirtualMachineSpec(RunStrategy.Halted, null, "64Mi",
+                    new VirtualMachineSpec.Boot("vmlinuz", null, cmdline), null, null, null, null).withDefaults();
+            EntityCreates.create(vireo, NAMESPACE, VMS, spec, Map.of("app", "big"), 8);
             // the list has taken them in, as it had before the restart
             Api api = new Api(vireo.port());
             Eventually.get("the list to hold every VM", Duration.ofSeconds(120),

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -174,9 +173,9 @@ class VirtualMachineListTest {
             assertEquals(created, names(list));
             list.json().get("items").forEach(vm -> assertEquals("Stopped", vm.at("/status/printableStatus").asText()));
             Thread.sleep(500);
-            assertEquals(0, recoveries(api), "listing woke no VM entity");
+            assertEquals(0, api.vmRecoveries(), "listing woke no VM entity");
             assertEquals(200, api.get(Api.vms("kept") + "/c").status());
-            assertEquals(1, recoveries(api), "a single VM is still read from its entity");
+            assertEquals(1, api.vmRecoveries(), "a single VM is still read from its entity");
         }
     }
 
@@ -187,12 +186,5 @@ class VirtualMachineListTest {
             }
         }
         throw new AssertionError(name + " not in " + list.text());
-    }
-
-    private static long recoveries(Api api) {
-        return Arrays.stream(api.get("/metrics").text().split("\n"))
-                .filter(line -> line.startsWith("vireo_vm_recoveries_total "))
-                .mapToLong(line -> Long.parseLong(line.substring(line.indexOf(' ') + 1).trim()))
-                .findFirst().orElseThrow();
     }
 }

@@ -30,18 +30,12 @@ class JournalReplayTest {
     @Test
     void replayReadsTheRangeInBatchesUpToItsLimitAndSkipsDeletedEvents() throws Exception {
         try (var journal = new TestJournal(dataDir)) {
-            JournalDatabase database = new JournalDatabase(journal.system());
-            JournalWriter writer = new JournalWriter(database::connection, JournalForce.get(journal.system()),
-                    database.journalTable(), database.tagTable(), 100);
             List<JournalWriter.Write> writes = new ArrayList<>();
             for (long n = 1; n <= 20; n++) {
                 writes.add(write(row(A, n, null)));
                 writes.add(write(row(B, n, null)));
             }
-            writer.commit(writes);
-            for (JournalWriter.Write write : writes) {
-                write.done().get(10, TimeUnit.SECONDS);
-            }
+            JournalDatabase database = written(journal, writes);
             database.run(c -> c.createStatement().executeUpdate("UPDATE \"" + database.journalTable()
                     + "\" SET \"deleted\" = TRUE WHERE \"persistence_id\" = '" + A + "' AND \"sequence_number\" = 5"));
 
@@ -59,13 +53,8 @@ class JournalReplayTest {
     @Test
     void aReplayedEventCarriesItsWriterTimestampManifestAndMetadata() throws Exception {
         try (var journal = new TestJournal(dataDir)) {
-            JournalDatabase database = new JournalDatabase(journal.system());
-            JournalWriter writer = new JournalWriter(database::connection, JournalForce.get(journal.system()),
-                    database.journalTable(), database.tagTable(), 100);
-            JournalWriter.Write plain = write(row(A, 1, null));
-            JournalWriter.Write withMeta = write(row(A, 2, "meta".getBytes(StandardCharsets.UTF_8)));
-            writer.commit(List.of(plain, withMeta));
-            withMeta.done().get(10, TimeUnit.SECONDS);
+            JournalDatabase database = written(journal, List.of(write(row(A, 1, null)),
+                    write(row(A, 2, "meta".getBytes(StandardCharsets.UTF_8)))));
 
             List<PersistentRepr> replayed = replay(database, A, 1, 2, 10, 400);
             assertEquals(2, replayed.size());
@@ -79,6 +68,17 @@ class JournalReplayTest {
             assertArrayEquals("meta".getBytes(StandardCharsets.UTF_8), (byte[]) second.metadata().get());
             assertFalse(replayed.get(0).metadata().isDefined());
         }
+    }
+
+    /** The journal's database once its writer has committed and forced {@code writes}, as one group. */
+    private static JournalDatabase written(TestJournal journal, List<JournalWriter.Write> writes) throws Exception {
+        JournalDatabase database = new JournalDatabase(journal.system());
+        new JournalWriter(database::connection, JournalForce.get(journal.system()), database.journalTable(),
+                database.tagTable(), 100).commit(writes); // its thread not started: the test hands it the group
+        for (JournalWriter.Write write : writes) {
+            write.done().get(10, TimeUnit.SECONDS);
+        }
+        return database;
     }
 
     private static List<PersistentRepr> replay(JournalDatabase database, String persistenceId, long from, long to,
