@@ -33,12 +33,11 @@ public final class RecoveryConcurrency {
             try {
                 replays = Integer.parseInt(setting);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("vireo.vm.recovery.concurrent-replays is \"" + setting
-                        + "\": a positive number or auto");
+                replays = 0;
             }
             if (replays < 1) {
-                throw new IllegalArgumentException("vireo.vm.recovery.concurrent-replays is " + replays
-                        + ": a positive number or auto");
+                throw new IllegalArgumentException("vireo.vm.recovery.concurrent-replays is \"" + setting
+                        + "\": a positive number or auto");
             }
             return replays;
         }

@@ -41,6 +41,8 @@ final class JournalDatabase {
     private final String journalTable;
     private final String tagTable;
     private final String snapshotTable;
+    /** Looked up once: {@link #replay} runs for every VM a restart recovers. */
+    private final Serialization serialization;
     private volatile JdbcDataSource dataSource;
 
     JournalDatabase(ActorSystem<?> system) {
@@ -49,6 +51,7 @@ final class JournalDatabase {
         this.journalTable = config.getString("jdbc-journal.tables.event_journal.tableName");
         this.tagTable = config.getString("jdbc-journal.tables.event_tag.tableName");
         this.snapshotTable = config.getString("jdbc-snapshot-store.tables.snapshot.tableName");
+        this.serialization = SerializationExtension.get(system.classicSystem());
     }
 
     <T> T run(Work<T> work) {
@@ -143,7 +146,6 @@ final class JournalDatabase {
     /** The events {@code condition} selects: a VM's as {@link StoredEvent}, the nodes' as {@link StoredNodeEvent}. */
     @SuppressWarnings("unchecked")
     private <E extends LoggedEvent> CompletionStage<List<E>> events(String condition, Parameters parameters) {
-        Serialization serialization = SerializationExtension.get(system.classicSystem());
         return runAsync(c -> {
             try (PreparedStatement q = c.prepareStatement(selectEvents() + condition)) {
                 parameters.set(q);
@@ -187,7 +189,6 @@ final class JournalDatabase {
      */
     Done replay(Connection c, String persistenceId, long from, long to, long max, int batch,
                 Consumer<PersistentRepr> replayed) throws SQLException {
-        Serialization serialization = SerializationExtension.get(system.classicSystem());
         try (PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"writer\", \"write_timestamp\","
                 + " \"adapter_manifest\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_ser_id\","
                 + " \"meta_ser_manifest\", \"meta_payload\" FROM \"" + journalTable + "\" WHERE \"persistence_id\" = ?"
@@ -281,7 +282,6 @@ final class JournalDatabase {
     /** The newest snapshot of {@code persistenceId} whose {@code created} is below {@code beforeMillis}. */
     CompletionStage<Optional<EmbeddedEventLog.Snapshot>> newestSnapshotBefore(String persistenceId, long beforeMillis) {
         String table = snapshotTable();
-        Serialization serialization = SerializationExtension.get(system.classicSystem());
         return runAsync(c -> {
             try (PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"snapshot_ser_id\","
                     + " \"snapshot_ser_manifest\", \"snapshot_payload\" FROM \"" + table + "\""
