@@ -151,21 +151,32 @@ public final class Bench {
             if (only.contains("burst") || only.contains("throughput")) {
                 System.out.printf("burst: %d VMs created at once%n", burstVms);
                 JournalForces burstForces = JournalForces.of(api);
+                long burstCpu = cpuMillis(ProcessHandle.of(vireo.pid()));
                 BurstScenario.Result burst = BurstScenario.run(api, "burst", burstVms);
+                burstCpu = cpuMillis(ProcessHandle.of(vireo.pid())) - burstCpu;
                 burstForces = burstForces.until(api);
                 System.out.println("  " + burst.latencies());
+                System.out.println("  DomainStarted decided -> seen by the client: " + burst.streamDelays());
                 // a second burst of other new VMs: what a cluster that has run a while sees (its shards
                 // allocated and remembered, its JIT warm), as opposed to the first burst on a new journal
                 System.out.printf("burst again: %d other VMs created at once%n", burstVms);
+                long againCpu = cpuMillis(ProcessHandle.of(vireo.pid()));
                 BurstScenario.Result again = BurstScenario.run(api, "burst-again", burstVms);
+                againCpu = cpuMillis(ProcessHandle.of(vireo.pid())) - againCpu;
                 System.out.println("  " + again.latencies());
+                System.out.println("  DomainStarted decided -> seen by the client: " + again.streamDelays());
                 results.put("burst", ordered("vms", burstVms, "p50_ms", burst.latencies().p50(),
                         "p95_ms", burst.latencies().p95(), "p99_ms", burst.latencies().p99(),
-                        "max_ms", burst.latencies().max(), "events", burst.events(),
+                        "max_ms", burst.latencies().max(), "stream_delay_p50_ms", burst.streamDelays().p50(),
+                        "stream_delay_p95_ms", burst.streamDelays().p95(), "events", burst.events(),
                         "events_per_s", burst.events() / burst.seconds(),
                         "again_p50_ms", again.latencies().p50(), "again_p95_ms", again.latencies().p95(),
                         "again_p99_ms", again.latencies().p99(),
-                        "events_per_force", burstForces.eventsPerForce()));
+                        "again_stream_delay_p95_ms", again.streamDelays().p95(),
+                        "events_per_force", burstForces.eventsPerForce(),
+                        // what a new VM costs the server, from its POST to its DomainStarted on the stream
+                        "server_cpu_ms_per_vm", burstCpu / (double) burstVms,
+                        "again_server_cpu_ms_per_vm", againCpu / (double) burstVms));
             }
             if (only.contains("throughput")) {
                 int cycling = Math.min(burstVms, 100);

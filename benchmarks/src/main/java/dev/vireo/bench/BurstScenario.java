@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 /** N VMs created through the API at once; latency from the POST to the client seeing DomainStarted. */
 final class BurstScenario {
 
-    record Result(Latencies latencies, double seconds, long events) {
+    record Result(Latencies latencies, Latencies streamDelays, double seconds, long events) {
     }
 
     static Result run(ApiClient api, String namespace, int vms) throws Exception {
@@ -34,6 +34,7 @@ final class BurstScenario {
         double seconds = (System.nanoTime() - start) / 1e9;
         long events = api.metric("vireo_events_persisted_total") - eventsBefore;
         watcher.close();
-        return new Result(Latencies.of(latencies.stream().map(CompletableFuture::join).toList()), seconds, events);
+        return new Result(Latencies.of(latencies.stream().map(CompletableFuture::join).toList()), watcher.streamDelays(),
+                seconds, events);
     }
 }

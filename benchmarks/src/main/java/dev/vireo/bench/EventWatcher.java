@@ -2,11 +2,15 @@ package dev.vireo.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -18,6 +22,8 @@ final class EventWatcher {
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
     private final ApiClient.Subscription stream;
+    /** Per awaited event: its arrival at this client minus its timestamp (when the entity decided it), in ms. */
+    private final Collection<Double> streamDelays = new ConcurrentLinkedQueue<>();
 
     private record Waiter(String type, CompletableFuture<Long> arrived) {
     }
@@ -38,6 +44,7 @@ final class EventWatcher {
 
     private void onData(String data) {
         long now = System.nanoTime();
+        Instant arrival = Instant.now();
         try {
             JsonNode e = json.readTree(data);
             List<Waiter> list = waiters.get(e.get("name").asText());
@@ -49,11 +56,22 @@ final class EventWatcher {
             synchronized (list) {
                 list.removeIf(w -> w.type().equals(type) && arrived.add(w));
             }
+            if (!arrived.isEmpty()) {
+                streamDelays.add(Duration.between(Instant.parse(e.get("timestamp").asText()), arrival).toNanos() / 1e6);
+            }
             // completed off the reader thread: waiters go on to register new waiters and send requests
             arrived.forEach(w -> ForkJoinPool.commonPool().execute(() -> w.arrived().complete(now)));
         } catch (Exception ex) {
             throw new IllegalStateException("bad event: " + data, ex);
         }
+    }
+
+    /**
+     * From decision to arrival for the events awaited so far: how much of a latency is the stream's (the
+     * event's persist and force, the tail's read, the delivery) rather than the work before the decision.
+     */
+    Latencies streamDelays() {
+        return Latencies.of(streamDelays);
     }
 
     void close() {
