@@ -78,21 +78,29 @@ final class JournalDatabase {
 
     /**
      * The ordering of the newest event tagged {@code tag} whose persistence id starts with {@code prefix}, 0 when
-     * there is none: read down the ordering index.
+     * there is none.
      */
     CompletionStage<Long> newestTagged(String tag, String prefix) {
         return runAsync(c -> {
-            try (PreparedStatement q = c.prepareStatement("SELECT j.\"ordering\" FROM \"" + journalTable() + "\" j"
-                    + " WHERE j.\"deleted\" = FALSE AND j.\"persistence_id\" LIKE ? AND EXISTS (SELECT 1 FROM \""
-                    + tagTable() + "\" t WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?)"
-                    + " ORDER BY j.\"ordering\" DESC LIMIT 1")) {
-                q.setString(1, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
-                q.setString(2, tag);
+            try (PreparedStatement q = c.prepareStatement(newestTaggedQuery())) {
+                q.setString(1, tag);
+                q.setString(2, prefix.replace("%", "\\%").replace("_", "\\_") + "%");
                 try (ResultSet rs = q.executeQuery()) {
                     return rs.next() ? rs.getLong(1) : 0L;
                 }
             }
         });
+    }
+
+    /**
+     * Parameters: the tag, then the persistence id's LIKE pattern. Walks the tag table down from its newest row: the
+     * rows above the newest VM event are mostly untagged (sharding's remembered entities), and walking the journal
+     * itself looked each of them up.
+     */
+    String newestTaggedQuery() {
+        return "SELECT t.\"event_id\" FROM \"" + tagTable() + "\" t WHERE t.\"tag\" = ? AND EXISTS (SELECT 1 FROM \""
+                + journalTable() + "\" j WHERE j.\"ordering\" = t.\"event_id\" AND j.\"deleted\" = FALSE"
+                + " AND j.\"persistence_id\" LIKE ?) ORDER BY t.\"event_id\" DESC LIMIT 1";
     }
 
     /**
