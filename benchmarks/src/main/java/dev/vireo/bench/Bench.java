@@ -152,8 +152,10 @@ public final class Bench {
                 System.out.printf("burst: %d VMs created at once%n", burstVms);
                 JournalForces burstForces = JournalForces.of(api);
                 long burstCpu = cpuMillis(ProcessHandle.of(vireo.pid()));
+                long burstClientCpu = cpuMillis(Optional.of(ProcessHandle.current()));
                 BurstScenario.Result burst = BurstScenario.run(api, "burst", burstVms);
                 burstCpu = cpuMillis(ProcessHandle.of(vireo.pid())) - burstCpu;
+                burstClientCpu = cpuMillis(Optional.of(ProcessHandle.current())) - burstClientCpu;
                 burstForces = burstForces.until(api);
                 System.out.println("  " + burst.latencies());
                 System.out.println("  DomainStarted decided -> seen by the client: " + burst.streamDelays());
@@ -161,8 +163,10 @@ public final class Bench {
                 // allocated and remembered, its JIT warm), as opposed to the first burst on a new journal
                 System.out.printf("burst again: %d other VMs created at once%n", burstVms);
                 long againCpu = cpuMillis(ProcessHandle.of(vireo.pid()));
+                long againClientCpu = cpuMillis(Optional.of(ProcessHandle.current()));
                 BurstScenario.Result again = BurstScenario.run(api, "burst-again", burstVms);
                 againCpu = cpuMillis(ProcessHandle.of(vireo.pid())) - againCpu;
+                againClientCpu = cpuMillis(Optional.of(ProcessHandle.current())) - againClientCpu;
                 System.out.println("  " + again.latencies());
                 System.out.println("  DomainStarted decided -> seen by the client: " + again.streamDelays());
                 results.put("burst", ordered("vms", burstVms, "p50_ms", burst.latencies().p50(),
@@ -176,7 +180,10 @@ public final class Bench {
                         "events_per_force", burstForces.eventsPerForce(),
                         // what a new VM costs the server, from its POST to its DomainStarted on the stream
                         "server_cpu_ms_per_vm", burstCpu / (double) burstVms,
-                        "again_server_cpu_ms_per_vm", againCpu / (double) burstVms));
+                        "again_server_cpu_ms_per_vm", againCpu / (double) burstVms,
+                        // and the client's (its HTTP requests and its reading of the stream), on the same cores
+                        "bench_cpu_ms_per_vm", burstClientCpu / (double) burstVms,
+                        "again_bench_cpu_ms_per_vm", againClientCpu / (double) burstVms));
             }
             if (only.contains("throughput")) {
                 int cycling = Math.min(burstVms, 100);
@@ -360,6 +367,7 @@ public final class Bench {
         m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         m.put("journal", "embedded H2 (pekko-persistence-jdbc), WRITE_DELAY=0, a group force (fsync) before each ack");
         m.put("forced_4k_writes_per_s", JournalForces.diskForcedWritesPerSecond());
+        m.put("cpu_sha256_mb_per_s_one_core", CpuProbe.sha256MegabytesPerSecond());
         m.put("load_average_at_start", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         return m;
     }
