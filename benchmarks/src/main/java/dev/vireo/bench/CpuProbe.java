@@ -6,7 +6,9 @@ import java.security.NoSuchAlgorithmException;
 /**
  * How fast one core of this machine is right now: SHA-256 over a fixed buffer on one thread, in MB/s. A shared
  * virtual machine's cores vary from day to day (the same journal alone took twice the CPU per event on two days
- * of 2026-12); figures of runs on different days compare only next to this one.
+ * of 2026-12); figures of runs on different days compare only next to this one. It runs in the benchmark's JVM and
+ * follows its JIT: C2 hashes with the processor's SHA instructions, C1 (bin/bench on 2 cores) in plain Java, about
+ * twelve times slower; compare runs of the same JIT only.
  */
 final class CpuProbe {
 
