@@ -27,8 +27,8 @@ import java.util.Set;
  */
 public final class Bench {
 
+    /** The goals; the burst's depends on its size: {@link #goal}. */
     static final Map<String, String> GOALS = Map.of(
-            "burst.p95_ms", "< 100 (100 VMs)",
             "footprint.heap_bytes_per_vm", "<= 10240",
             "recovery.seconds", "< 30 (100k VMs)",
             "time_travel.p99_ms", "< 20 (10k events)",
@@ -379,12 +379,26 @@ public final class Bench {
         results.forEach((scenario, figures) -> ((Map<String, Object>) figures).forEach((k, v) ->
                 System.out.printf("%-19s %-30s %16s   %s%n", scenario, k,
                         v instanceof Double d ? String.format("%.2f", d) : String.valueOf(v),
-                        verdict(scenario + "." + k, v))));
+                        verdict(goal(scenario + "." + k, (Map<String, Object>) figures), v))));
         System.out.println();
     }
 
-    private static String verdict(String key, Object value) {
-        String goal = key.startsWith("migration_") && key.endsWith(".downtime_p95_ms") ? DOWNTIME_GOAL : GOALS.get(key);
+    /**
+     * The goal of figure {@code key} (scenario.figure) among its scenario's {@code figures}, null if it has none. A
+     * burst's p95 has two: under 100 ms for 100 VMs, under 1 s for 1000 (the quick and the full run).
+     */
+    static String goal(String key, Map<String, Object> figures) {
+        if (key.startsWith("migration_") && key.endsWith(".downtime_p95_ms")) {
+            return DOWNTIME_GOAL;
+        }
+        if (key.equals("burst.p95_ms") || key.equals("burst.again_p95_ms")) {
+            return figures.get("vms") instanceof Number vms && vms.intValue() >= 1000
+                    ? "< 1000 (1000 VMs)" : "< 100 (100 VMs)";
+        }
+        return GOALS.get(key);
+    }
+
+    static String verdict(String goal, Object value) {
         if (goal == null || !(value instanceof Number n)) {
             return "";
         }
