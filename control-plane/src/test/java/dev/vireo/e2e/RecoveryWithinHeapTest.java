@@ -7,8 +7,12 @@ import dev.vireo.VireoSettings;
 import dev.vireo.e2e.Api.Response;
 import dev.vireo.protocol.vm.RunStrategy;
 import dev.vireo.protocol.vm.VirtualMachineSpec;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +39,7 @@ class RecoveryWithinHeapTest {
         Path dataDir = Files.createDirectories(work.resolve("data"));
         try {
             writeOversizedVms(dataDir);
+            awaitJournalReleased(dataDir);
             Path log = work.resolve("vireo.log");
             try (VireoProcess vireo = VireoProcess.start(dataDir, log,
                     VireoProcess.isolatedClassPath(Files.createDirectories(work.resolve("cp"))), "224m",
@@ -59,6 +64,31 @@ class RecoveryWithinHeapTest {
             }
         } finally {
             RunningVireo.deleteRecursively(work);
+        }
+    }
+
+    /**
+     * The Vireo of this JVM that wrote the journal has closed, but H2 may hold the file's lock a moment longer while
+     * its pool closes; the process started next would find the file locked and refuse to start (as it must when
+     * another Vireo holds it). Waits until this JVM can take the lock itself.
+     */
+    private static void awaitJournalReleased(Path dataDir) throws Exception {
+        Path journal = dataDir.resolve("journal.mv.db");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try (FileChannel file = FileChannel.open(journal, StandardOpenOption.WRITE)) {
+                FileLock lock = file.tryLock();
+                if (lock != null) {
+                    lock.release();
+                    return;
+                }
+            } catch (OverlappingFileLockException stillHeld) {
+                // H2 in this JVM still has it
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the journal file " + journal + " was still locked 60 s after Vireo closed");
+            }
+            Thread.sleep(100);
         }
     }
 
